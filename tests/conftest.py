@@ -1,0 +1,27 @@
+"""Shared test fixtures. Every test writes only under ``tmp_path``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+#: The workplace's shared material (reference tables, range files) beside the checkout.
+SHARED = REPO.parent / "shared"
+#: Test artefacts (figures, screenshots) a person may want to look at after a run.
+ARTIFACTS = REPO / "test-artifacts"
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded generator: every test's randomness is reproducible."""
+    return np.random.default_rng(20211)
+
+
+@pytest.fixture
+def artifact_dir() -> Path:
+    """Folder for figures and screenshots produced by tests (git-ignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
