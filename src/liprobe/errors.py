@@ -20,6 +20,8 @@ __all__ = [
     "MissingFileError",
     "OverwriteError",
     "DependencyError",
+    "LiprobeWarning",
+    "SpecimenError",
 ]
 
 
@@ -102,3 +104,11 @@ class OverwriteError(LiprobeError, FileExistsError):
 
 class DependencyError(LiprobeError, ImportError):
     """An optional dependency needed for this operation is not installed."""
+
+
+class LiprobeWarning(UserWarning):
+    """Something liprobe could handle but the user should know (e.g. a skipped APT section)."""
+
+
+class SpecimenError(LiprobeError, RuntimeError):
+    """An analysis step failed on one specimen of a study (the message names it and its file)."""

@@ -1,0 +1,202 @@
+"""RRNG range files (IVAS / AP Suite): INI-like ``[Ions]`` and ``[Ranges]`` sections.
+
+``RangeK=<lo> <hi> [Vol:<nm3>] <El>:<count> ... [Name:<str>] [Color:<RRGGBB>]``.
+
+Dialects accepted (all seen in real files): decimal commas (``22,8615``), CRLF, keys and
+section names in any case, trailing spaces, ``#`` and ``;`` comment lines, a missing
+``Vol:``, a missing or empty ``[Ions]`` section, counts written as ``O:2`` or
+``A:1.000``, ``Name:`` without a composition (an ion with no atoms, i.e. a named but
+unidentified peak), and duplicated keys.
+
+Decisions (documented behaviour):
+
+* Ions are taken from the ranges, not from ``[Ions]`` (which often omits molecular ions).
+  An ion is identified by its composition (order-independent); its name is canonical,
+  the composition as first written, ``El`` + count when > 1 (``NiO2``, ``Li2O``, ``O2``).
+  ``Name:`` is used only for ranges without a composition. Ions are ordered by first
+  appearance; an ion's colour is that of its first range.
+* Every ``Range...=`` line is a range, whatever its number: a repeated key (``Range1=``
+  twice) with distinct bounds keeps both ranges; ``Number=`` is not enforced.
+* Exact duplicate ranges (same bounds and same ion) are dropped silently, first kept.
+* Overlapping ranges are kept (the ranging step decides), also nested ranges of the same
+  ion, which real IVAS exports contain; ``same_ion_overlaps="error"`` rejects those.
+* Bounds that are not numbers, ``high <= low``, element symbols unknown to
+  ``periodictable`` (unless ``check_elements=False``) and unparseable lines are
+  FormatError with the line number.
+
+Reference: D. J. Larson et al., *Local Electrode Atom Probe Tomography*, Springer (2013);
+3Depict's range-file reader and test set (D. Haley).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+
+from liprobe.data import Ion, RangeTable
+from liprobe.errors import FormatError, ParameterError
+from liprobe.io._formula import canonical_name, composition_key, is_element, merge_atoms
+from liprobe.io._rangetext import (
+    RawRange, build_range_table, hex_color, parse_count, parse_number, read_text_lines,
+)
+
+__all__ = ["read_rrng", "write_rrng"]
+
+_RANGE_KEY = re.compile(r"range\d*$")
+_SYMBOL = re.compile(r"[A-Za-z][A-Za-z0-9_]*$")
+
+
+def read_rrng(path: str | os.PathLike, *, check_elements: bool = True,
+              same_ion_overlaps: str = "keep") -> RangeTable:
+    """Read an RRNG range file.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.rrng`` file.
+    check_elements : bool, keyword-only
+        Reject element symbols that are not chemical elements (default). Pass False for
+        files with placeholder symbols (the 3Depict conformance set uses ``A``, ``Aa``).
+    same_ion_overlaps : {"keep", "error"}, keyword-only
+        What to do with a range that overlaps another range of the same ion.
+
+    Returns
+    -------
+    RangeTable
+        Bounds in Da, volumes in nm^3 (NaN without ``Vol:``), colours ``"#rrggbb"``.
+
+    Raises
+    ------
+    MissingFileError, FormatError
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "nio.rrng"
+    >>> _ = path.write_text("[Ranges]\\nNumber=1\\nRange1=44,7 46,3 Vol:0.0686 Ni:1 O:2\\n")
+    >>> table = read_rrng(path)
+    >>> table.ion_names, table.low_da.tolist()
+    (('NiO2',), [44.7])
+    """
+    path, lines = read_text_lines(path)
+    section: str | None = None
+    seen_ranges = False
+    ions: dict[object, Ion] = {}
+    ranges: list[RawRange] = []
+    for number, raw_line in enumerate(lines, start=1):
+        text = raw_line.strip()
+        if not text or text[0] in "#;":
+            continue
+        if text.startswith("["):
+            if "]" not in text:
+                raise FormatError(f"section header {text!r} has no closing ']'", path=path,
+                                  line=number)
+            section = text[1:text.index("]")].strip().lower()
+            seen_ranges = seen_ranges or section == "ranges"
+            continue
+        if "=" not in text:
+            raise FormatError(f"cannot parse {text[:40]!r}: expected key=value", path=path,
+                              line=number, hint="RRNG lines are [Section] or Key=Value")
+        key, value = (part.strip() for part in text.split("=", 1))
+        if section == "ranges" and _RANGE_KEY.match(key.lower()):
+            rng, ion = _parse_range(value, path=path, line=number, check=check_elements)
+            ions.setdefault(rng.ion_key, ion)
+            ranges.append(rng)
+    if not seen_ranges:
+        raise FormatError("no [Ranges] section", path=path, line=len(lines),
+                          hint="is this an RRNG file? RNG and ENV files have their own readers")
+    return build_range_table(path, ions, ranges, same_ion_overlaps=same_ion_overlaps)
+
+
+def _parse_range(value: str, *, path, line: int, check: bool) -> tuple[RawRange, Ion]:
+    tokens = value.split()
+    if len(tokens) < 2:
+        raise FormatError(f"range {value!r} needs a lower and an upper bound", path=path,
+                          line=line)
+    low = parse_number(tokens[0], path=path, line=line, what="lower bound")
+    high = parse_number(tokens[1], path=path, line=line, what="upper bound")
+    volume, name, color, atoms = math.nan, None, None, []
+    for token in tokens[2:]:
+        if ":" not in token:
+            raise FormatError(f"cannot parse {token!r}: expected Key:Value (e.g. Ni:1, "
+                              "Vol:0.011, Color:FF0000)", path=path, line=line)
+        key, val = token.split(":", 1)
+        lowered = key.lower()
+        if lowered == "vol":
+            volume = parse_number(val, path=path, line=line, what="volume")
+        elif lowered == "name":
+            name = val or None
+        elif lowered in ("color", "colour"):
+            color = hex_color(val, path=path, line=line)
+        else:
+            if not _SYMBOL.match(key):
+                raise FormatError(f"{key!r} is not an element symbol", path=path, line=line)
+            if check and not is_element(key):
+                raise FormatError(f"unknown element {key!r}", path=path, line=line,
+                                  hint="fix the symbol, or pass check_elements=False for "
+                                       "placeholder symbols")
+            count = parse_count(val, path=path, line=line, what=f"count of {key}")
+            if count:
+                atoms.append((key, count))
+    merged = merge_atoms(atoms)
+    if merged:
+        ion_key: object = ("atoms", composition_key(merged))
+        ion = Ion(canonical_name(merged), merged, color)
+    elif name is not None:
+        ion_key, ion = ("name", name), Ion(name, (), color)
+    else:
+        raise FormatError("range has neither a composition (El:count) nor a Name:", path=path,
+                          line=line, hint="add e.g. Ni:1 or Name:unknown")
+    return RawRange(low, high, ion_key, line, volume, color), ion
+
+
+def _number(value: float, what: str) -> str:
+    if not math.isfinite(value):
+        raise ParameterError(f"cannot write RRNG: {what} {value} is not finite")
+    return repr(float(value))
+
+
+def write_rrng(path: str | os.PathLike, ranges: RangeTable) -> None:
+    """Write ``ranges`` as RRNG so that :func:`read_rrng` gives the same table back.
+
+    Bounds and volumes are written as the shortest decimal that reads back to the same
+    float64 (bit-exact round trip); a NaN volume omits ``Vol:``, a None colour omits
+    ``Color:``. Ions with atoms are written as ``El:count`` (so their names read back in
+    canonical form); ions without atoms as ``Name:``. Ions are read back from the ranges,
+    so an ion without ranges is listed under ``[Ions]`` but not read back. Use
+    :func:`liprobe.io.write_ranges` for an atomic write.
+
+    Raises
+    ------
+    ParameterError
+        A bound or volume is not finite, or a name / symbol cannot be written as one token.
+    """
+    out = ["[Ions]", f"Number={ranges.n_ions}"]
+    for i, ion in enumerate(ranges.ions, start=1):
+        out.append(f"Ion{i}={_token(ion.name, 'ion name')}")
+    out += ["[Ranges]", f"Number={ranges.n_ranges}"]
+    for k in range(ranges.n_ranges):
+        ion = ranges.ions[int(ranges.ion_index[k])]
+        parts = [_number(ranges.low_da[k], "lower bound"), _number(ranges.high_da[k],
+                                                                   "upper bound")]
+        if not math.isnan(ranges.volume_nm3[k]):
+            parts.append("Vol:" + _number(ranges.volume_nm3[k], "volume"))
+        if ion.atoms:
+            parts += [f"{_token(symbol, 'element symbol')}:{int(count)}"
+                      for symbol, count in ion.atoms]
+        else:
+            parts.append("Name:" + _token(ion.name, "ion name"))
+        color = ranges.colors[k]
+        if color is not None:
+            parts.append("Color:" + color.lstrip("#").upper())
+        out.append(f"Range{k + 1}=" + " ".join(parts))
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write("\n".join(out) + "\n")
+
+
+def _token(text: str, what: str) -> str:
+    if not text or any(c.isspace() for c in text) or ":" in text or "=" in text:
+        raise ParameterError(f"cannot write RRNG: {what} {text!r} must be one non-empty word "
+                             "without ':' or '='")
+    return text
