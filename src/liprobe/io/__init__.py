@@ -34,14 +34,15 @@ def read_ions(path: str | os.PathLike, *, format: str | None = None, **options: 
 
 
 def write_ions(path: str | os.PathLike, ions: IonTable, *, format: str | None = None,
-               inputs: tuple[str | os.PathLike, ...] = ()) -> Path:
+               inputs: tuple[str | os.PathLike, ...] = (), **options: Any) -> Path:
     """Write ``ions`` atomically in the format of the suffix (or ``format``).
 
-    ``inputs`` are files that must not be overwritten.
+    ``inputs`` are files that must not be overwritten; ``options`` go to the format's writer
+    (e.g. ``fill_missing=True`` for EPOS from a table without the EPOS fields).
     """
     writer = _pick(path, "ions", format, True).writer()
     with atomic_path(path, inputs=inputs) as tmp:
-        writer(tmp, ions)
+        writer(tmp, ions, **options)
     return Path(path)
 
 
