@@ -1,0 +1,58 @@
+"""Distance along an analysis axis (private helper of profiles, quality and features)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from liprobe.errors import ParameterError
+
+_AXES = {"x": 0, "y": 1, "z": 2}
+
+
+def axis_coordinate(xyz_nm: np.ndarray, axis) -> tuple[np.ndarray, float, float, str]:
+    """Coordinate along ``axis`` (native float32, maybe a strided view), origin, sign, label.
+
+    The distance from the top surface is ``sign * (coord - origin)``.
+
+    ``axis="z"`` is the analysis direction: the sign is chosen so that distance grows with
+    evaporation order (mean z of the last tenth of the ions against the first tenth), and
+    0 is the first ion's z (the top surface). Ions reconstructed slightly above the first
+    ion get small negative distances. ``"x"``/``"y"`` or a 3-vector measure the projection
+    from its minimum.
+    """
+    xyz = np.asarray(xyz_nm)
+    n = xyz.shape[0]
+    sign = 1.0
+    if isinstance(axis, str):
+        if axis not in _AXES:
+            raise ParameterError(f"axis must be 'x', 'y', 'z' or a 3-vector, got {axis!r}")
+        coord = xyz[:, _AXES[axis]]
+        if coord.dtype != np.float32 or not coord.dtype.isnative:
+            coord = coord.astype(np.float32)
+        if axis == "z" and n >= 2:
+            tenth = max(1, n // 10)
+            if float(coord[-tenth:].mean()) < float(coord[:tenth].mean()):
+                sign = -1.0
+        label = (f"{'-' if sign < 0 else ''}z from the first ion (analysis direction)"
+                 if axis == "z" else f"{axis} from its minimum")
+    else:
+        vec = np.asarray(axis, dtype=np.float64)
+        if vec.shape != (3,) or not np.all(np.isfinite(vec)) or not np.any(vec):
+            raise ParameterError(f"axis vector must be 3 finite numbers, not all 0, got {axis!r}")
+        vec = vec / np.linalg.norm(vec)
+        xyz_native = xyz if xyz.dtype.isnative else xyz.astype(np.float32)
+        coord = (xyz_native @ vec.astype(np.float32)).astype(np.float32, copy=False)
+        label = "projection on (" + ", ".join(f"{v:.3f}" for v in vec) + ")"
+    if n == 0:
+        return coord, 0.0, sign, label
+    if axis == "z":
+        origin = float(coord[0])
+    else:
+        origin = float(coord.min())
+    return coord, origin, sign, label
+
+
+def axis_distance_nm(xyz_nm: np.ndarray, axis) -> np.ndarray:
+    """Distance of each ion along ``axis`` from the top surface (float32, see above)."""
+    coord, origin, sign, _ = axis_coordinate(xyz_nm, axis)
+    return (np.float32(sign) * (coord - np.float32(origin))).astype(np.float32, copy=False)

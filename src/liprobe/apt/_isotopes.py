@@ -1,0 +1,102 @@
+"""Isotope patterns of the ion species of an NCM spectrum (from ``periodictable``)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+
+from liprobe.errors import ParameterError
+
+#: Peaks of a species below this abundance are ignored.
+MIN_ABUNDANCE = 1e-5
+#: Isotopologues closer than this in m/q (Da) merge into one peak.
+MERGE_DA = 0.02
+
+#: Species of a laser-pulsed NCM spectrum: name -> (atoms, charge). Names follow the
+#: synthetic generator: ``"Ni2+"`` is Ni doubly charged, ``"O2+"`` is O2 singly charged,
+#: ``"O2 2+"`` is O2 doubly charged.
+NCM_SPECIES: dict[str, tuple[tuple[tuple[str, int], ...], int]] = {
+    "H+": ((("H", 1),), 1),
+    "Li+": ((("Li", 1),), 1),
+    "LiO+": ((("Li", 1), ("O", 1)), 1),
+    "Li2O+": ((("Li", 2), ("O", 1)), 1),
+    "O+": ((("O", 1),), 1),
+    "O2 2+": ((("O", 2),), 2),
+    "O2+": ((("O", 2),), 1),
+    "Ni2+": ((("Ni", 1),), 2),
+    "Ni+": ((("Ni", 1),), 1),
+    "NiO+": ((("Ni", 1), ("O", 1)), 1),
+    "Co2+": ((("Co", 1),), 2),
+    "Co+": ((("Co", 1),), 1),
+    "CoO+": ((("Co", 1), ("O", 1)), 1),
+    "Mn2+": ((("Mn", 1),), 2),
+    "Mn+": ((("Mn", 1),), 1),
+    "MnO+": ((("Mn", 1), ("O", 1)), 1),
+}
+
+_TOKEN = re.compile(r"([A-Z][a-z]?)(\d*)")
+
+
+def parse_species(name: str) -> tuple[tuple[tuple[str, int], ...], int]:
+    """Atoms and charge of a species name: a key of :data:`NCM_SPECIES`, or
+    ``"<formula> <z>+"`` / ``"<formula>+"`` (e.g. ``"Li2O+"``, ``"NiO2 2+"``)."""
+    if name in NCM_SPECIES:
+        return NCM_SPECIES[name]
+    match = re.fullmatch(r"\s*([A-Za-z0-9]+?)(?:\s+(\d+))?\+\s*", name)
+    if not match:
+        raise ParameterError(
+            f"cannot read ion species {name!r}; write it as '<formula>+' or '<formula> <z>+' "
+            f"(e.g. 'Li2O+', 'O2 2+') or use one of: {', '.join(NCM_SPECIES)}"
+        )
+    formula, charge = match.group(1), int(match.group(2) or 1)
+    atoms: dict[str, int] = {}
+    pos = 0
+    for m in _TOKEN.finditer(formula):
+        if m.start() != pos:
+            break
+        atoms[m.group(1)] = atoms.get(m.group(1), 0) + int(m.group(2) or 1)
+        pos = m.end()
+    if pos != len(formula) or not atoms:
+        raise ParameterError(f"cannot read the formula of ion species {name!r}")
+    return tuple(atoms.items()), charge
+
+
+@lru_cache(maxsize=None)
+def element_isotopes(symbol: str) -> tuple[tuple[float, float], ...]:
+    """Natural isotopes ``((mass_da, abundance_fraction), ...)`` from periodictable."""
+    import periodictable
+
+    try:
+        element = periodictable.elements.symbol(symbol)
+    except ValueError as exc:
+        raise ParameterError(f"unknown element symbol {symbol!r}") from exc
+    pattern = [(float(element[a].mass), float(element[a].abundance) / 100.0)
+               for a in element.isotopes if element[a].abundance > 0]
+    total = sum(p for _, p in pattern)
+    return tuple((m, p / total) for m, p in pattern)
+
+
+@lru_cache(maxsize=None)
+def species_pattern(name: str) -> tuple[tuple[float, float], ...]:
+    """Isotope peaks ``((mass_to_charge_da, abundance), ...)`` of a species (sums to ~1)."""
+    atoms, charge = parse_species(name)
+    masses, probs = np.zeros(1), np.ones(1)
+    for symbol, count in atoms:
+        iso = element_isotopes(symbol)
+        m_iso = np.array([m for m, _ in iso])
+        p_iso = np.array([p for _, p in iso])
+        for _ in range(count):
+            masses = (masses[:, None] + m_iso[None, :]).ravel()
+            probs = (probs[:, None] * p_iso[None, :]).ravel()
+    mz = masses / charge
+    order = np.argsort(mz)
+    merged: list[list[float]] = []
+    for m, p in zip(mz[order], probs[order]):
+        if merged and m - merged[-1][0] / merged[-1][1] < MERGE_DA:
+            merged[-1][0] += m * p
+            merged[-1][1] += p
+        else:
+            merged.append([m * p, p])
+    return tuple((mp / p, p) for mp, p in merged if p >= MIN_ABUNDANCE)

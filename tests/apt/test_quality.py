@@ -1,0 +1,79 @@
+"""Li quality checks: truth is what the generator was told to do (dead time, Li trend)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from liprobe.apt.quality import check_quality, natural_li_ratio
+from liprobe.data import IonTable
+from liprobe.synth import DeadTime, generate_specimen, get_preset, ncm_ranges
+
+
+def _run(seed=3, **overrides):
+    params = get_preset("ncm-homogeneous", apex_radius_nm=12.0, n_ions=300_000, **overrides)
+    ions, truth = generate_specimen(params, rng=np.random.default_rng(seed))
+    return ions, truth, ncm_ranges(params)
+
+
+def test_natural_ratio_is_the_periodictable_abundance_ratio():
+    import periodictable
+
+    li = periodictable.elements.symbol("Li")
+    assert natural_li_ratio() == pytest.approx(li[6].abundance / li[7].abundance)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_clean_specimen_passes_every_check(seed):
+    ions, _, ranges = _run(seed)
+    report = check_quality(ions, ranges)
+    assert report.verdict == "pass", [c.message for c in report.checks]
+    names = {c.name for c in report.checks}
+    assert names == {"li_isotope_ratio", "multi_hit_fraction", "li_same_species_multihits",
+                     "li_trend", "o_metal"}
+    iso = report["li_isotope_ratio"]
+    assert iso.interval[0] <= natural_li_ratio() <= iso.interval[1]
+    # the generator's O/metal is 1.90 minus the O it loses to neutrals: below 2, above 1.6
+    assert 1.6 < report["o_metal"].value < 2.0
+
+
+def test_dead_time_loss_is_flagged():
+    ions, truth, ranges = _run(dead_time=DeadTime(enabled=True))
+    assert truth.lost_atom_counts["Li"] > 0
+    report = check_quality(ions, ranges)
+    assert report.verdict == "warn"
+    pairs = report["li_same_species_multihits"]
+    assert pairs.verdict == "warn" and pairs.interval[1] < 0.9
+    # 7Li is the isotope lost: the 6Li/7Li ratio moves up, never down
+    assert report["li_isotope_ratio"].value > natural_li_ratio()
+
+
+def test_li_trend_along_z_is_flagged_with_its_slope():
+    trend = 0.01  # generator: Li ratio x (1 + 0.01 (z - L/2)) per nm
+    ions, _, ranges = _run(li_trend_per_nm=trend)
+    check = check_quality(ions, ranges)["li_trend"]
+    assert check.verdict == "warn"
+    # d(Li/metal)/dz = 1.03 x trend for the uniform profile (Li ratio 1.03)
+    assert check.interval[0] <= 1.03 * trend <= check.interval[1]
+
+
+def test_isotope_check_flags_a_removed_7li_share(rng):
+    # hand-made: natural Li with 20 % of the 7Li removed -> ratio x 1.25
+    r0 = natural_li_ratio()
+    n = 200_000
+    is6 = rng.random(n) < r0 / (1 + r0)
+    keep = is6 | (rng.random(n) > 0.2)
+    mass = np.where(is6, 6.015, 7.016)[keep] + rng.normal(0, 0.01, keep.sum())
+    metal = np.full(keep.sum(), 28.97)
+    mass = np.concatenate([mass, metal]).astype(np.float32)
+    from liprobe.data import Ion, RangeTable
+
+    ranges = RangeTable((Ion("Li", (("Li", 1),)), Ion("Ni", (("Ni", 1),))),
+                        [5.9, 6.9, 28.8], [6.2, 7.2, 29.2], [0, 0, 1])
+    xyz = np.zeros((mass.size, 3), np.float32)
+    xyz[:, 2] = np.linspace(0, 50, mass.size)
+    report = check_quality(IonTable(xyz, mass), ranges)
+    iso = report["li_isotope_ratio"]
+    assert iso.verdict == "warn"
+    assert iso.details["implied_7li_loss"] == pytest.approx(0.2, abs=0.03)
+    assert {name for name, _ in report.skipped} >= {"multi_hit_fraction", "o_metal"}

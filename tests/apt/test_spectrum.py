@@ -1,0 +1,79 @@
+"""Mass spectrum: truth from the generator (species of every ion, background events)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from liprobe.apt.ranging import assign_ions
+from liprobe.apt.spectrum import estimate_background, find_peaks, mass_spectrum, propose_ranges
+from liprobe.errors import ParameterError
+from liprobe.synth import generate_specimen, get_preset
+
+
+@pytest.fixture(scope="module")
+def specimen():
+    params = get_preset("ncm-homogeneous", n_ions=300_000)
+    return generate_specimen(params, rng=np.random.default_rng(4))
+
+
+def test_histogram_counts_match_numpy(rng):
+    mass = rng.uniform(0, 50, 10_000).astype(np.float32)
+    spec = mass_spectrum(mass, bin_width_da=0.5, range_da=(10, 40))
+    expected, edges = np.histogram(mass, bins=60, range=(10, 40))
+    np.testing.assert_array_equal(spec.counts, expected)
+    np.testing.assert_allclose(spec.edges_da, edges)
+
+
+def test_constant_tof_background_amplitude_recovered(rng):
+    # events uniform in time of flight t in [t1, t2] give m = (t / c)^2
+    t = rng.uniform(1.0, 11.0, 400_000)
+    mass = (t**2).astype(np.float32)  # m from 1 to 121 Da
+    spec = mass_spectrum(mass, bin_width_da=0.05, range_da=(1, 120))
+    bg = estimate_background(spec)
+    # dN/dm = N / (t2 - t1) * dt/dm = N / 10 / (2 sqrt(m)): amplitude N / 20
+    assert bg.amplitude == pytest.approx(400_000 / 20, rel=3 * bg.amplitude_sigma / bg.amplitude
+                                         + 0.005)
+
+
+def test_background_of_the_synthetic_specimen(specimen):
+    ions, truth = specimen
+    spec = mass_spectrum(ions.mass_to_charge_da, bin_width_da=0.02, range_da=(1, 120))
+    bg = estimate_background(spec)
+    n_bg = int(truth.is_background.sum())
+    # generator: background uniform in TOF over 1-120 Da -> amplitude N / (2 (sqrt120 - 1))
+    assert bg.amplitude == pytest.approx(n_bg / (2 * (np.sqrt(120) - 1)), rel=0.1)
+
+
+def test_proposed_ranges_label_the_generated_ions(specimen):
+    ions, truth = specimen
+    spec = mass_spectrum(ions.mass_to_charge_da, bin_width_da=0.01, range_da=(1, 120))
+    peaks = find_peaks(spec)
+    positions = np.array([p.position_da for p in peaks])
+    for mz in (6.015, 7.016, 15.995, 27.47, 28.97, 29.47, 31.99, 57.94, 58.93):
+        assert np.min(np.abs(positions - mz)) < 0.05, mz
+    ranges = propose_ranges(peaks)
+    assert {"Li", "O", "O2", "Ni", "Co", "Mn"} <= set(ranges.ion_names)
+    labels = assign_ions(ions.mass_to_charge_da, ranges, overlap="first")
+    real = ~truth.is_background
+    true_atoms = [dict(sp.atoms) for sp in truth.species]
+    got = np.array([dict(ranges.ions[k].atoms) if k >= 0 else None for k in labels[real]],
+                   dtype=object)
+    want = np.array([true_atoms[i] for i in truth.species_index[real]], dtype=object)
+    ranged = labels[real] >= 0
+    # the known overlaps cannot be ranged apart (see overlaps.py): O2 2+ under O+ at 16 Da
+    # and 64Ni2+ under O2+ at 32 Da; everything else must be labelled right
+    names = np.array([sp.name for sp in truth.species])[truth.species_index[real]]
+    mass = ions.mass_to_charge_da[real]
+    overlap = (names == "O2 2+") | ((names == "Ni2+") & (mass > 31.5))
+    keep = ranged & ~overlap
+    assert np.mean(got[keep] == want[keep]) > 0.999
+    assert np.mean(got[ranged & overlap] == want[ranged & overlap]) < 0.1
+    assert ranged.mean() > 0.6  # thermal tails outside the ranges stay unranged
+
+
+def test_bad_spectrum_options_raise():
+    with pytest.raises(ParameterError, match="bin_width_da"):
+        mass_spectrum(np.ones(3, np.float32), bin_width_da=0)
+    with pytest.raises(ParameterError, match="no peaks"):
+        propose_ranges(())
