@@ -12,9 +12,8 @@ def test_lithium_and_nickel_natural_abundance():
     li = dict(isotope_pattern("Li"))
     masses = sorted(li)
     assert masses == [pytest.approx(6.015123, abs=1e-5), pytest.approx(7.016003, abs=1e-5)]
-    # CIAAW interval of terrestrial 6Li: 1.9-7.8 % (periodictable 2.x gives 4.85 %,
-    # older IUPAC "best measurement" 7.59 %); the two fractions sum to one
-    assert 0.019 <= li[masses[0]] <= 0.078
+    # IUPAC best measurement of a single terrestrial source (NIST): 6Li 7.59 %, 7Li 92.41 %
+    assert li[masses[0]] == pytest.approx(0.0759, abs=1e-6)
     assert li[masses[0]] + li[masses[1]] == pytest.approx(1.0)
     ni = isotope_pattern("Ni")
     assert [round(m) for m, _ in ni] == [58, 60, 61, 62, 64]

@@ -181,7 +181,7 @@ def test_dead_time_removes_same_isotope_pairs(rng):
     # the abundant 7Li is lost more often than 6Li: 6Li/7Li rises above natural
     m = truth.true_mass_to_charge_da
     n6, n7 = np.sum(np.abs(m - 6.015) < 0.01), np.sum(np.abs(m - 7.016) < 0.01)
-    natural = 0.0485 / 0.9515
+    natural = 0.0759 / 0.9241
     assert n6 / n7 > natural * (1 + 2 * math.sqrt(1 / n6 + 1 / n7))
 
 

@@ -8,6 +8,7 @@ from functools import lru_cache
 import numpy as np
 
 from liprobe.errors import ParameterError
+from liprobe.isotopes import element_isotopes
 
 #: Peaks of a species below this abundance are ignored.
 MIN_ABUNDANCE = 1e-5
@@ -61,21 +62,6 @@ def parse_species(name: str) -> tuple[tuple[tuple[str, int], ...], int]:
     if pos != len(formula) or not atoms:
         raise ParameterError(f"cannot read the formula of ion species {name!r}")
     return tuple(atoms.items()), charge
-
-
-@lru_cache(maxsize=None)
-def element_isotopes(symbol: str) -> tuple[tuple[float, float], ...]:
-    """Natural isotopes ``((mass_da, abundance_fraction), ...)`` from periodictable."""
-    import periodictable
-
-    try:
-        element = periodictable.elements.symbol(symbol)
-    except ValueError as exc:
-        raise ParameterError(f"unknown element symbol {symbol!r}") from exc
-    pattern = [(float(element[a].mass), float(element[a].abundance) / 100.0)
-               for a in element.isotopes if element[a].abundance > 0]
-    total = sum(p for _, p in pattern)
-    return tuple((m, p / total) for m, p in pattern)
 
 
 @lru_cache(maxsize=None)

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from liprobe.apt._fractions import ratios_with_sigma
-from liprobe.apt._isotopes import element_isotopes
+from liprobe.isotopes import element_isotopes
 from liprobe.apt._species_atoms import METALS, assign_species, species_atoms
 from liprobe.apt.profiles import concentration_profile
 from liprobe.apt.spectrum import estimate_background, mass_spectrum
@@ -92,16 +92,15 @@ class QualityReport:
 
 
 def natural_li_ratio() -> float:
-    """Natural 6Li/7Li abundance ratio from ``periodictable``.
+    """Natural 6Li/7Li abundance ratio (7.59 % / 92.41 %, see :mod:`liprobe.isotopes`).
 
-    ``periodictable`` 2.x tabulates the IUPAC representative abundances (6Li 4.85 %), not
-    the older 7.59 %; Li of battery materials varies with its source, so treat the
-    isotope check as a change against a known reference rather than an absolute.
+    Li of battery materials varies with its source (6Li-depleted lithium exists), so treat
+    the isotope check as a change against a known reference rather than an absolute.
 
     Examples
     --------
     >>> round(natural_li_ratio(), 4)
-    0.051
+    0.0821
     """
     (_, a6), (_, a7) = element_isotopes("Li")
     return a6 / a7

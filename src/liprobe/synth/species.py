@@ -17,6 +17,7 @@ import numpy as np
 
 from liprobe.data import Ion
 from liprobe.errors import ParameterError
+from liprobe.isotopes import element_isotopes
 
 __all__ = [
     "Species",
@@ -120,27 +121,17 @@ def get_species(name: str) -> Species:
     raise ParameterError(f"unknown ion species {name!r}; known species: {known}")
 
 
-@lru_cache(maxsize=None)
 def isotope_pattern(symbol: str) -> tuple[tuple[float, float], ...]:
     """Natural isotopes of an element as ``((mass_da, abundance_fraction), ...)``.
 
-    From the ``periodictable`` package (IUPAC masses and abundances).
+    See :mod:`liprobe.isotopes` (``periodictable``, with the stated lithium choice).
 
     Examples
     --------
     >>> [round(m, 3) for m, _ in isotope_pattern("Li")]
     [6.015, 7.016]
     """
-    import periodictable
-
-    element = periodictable.elements.symbol(symbol)
-    pattern = tuple(
-        (float(element[a].mass), float(element[a].abundance) / 100.0)
-        for a in element.isotopes
-        if element[a].abundance > 0
-    )
-    total = sum(p for _, p in pattern)
-    return tuple((m, p / total) for m, p in pattern)
+    return element_isotopes(symbol)
 
 
 @lru_cache(maxsize=None)
