@@ -67,6 +67,12 @@ FORMATS: tuple[Format, ...] = (
            magic=(b"\x89HDF\r\n\x1a\n",)),
     Format("npy", "image", (".npy",), "images", "NumPy array (pixel size must be given)",
            magic=(b"\x93NUMPY",)),
+    Format("cycling_csv", "cycling", (".csv", ".txt", ".tsv"), "cycler",
+           "Cycler CSV/text export with a column mapping"),
+    Format("biologic", "cycling", (".mpr",), "cycler", "BioLogic EC-Lab .mpr (galvani)",
+           magic=(b"BIO-LOGIC MODULAR FILE",)),
+    Format("neware", "cycling", (".nda", ".ndax"), "cycler", "Neware .nda/.ndax (NewareNDA)"),
+    Format("arbin", "cycling", (), "cycler", "Arbin MITS Pro CSV export (format='arbin')"),
 )
 
 
@@ -103,7 +109,7 @@ def detect_format(path: str | os.PathLike, *, kind: str | None = None,
         if not path.exists():
             raise MissingFileError(f"{path}: no such file")
         with open(path, "rb") as fh:
-            head = fh.read(16)
+            head = fh.read(64)
         for fmt in FORMATS:
             if (kind is None or fmt.kind == kind) and any(head.startswith(m) for m in fmt.magic):
                 return fmt

@@ -1,0 +1,289 @@
+"""Study-level assembly behind :func:`liprobe.study.pipeline.run_study`: tables, fits,
+figures and ``summary.json`` from the per-specimen results (layout: pipeline docstring)."""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from liprobe.errors import LiprobeError, SpecimenError
+
+__all__ = ["assemble_study"]
+
+_EMPTY = {
+    "icp": ["sample", "cycles"],
+    "cycling": ["file", "sample", "cycle", "discharge_capacity_mah", "specific_capacity_mah_g",
+                "retention"],
+    "gradient_fits": ["cycles", "model", "success"],
+    "growth_law": ["shape", "growth_model", "alpha"],
+    "particle_integral": ["cycles", "model", "predicted_li", "icp_li"],
+    "haadf_windows": ["sample", "specimen", "cycles", "depth_nm", "f", "f_ci_low", "f_ci_high",
+                      "phase", "image"],
+    "li_vs_disorder": ["n_points", "k", "k_ci_low", "k_ci_high"],
+    "li_vs_disorder_points": ["sample", "specimen", "depth_nm", "f", "li", "li_sigma", "join"],
+    "qc": ["specimen", "check", "verdict", "value", "message"],
+    "fda": ["specimen", "element", "chi2", "dof", "p_value", "mu"],
+    "profiles": ["specimen", "start_nm", "end_nm"],
+}
+
+
+def _frame(rows: list[dict[str, Any]], name: str) -> Any:
+    import pandas as pd
+
+    if rows:
+        return pd.DataFrame(rows)
+    return pd.DataFrame(columns=_EMPTY.get(name, []))
+
+
+def _write_table(frame: Any, folder: Path, name: str) -> None:
+    from liprobe.io._atomic import atomic_path
+
+    folder.mkdir(parents=True, exist_ok=True)
+    frame = frame.reset_index(drop=True)
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            frame[column] = frame[column].map(lambda v: v if v is None or isinstance(v, str)
+                                              else str(v))
+    with atomic_path(folder / f"{name}.csv") as tmp:
+        frame.to_csv(tmp, index=False)
+    with atomic_path(folder / f"{name}.parquet") as tmp:
+        frame.to_parquet(tmp, index=False)
+
+
+def _icp_table(manifest: Any, normalize_to: tuple[str, ...]) -> Any:
+    from liprobe.cell.icp import wt_pct_to_ratios
+    from liprobe.io.icp import read_icp_table
+
+    if manifest.icp is None:
+        return _frame([], "icp")
+    table = read_icp_table(manifest.icp.file)
+    wt = {c[: -len("_wt_pct")]: table[c].to_numpy(np.float64) for c in table.columns
+          if c.endswith("_wt_pct")}
+    try:
+        ratios = wt_pct_to_ratios(wt, normalize_to=normalize_to).ratios
+    except LiprobeError as exc:
+        raise type(exc)(f"{manifest.icp.file}: {exc}") from exc
+    for el, r in ratios.items():
+        table[el] = r
+    return table
+
+
+def _cycling_table(manifest: Any) -> tuple[Any, list[Any]]:
+    from liprobe.cell.cycling import capacity_fade, discharge_capacity_from_records
+    from liprobe.io.cycler import read_cycling
+
+    rows, fades = [], []
+    for spec in manifest.cycling:
+        records = read_cycling(spec.file, format=spec.format, columns=dict(spec.columns) or None)
+        try:
+            cycles, capacity = discharge_capacity_from_records(records)
+            fade = capacity_fade(cycles, capacity, active_mass_g=spec.active_mass_g)
+        except LiprobeError as exc:
+            raise type(exc)(f"{spec.file}: {exc}") from exc
+        fades.append((spec, fade))
+        for i in range(fade.cycle.size):
+            rows.append({"file": str(spec.file), "sample": spec.sample or "",
+                         "cycle": int(fade.cycle[i]),
+                         "discharge_capacity_mah": float(fade.discharge_capacity_mah[i]),
+                         "specific_capacity_mah_g": float(fade.specific_capacity_mah_g[i]),
+                         "retention": float(fade.retention[i])})
+    return _frame(rows, "cycling"), fades
+
+
+def _retention(manifest: Any, fades: list[Any]) -> dict[int, float]:
+    out = {}
+    for sample in manifest.samples:
+        if sample.cycles <= 0:
+            continue
+        for spec, fade in sorted(fades, key=lambda sf: sf[0].sample != sample.name):
+            if np.any(fade.cycle == sample.cycles):
+                out[sample.cycles] = fade.retention_at(sample.cycles)
+                break
+    return out
+
+
+def _haadf(manifest: Any, results: list[Any]) -> list[dict[str, Any]]:
+    from liprobe.study.pipeline import _haadf_windows
+
+    rows = []
+    for res in results:
+        for w in res.haadf_windows:
+            rows.append({"sample": res.sample, "specimen": res.name, "cycles": res.cycles, **w})
+    cycles = manifest.sample_cycles()
+    for h in manifest.haadf:
+        try:
+            windows = _haadf_windows(h.image, depth_offset_nm=h.depth_offset_nm,
+                                     pixel_size_nm=h.pixel_size_nm, reference=h.reference,
+                                     seed=manifest.settings.seed)
+        except LiprobeError as exc:
+            raise SpecimenError(f"HAADF image {h.image}: {exc}") from exc
+        rows += [{"sample": h.sample, "specimen": "", "cycles": cycles[h.sample], **w}
+                 for w in windows]
+    return rows
+
+
+def _disorder(haadf_rows: list[dict[str, Any]], results: list[Any], table2: Any
+              ) -> tuple[list[dict[str, Any]], Any]:
+    from liprobe.study.disorder import fit_li_vs_disorder, join_by_depth
+
+    points = []
+    by_name = {r.name: r for r in results}
+    site = [w for w in haadf_rows if w["specimen"]]
+    for name in dict.fromkeys(w["specimen"] for w in site):
+        res = by_name[name]
+        fs = [w["f"] for w in site if w["specimen"] == name and math.isfinite(w["f"])]
+        if fs and "Li" in res.ratios:
+            points.append({"sample": res.sample, "specimen": name, "depth_nm": res.depth_nm,
+                           "f": float(np.mean(fs)), "li": res.ratios["Li"],
+                           "li_sigma": res.ratio_sigmas["Li"], "join": "same site"})
+    loose = [w for w in haadf_rows if not w["specimen"]]
+    for sample in dict.fromkeys(w["sample"] for w in loose):
+        rows = [w for w in loose if w["sample"] == sample]
+        prof = table2[(table2["sample"] == sample) & np.isfinite(table2["depth_nm"])]
+        if len(prof) < 2 or "Li_mean" not in prof:
+            continue
+        joined = join_by_depth(np.array([w["depth_nm"] for w in rows]),
+                               np.array([w["f"] for w in rows]), prof["depth_nm"].to_numpy(),
+                               prof["Li_mean"].to_numpy(), apt_li_sigma=prof["Li_se"].to_numpy(),
+                               sample=sample)
+        for i in range(joined.f.size):
+            points.append({"sample": sample, "specimen": "", "depth_nm": float(joined.depth_nm[i]),
+                           "f": float(joined.f[i]), "li": float(joined.li[i]),
+                           "li_sigma": float(joined.li_sigma[i]), "join": "interpolated"})
+    fit = None
+    if points:
+        sig = np.array([p["li_sigma"] for p in points])
+        fit = fit_li_vs_disorder(np.array([p["f"] for p in points]),
+                                 np.array([p["li"] for p in points]),
+                                 li_sigma=sig if np.all(np.isfinite(sig) & (sig > 0)) else None)
+    return points, fit
+
+
+def _versions() -> dict[str, str]:
+    import pandas
+    import scipy
+
+    import liprobe
+
+    return {"liprobe": liprobe.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
+            "pandas": pandas.__version__, "python": platform.python_version()}
+
+
+def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress: bool) -> Any:
+    """Build every table and figure from ordered specimen results and write them."""
+    import pandas as pd
+
+    from liprobe.study.aggregate import aggregate_specimens, table2_layout
+    from liprobe.study.analysis import analyze_gradients
+    from liprobe.study.pipeline import StudyOutput, file_sha256, settings_dict
+
+    settings = manifest.settings
+    specimens = _frame([r.row() for r in results], "specimens")
+    tables: dict[str, Any] = {"specimens": specimens}
+    notes: list[str] = []
+    if results:
+        table2 = aggregate_specimens(specimens, elements=settings.elements,
+                                     normalize_to=settings.normalize_to)
+        layout = table2_layout(table2, elements=settings.elements)
+    else:
+        table2, layout = _frame([], "table2"), _frame([], "table2_layout")
+    tables["table2"], tables["table2_layout"] = table2, layout
+    icp = _icp_table(manifest, settings.normalize_to)
+    tables["icp"] = icp
+    cycling, fades = _cycling_table(manifest)
+    tables["cycling"] = cycling
+    icp_li = ({int(c): float(v) for c, v in zip(icp["cycles"], icp["Li"], strict=True)}
+              if "Li" in icp else {})
+    pristine = icp_li.get(0, math.nan)
+    if not math.isfinite(pristine) and len(table2) and "Li_mean" in table2:
+        zero = table2[table2["cycles"] == 0]
+        pristine = float(zero["Li_mean"].mean()) if len(zero) else math.nan
+    retention = _retention(manifest, fades)
+    gradients = None
+    if len(table2) and "Li_mean" in table2:
+        depth = table2["depth_nm"].to_numpy(np.float64)
+        finite = np.isfinite(depth) & (table2["cycles"].to_numpy() > 0)
+        # SE over replicates, floored at the counting SE: with 3-5 replicates the sample SD
+        # is itself uncertain and can fall below what counting statistics alone guarantee
+        se = np.fmax(table2["Li_se"].to_numpy(np.float64),
+                     table2["Li_counting_se"].to_numpy(np.float64))
+        use_sigma = bool(finite.any() and np.all(np.isfinite(se[finite]) & (se[finite] > 0)))
+        if finite.any() and not use_sigma:
+            notes.append("some depths have a single specimen (no SD): gradient fits unweighted")
+        gradients = analyze_gradients(table2["cycles"].to_numpy(), depth,
+                                      table2["Li_mean"].to_numpy(np.float64),
+                                      sigma=se if use_sigma else None,
+                                      models=settings.gradient_models,
+                                      radius_nm=settings.particle_radius_um * 1000.0,
+                                      icp_li=icp_li, pristine_li=pristine, retention=retention,
+                                      depth_definitions=(settings.depth_definition,))
+        notes += list(gradients.notes)
+    tables["gradient_fits"] = _frame(gradients.fit_rows() if gradients else [], "gradient_fits")
+    tables["growth_law"] = _frame(gradients.growth_rows() if gradients else [], "growth_law")
+    tables["particle_integral"] = _frame([p.as_row() for p in gradients.particle]
+                                         if gradients else [], "particle_integral")
+    haadf_rows = _haadf(manifest, results)
+    tables["haadf_windows"] = _frame(haadf_rows, "haadf_windows")
+    points, disorder_fit = _disorder(haadf_rows, results, table2)
+    tables["li_vs_disorder_points"] = _frame(points, "li_vs_disorder_points")
+    tables["li_vs_disorder"] = _frame([disorder_fit.as_row()] if disorder_fit else [],
+                                      "li_vs_disorder")
+    tables["qc"] = _frame([{"specimen": r.name, **q} for r in results for q in r.qc], "qc")
+    tables["fda"] = _frame([{"specimen": r.name, **f} for r in results for f in r.fda], "fda")
+    profile_frames = [pd.DataFrame({"specimen": r.name, **r.profile}) for r in results
+                      if r.profile]
+    tables["profiles"] = (pd.concat(profile_frames, ignore_index=True) if profile_frames
+                          else _frame([], "profiles"))
+    for name, frame in tables.items():
+        _write_table(frame, out_dir / "tables", name)
+
+    from liprobe.report.study_figures import write_study_figures
+
+    figures = write_study_figures(out_dir / "figures", tables=tables, gradients=gradients,
+                                  disorder=disorder_fit)
+    inputs: dict[str, str] = {}
+    for r in results:
+        inputs.update(r.hashes)
+    for path in manifest.input_files():
+        inputs.setdefault(str(path), file_sha256(path))
+    qc_warnings = [f"{r.name}: {q['check']}: {q['message']}" for r in results for q in r.qc
+                   if q["verdict"] == "warn"]
+    summary = {
+        "study": {"name": manifest.name, "description": manifest.description,
+                  "n_specimens": len(results), "samples": manifest.sample_cycles()},
+        "alpha": {m: {**law.alpha.as_dict("alpha"), "verdict": law.verdict, "note": law.note,
+                      "comparisons": [c.__dict__ for c in law.comparisons]}
+                  for m, law in (gradients.growth.items() if gradients else [])},
+        "best_growth_model": gradients.best_growth_model if gradients else None,
+        "two_step_alpha": {k: v.as_dict("alpha") for k, v in
+                           (gradients.two_step_alpha.items() if gradients else [])},
+        "particle_integral": [p.as_row() for p in gradients.particle] if gradients else [],
+        "li_site_model": disorder_fit.as_row() if disorder_fit else None,
+        "qc_warnings": qc_warnings,
+        "notes": notes,
+        "provenance": {"inputs": dict(sorted(inputs.items())), "versions": _versions(),
+                       "settings": settings_dict(settings), "manifest": str(manifest.path)},
+    }
+    from liprobe.io._atomic import atomic_path
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out_dir / "summary.json") as tmp:
+        tmp.write_text(json.dumps(_clean(summary), indent=2, allow_nan=False), encoding="utf-8")
+    return StudyOutput(out_dir, tables, summary, tuple(figures))
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -1,0 +1,457 @@
+"""The study manifest: one TOML file naming every sample, specimen and bulk measurement.
+
+Schema (every key not listed is an error; relative paths resolve against the manifest's
+folder)::
+
+    [study]
+    name = "chae2021-like"            # required, used in summary.json
+    description = "..."               # optional
+
+    [settings]                        # all optional, defaults shown
+    normalize_to = ["Ni", "Co", "Mn"] # denominator of every ratio (metal-normalised)
+    elements = ["Li", "Ni", "Co", "Mn", "O"]
+    profile_bin_nm = 2.0              # bin width of per-specimen concentration profiles
+    profile_axis = "z"                # axis of the per-specimen profile
+    fda_block_ions = 100              # block size of the frequency distribution analysis
+    particle_radius_um = 5.0          # sphere radius of the particle integral
+    gradient_models = ["exponential", "erf", "two_scale", "logistic"]
+    depth_definition = "half_recovery"  # growth-law depth: half_recovery | recovery_95 | deficit
+    bound_depth = "midpoint"          # depth used for a bound "< 100 nm": midpoint | bound
+    bulk_depth_nm = nan               # depth given to "bulk"/"surface to centre" specimens;
+                                      # nan: left out of depth fits (they set the pristine
+                                      # reference and appear as bulk lines in figures)
+    seed = 0                          # for any resampling
+
+    [[samples]]                       # one per cycling state
+    name = "NCM-100"                  # required, unique
+    cycles = 100                      # required, integer >= 0
+
+    [[specimens]]                     # one per APT specimen (several replicates per depth)
+    sample = "NCM-100"                # required, must name a [[samples]] entry
+    depth_nm = 200                    # either depth_nm (number >= 0) ...
+    depth = "< 100 nm"                # ... or depth: "< 100 nm", "~2 um", "300 nm", "surface",
+                                      #     "bulk" / "surface to centre" (bulk, no depth)
+    replicate = 1                     # required, unique per (sample, depth)
+    apt = "apt/ncm100_r1_1.pos"       # required: POS / EPOS / APT file
+    ranges = "ranges/ncm.rrng"        # required: RRNG / RNG / ENV file
+    haadf = ["haadf/ncm100_r1.tif"]   # optional HAADF images of the same site
+    name = "ncm100-R1-1"              # optional, default "<sample>-<depth>-<replicate>"
+
+    [icp]                             # optional bulk ICP-AES table
+    file = "icp.csv"                  # columns: specimen, cycles, <El>_wt_pct ... (or li_wt_pct)
+
+    [[cycling]]                       # optional cycler files, one per cell
+    file = "cells/cell300.mpr"        # required
+    format = "biologic"               # csv | biologic | neware | arbin (default: from suffix)
+    sample = "NCM-300"                # optional: which sample's cell
+    active_mass_g = 0.0125            # optional, needed for specific capacity
+    columns = { cycle = "Cycle", discharge_capacity_mah = "Q_dis" }   # csv column mapping
+
+    [[haadf]]                         # optional HAADF images not tied to one specimen
+    image = "haadf/ncm300_surface.tif"  # required
+    sample = "NCM-300"                # required
+    depth_offset_nm = 0.0             # depth of the image's surface edge
+    pixel_size_nm = 0.02              # optional, overrides the file's calibration
+    reference = "simulate"            # R0 source: "simulate" (default) or an image of the
+                                      # ordered material under the same conditions
+
+Errors are :class:`~liprobe.errors.ManifestError` with one line naming the file, the
+line and the key, e.g. ``study.toml, line 14: [[specimens]] #2: unknown key 'dept_nm';
+did you mean 'depth_nm'?``.
+
+Examples
+--------
+>>> from liprobe.study.manifest import parse_depth
+>>> parse_depth("< 100 nm").depth_nm
+50.0
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from liprobe.errors import ManifestError, MissingFileError
+from liprobe.study._manifest_check import Checker
+
+__all__ = [
+    "Depth", "Sample", "SpecimenSpec", "IcpSpec", "CyclingSpec", "HaadfSpec", "StudySettings",
+    "Manifest", "parse_depth", "read_manifest", "parse_manifest",
+]
+
+
+@dataclass(frozen=True)
+class Depth:
+    """A specimen depth below the secondary-particle surface.
+
+    ``depth_nm`` is the representative depth used for fits (NaN for bulk specimens);
+    ``low_nm``/``high_nm`` the interval it stands for; ``label`` the text as written.
+    """
+
+    depth_nm: float
+    low_nm: float
+    high_nm: float
+    label: str
+    is_bulk: bool = False
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A cycling state: its name and cycle count."""
+
+    name: str
+    cycles: int
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """Analysis settings of a study (see the module docstring for meanings)."""
+
+    normalize_to: tuple[str, ...] = ("Ni", "Co", "Mn")
+    elements: tuple[str, ...] = ("Li", "Ni", "Co", "Mn", "O")
+    profile_bin_nm: float = 2.0
+    profile_axis: str = "z"
+    fda_block_ions: int = 100
+    particle_radius_um: float = 5.0
+    gradient_models: tuple[str, ...] = ("exponential", "erf", "two_scale", "logistic")
+    depth_definition: str = "half_recovery"
+    bound_depth: str = "midpoint"
+    bulk_depth_nm: float = math.nan
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class SpecimenSpec:
+    """One APT specimen: picklable input of :func:`liprobe.study.pipeline.analyze_specimen`."""
+
+    name: str
+    sample: str
+    cycles: int
+    depth: Depth
+    replicate: str
+    apt: Path
+    ranges: Path
+    haadf: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class IcpSpec:
+    """The bulk ICP-AES table."""
+
+    file: Path
+
+
+@dataclass(frozen=True)
+class CyclingSpec:
+    """One cycler file."""
+
+    file: Path
+    format: str | None = None
+    sample: str | None = None
+    active_mass_g: float | None = None
+    columns: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class HaadfSpec:
+    """A HAADF image not tied to one APT specimen."""
+
+    image: Path
+    sample: str
+    depth_offset_nm: float = 0.0
+    pixel_size_nm: float | None = None
+    reference: str | Path = "simulate"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A validated study manifest."""
+
+    path: Path
+    name: str
+    description: str
+    settings: StudySettings
+    samples: tuple[Sample, ...]
+    specimens: tuple[SpecimenSpec, ...]
+    icp: IcpSpec | None = None
+    cycling: tuple[CyclingSpec, ...] = ()
+    haadf: tuple[HaadfSpec, ...] = ()
+    source_text: str = field(default="", repr=False)
+
+    def input_files(self) -> tuple[Path, ...]:
+        """Every input file the study reads, sorted and without duplicates."""
+        files = {self.path}
+        for spec in self.specimens:
+            files.update((spec.apt, spec.ranges, *spec.haadf))
+        if self.icp is not None:
+            files.add(self.icp.file)
+        files.update(c.file for c in self.cycling)
+        files.update(h.image for h in self.haadf)
+        files.update(h.reference for h in self.haadf if isinstance(h.reference, Path))
+        return tuple(sorted(files))
+
+    def sample_cycles(self) -> dict[str, int]:
+        """``{sample name: cycle count}``."""
+        return {s.name: s.cycles for s in self.samples}
+
+
+_UNIT_NM = {"nm": 1.0, "um": 1000.0, "µm": 1000.0, "μm": 1000.0, "mm": 1.0e6}
+_DEPTH_RE = re.compile(
+    r"^\s*(?P<op><=|<|~|≈|about)?\s*(?P<value>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>nm|um|µm|μm|mm)?\s*$"
+)
+_BULK_WORDS = ("bulk", "surface to centre", "surface to center", "centre", "center", "whole")
+
+
+def parse_depth(text: str | float | int, *, bound_depth: str = "midpoint",
+                bulk_depth_nm: float = math.nan) -> Depth:
+    """Parse a depth as written in a manifest or a paper's table.
+
+    Parameters
+    ----------
+    text : str or number
+        ``30`` (nm), ``"~2 um"``, ``"< 100 nm"``, ``"surface"`` (0 nm), ``"bulk"`` or
+        ``"surface to centre"`` (a bulk specimen).
+    bound_depth : {"midpoint", "bound"}
+        Depth representing an upper bound ``"< X"``: ``X/2`` (midpoint of [0, X]) or ``X``.
+    bulk_depth_nm : float
+        Representative depth of a bulk specimen (NaN: excluded from depth fits).
+
+    Returns
+    -------
+    Depth
+
+    Raises
+    ------
+    ManifestError
+        When the text is not a depth (the caller adds the place).
+    """
+    if bound_depth not in ("midpoint", "bound"):
+        raise ManifestError(f"bound_depth must be 'midpoint' or 'bound', got {bound_depth!r}")
+    if isinstance(text, bool):
+        raise ManifestError(f"depth must be a number of nm or a text like '< 100 nm', got {text!r}")
+    if isinstance(text, (int, float)):
+        value = float(text)
+        if not math.isfinite(value) or value < 0:
+            raise ManifestError(f"depth_nm must be a finite number >= 0, got {text!r}")
+        return Depth(value, value, value, f"{value:g} nm")
+    label = str(text).strip()
+    lower = label.lower()
+    if lower in ("surface", "0"):
+        return Depth(0.0, 0.0, 0.0, label)
+    if lower in _BULK_WORDS:
+        return Depth(float(bulk_depth_nm), 0.0, math.inf, label, is_bulk=True)
+    match = _DEPTH_RE.match(lower.split("(")[0])
+    if match is None:
+        raise ManifestError(
+            f"cannot read depth {label!r}; write a number of nm (depth_nm = 30) or a text "
+            "like '< 100 nm', '~2 um', 'surface', 'bulk'"
+        )
+    value = float(match["value"]) * _UNIT_NM[match["unit"] or "nm"]
+    if match["op"] in ("<", "<="):
+        rep = value / 2.0 if bound_depth == "midpoint" else value
+        return Depth(rep, 0.0, value, label)
+    return Depth(value, value, value, label)
+
+
+_TOP = ("study", "settings", "samples", "specimens", "icp", "cycling", "haadf")
+_DEPTH_DEFS = ("half_recovery", "recovery_95", "deficit")
+_MODELS = ("exponential", "erf", "two_scale", "logistic")
+_FORMATS = ("csv", "biologic", "neware", "arbin")
+
+
+def _settings(chk: Checker, raw: dict[str, Any]) -> StudySettings:
+    defaults = StudySettings()
+    allowed = tuple(StudySettings.__dataclass_fields__)
+    chk.keys(raw, allowed, (), "settings")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in ("normalize_to", "elements"):
+            values[key] = chk.strings(value, "settings", key)
+        elif key == "gradient_models":
+            names = chk.strings(value, "settings", key)
+            for name in names:
+                if name not in _MODELS:
+                    raise chk.fail(f"unknown gradient model {name!r}; choose from "
+                                   f"{', '.join(_MODELS)}", "settings", None, key)
+            values[key] = names
+        elif key == "depth_definition":
+            if value not in _DEPTH_DEFS:
+                raise chk.fail(f"'depth_definition' must be one of {', '.join(_DEPTH_DEFS)}, "
+                               f"got {value!r}", "settings", None, key)
+            values[key] = value
+        elif key == "bound_depth":
+            if value not in ("midpoint", "bound"):
+                raise chk.fail("'bound_depth' must be 'midpoint' or 'bound'", "settings", None, key)
+            values[key] = value
+        elif key == "profile_axis":
+            if value not in ("x", "y", "z"):
+                raise chk.fail("'profile_axis' must be 'x', 'y' or 'z'", "settings", None, key)
+            values[key] = value
+        elif key in ("fda_block_ions", "seed"):
+            values[key] = chk.number(value, "settings", None, key, integer=True,
+                                     minimum=0 if key == "seed" else 2)
+        elif key == "bulk_depth_nm" and isinstance(value, float) and math.isnan(value):
+            values[key] = value
+        else:
+            values[key] = float(chk.number(value, "settings", None, key, positive=True))
+    return StudySettings(**{**defaults.__dict__, **values})
+
+
+def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifest:
+    """Validate manifest ``text``; relative paths resolve against ``path``'s folder.
+
+    Raises
+    ------
+    ManifestError
+        One line naming the file, the line and the key.
+    """
+    path = Path(path)
+    base = path.resolve().parent
+    chk = Checker(path, text)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(f"{path}: not valid TOML: {exc}") from None
+    for key in raw:
+        if key not in _TOP:
+            near = difflib.get_close_matches(key, _TOP, n=1)
+            hint = f"; did you mean [{near[0]}]?" if near else f"; allowed: {', '.join(_TOP)}"
+            line = chk.loc.line(None, None, key) or chk.loc.line(key) or chk.loc.line(key, 0)
+            raise ManifestError(f"{path}" + (f", line {line}" if line else "")
+                                + f": unknown table {key!r}{hint}")
+    study = raw.get("study")
+    if study is None:
+        raise ManifestError(f"{path}: missing [study] table with name = \"...\"")
+    chk.keys(study, ("name", "description"), ("name",), "study")
+    settings = _settings(chk, raw.get("settings", {}))
+
+    samples: list[Sample] = []
+    raw_samples = raw.get("samples", [])
+    if not isinstance(raw_samples, list) or not raw_samples:
+        raise ManifestError(f"{path}: at least one [[samples]] entry (name, cycles) is required")
+    for i, entry in enumerate(raw_samples):
+        chk.keys(entry, ("name", "cycles"), ("name", "cycles"), "samples", i)
+        cycles = chk.number(entry["cycles"], "samples", i, "cycles", integer=True, minimum=0)
+        if any(s.name == entry["name"] for s in samples):
+            raise chk.fail(f"duplicate sample name {entry['name']!r}", "samples", i, "name")
+        samples.append(Sample(str(entry["name"]), int(cycles)))
+    cycles_of = {s.name: s.cycles for s in samples}
+
+    specimens: list[SpecimenSpec] = []
+    seen: set[tuple[str, str, str]] = set()
+    spec_keys = ("sample", "depth_nm", "depth", "replicate", "apt", "ranges", "haadf", "name")
+    for i, entry in enumerate(raw.get("specimens", [])):
+        chk.keys(entry, spec_keys, ("sample", "replicate", "apt", "ranges"), "specimens", i)
+        if entry["sample"] not in cycles_of:
+            near = difflib.get_close_matches(str(entry["sample"]), list(cycles_of), n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise chk.fail(f"sample {entry['sample']!r} is not a [[samples]] name{hint}",
+                           "specimens", i, "sample")
+        if ("depth_nm" in entry) == ("depth" in entry):
+            raise chk.fail("give exactly one of 'depth_nm' (number) or 'depth' (text)",
+                           "specimens", i, "depth_nm" if "depth_nm" in entry else None)
+        key = "depth_nm" if "depth_nm" in entry else "depth"
+        value = entry[key]
+        if key == "depth_nm" and not isinstance(value, (int, float)):
+            raise chk.fail(f"'depth_nm' must be a number of nm, got {value!r}; use depth = "
+                           "\"...\" for text like '< 100 nm'", "specimens", i, key)
+        try:
+            depth = parse_depth(value, bound_depth=settings.bound_depth,
+                                bulk_depth_nm=settings.bulk_depth_nm)
+        except ManifestError as exc:
+            raise chk.fail(str(exc), "specimens", i, key) from None
+        replicate = entry["replicate"]
+        if isinstance(replicate, bool) or not isinstance(replicate, (int, str)):
+            raise chk.fail("'replicate' must be an integer or a string", "specimens", i,
+                           "replicate")
+        ident = (entry["sample"], depth.label, str(replicate))
+        if ident in seen:
+            raise chk.fail(f"duplicate replicate {replicate!r} for sample {entry['sample']!r} "
+                           f"at depth {depth.label!r}", "specimens", i, "replicate")
+        seen.add(ident)
+        apt = chk.file(base, entry["apt"], "specimens", i, "apt")
+        ranges = chk.file(base, entry["ranges"], "specimens", i, "ranges")
+        haadf_raw = entry.get("haadf", [])
+        if isinstance(haadf_raw, str):
+            haadf_raw = [haadf_raw]
+        if not isinstance(haadf_raw, list):
+            raise chk.fail("'haadf' must be a list of image paths", "specimens", i, "haadf")
+        haadf = tuple(chk.file(base, h, "specimens", i, "haadf") for h in haadf_raw)
+        name = entry.get("name") or f"{entry['sample']}-{depth.label}-{replicate}"
+        if any(s.name == name for s in specimens):
+            raise chk.fail(f"duplicate specimen name {name!r}", "specimens", i, "name")
+        specimens.append(SpecimenSpec(str(name), str(entry["sample"]),
+                                      cycles_of[entry["sample"]], depth, str(replicate),
+                                      apt, ranges, haadf))
+
+    icp = None
+    if "icp" in raw:
+        chk.keys(raw["icp"], ("file",), ("file",), "icp")
+        icp = IcpSpec(chk.file(base, raw["icp"]["file"], "icp", None, "file"))
+
+    cycling: list[CyclingSpec] = []
+    for i, entry in enumerate(raw.get("cycling", [])):
+        chk.keys(entry, ("file", "format", "sample", "active_mass_g", "columns"), ("file",),
+                 "cycling", i)
+        file = chk.file(base, entry["file"], "cycling", i, "file")
+        fmt = entry.get("format")
+        if fmt is not None and fmt not in _FORMATS:
+            raise chk.fail(f"'format' must be one of {', '.join(_FORMATS)}, got {fmt!r}",
+                           "cycling", i, "format")
+        if "sample" in entry and entry["sample"] not in cycles_of:
+            raise chk.fail(f"sample {entry['sample']!r} is not a [[samples]] name",
+                           "cycling", i, "sample")
+        mass = entry.get("active_mass_g")
+        if mass is not None:
+            mass = float(chk.number(mass, "cycling", i, "active_mass_g", positive=True))
+        columns = entry.get("columns", {})
+        if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+            raise chk.fail("'columns' must be a table of name = \"column header\"",
+                           "cycling", i, "columns")
+        cycling.append(CyclingSpec(file, fmt, entry.get("sample"), mass,
+                                   tuple(sorted(columns.items()))))
+
+    haadf_specs: list[HaadfSpec] = []
+    for i, entry in enumerate(raw.get("haadf", [])):
+        chk.keys(entry, ("image", "sample", "depth_offset_nm", "pixel_size_nm", "reference"),
+                 ("image", "sample"), "haadf", i)
+        image = chk.file(base, entry["image"], "haadf", i, "image")
+        if entry["sample"] not in cycles_of:
+            raise chk.fail(f"sample {entry['sample']!r} is not a [[samples]] name",
+                           "haadf", i, "sample")
+        offset = float(chk.number(entry.get("depth_offset_nm", 0.0), "haadf", i,
+                                  "depth_offset_nm", minimum=0))
+        px = entry.get("pixel_size_nm")
+        if px is not None:
+            px = float(chk.number(px, "haadf", i, "pixel_size_nm", positive=True))
+        reference: str | Path = entry.get("reference", "simulate")
+        if reference != "simulate":
+            reference = chk.file(base, reference, "haadf", i, "reference")
+        haadf_specs.append(HaadfSpec(image, str(entry["sample"]), offset, px, reference))
+
+    return Manifest(path, str(study["name"]), str(study.get("description", "")), settings,
+                    tuple(samples), tuple(specimens), icp, tuple(cycling), tuple(haadf_specs),
+                    text)
+
+
+def read_manifest(path: str | os.PathLike) -> Manifest:
+    """Read and validate a study manifest (see the module docstring for the schema).
+
+    Examples
+    --------
+    >>> read_manifest("study.toml")  # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(f"{path}: no such manifest file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return parse_manifest(text, path)
