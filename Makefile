@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TESTDATA := $(VENV)/.testdata
 
 .PHONY: demo test bench clean
 
@@ -15,10 +16,16 @@ $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	@touch $(STAMP)
 
+# Real DM3/EMD microscope files for the image-reader tests: the hyperspy 1.7.6 wheel ships
+# them. Installed without dependencies, as data only; liprobe never imports hyperspy.
+$(TESTDATA): $(STAMP)
+	$(PY) -m pip install --quiet --no-deps "hyperspy==1.7.6"
+	@touch $(TESTDATA)
+
 demo: $(STAMP)
 	$(PY) -m liprobe demo --out demo_output
 
-test: $(STAMP)
+test: $(STAMP) $(TESTDATA)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

@@ -1,0 +1,74 @@
+"""``liprobe haadf simulate`` then ``liprobe haadf analyze`` end to end, in tmp_path."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from liprobe.cli import main
+from liprobe.io import read_image
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("haadf")
+    image = folder / "sim.tif"
+    truth = folder / "truth.csv"
+    code = main(["haadf", "simulate", "-o", str(image), "--size", "256x448",
+                 "--rotation-deg", "15", "--profile", "0:0.5:rock-salt,3:0.1:layered",
+                 "--surface-depth-nm", "3.9", "--truth", str(truth), "--seed", "5", "--json"])
+    assert code == 0
+    return folder, image, truth
+
+
+def test_simulate_writes_a_calibrated_tiff_and_truth(simulated, capsys):
+    folder, image, truth = simulated
+    loaded = read_image(image)
+    assert loaded.pixels.shape == (256, 448)
+    assert loaded.pixel_size_nm == 0.02
+    with open(truth) as fh:
+        rows = list(csv.DictReader(fh))
+    sites = {r["site"] for r in rows}
+    assert sites == {"TM", "Li", "O"}
+    depths = np.array([float(r["depth_nm"]) for r in rows])
+    assert depths.min() >= 0.0
+
+
+def test_analyze_json_shape_and_values(simulated, capsys):
+    folder, image, _ = simulated
+    capsys.readouterr()
+    out = folder / "out"
+    code = main(["haadf", "analyze", str(image), "--simulate-reference", "--json",
+                 "-o", str(out)])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert abs(payload["d003_nm"] - 1.419 / 3) < 0.005
+    assert abs(payload["orientation_deg"] - 15.0) < 0.5
+    assert payload["model"] == "exchange"
+    windows = payload["windows"]
+    shallow = [w for w in windows if w["depth_nm"] < 2.5]
+    deep = [w for w in windows if w["depth_nm"] > 3.5]
+    assert shallow and deep
+    assert all(w["phase"] == "rock-salt" for w in shallow)
+    assert all(w["phase"] == "layered" for w in deep)
+    assert np.median([w["f"] for w in deep]) == pytest.approx(0.1, abs=0.03)
+    for name in ("haadf.json", "windows.csv", "profile.csv", "depth_profile.png",
+                 "plane_profile.png", "sites.png"):
+        assert (out / name).stat().st_size > 0
+    assert json.loads((out / "haadf.json").read_text())["R0"] == payload["R0"]
+
+
+def test_errors_are_one_line_with_exit_code_2(simulated, tmp_path, capsys):
+    folder, image, _ = simulated
+    np.save(tmp_path / "raw.npy", read_image(image).pixels)
+    capsys.readouterr()
+    assert main(["haadf", "analyze", str(tmp_path / "raw.npy")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--pixel-size-nm" in err[0]
+    assert main(["haadf", "analyze", str(image), "--reference", str(image),
+                 "--simulate-reference"]) == 2
+    assert main(["haadf", "simulate", "-o", str(tmp_path / "x.tif"), "--profile",
+                 "0:0.5"]) == 2

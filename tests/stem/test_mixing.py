@@ -1,0 +1,58 @@
+"""R -> f models, inverted against the forward linear-imaging model; interval coverage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from liprobe.errors import ParameterError
+from liprobe.stem.mixing import (RatioEstimate, antisite_fraction, exchange_fraction,
+                                 intensity_ratio, substitution_fraction)
+
+
+@pytest.mark.parametrize("f", [0.0, 0.05, 0.2, 0.37, 0.5])
+@pytest.mark.parametrize("r0", [0.02, 0.08, 0.2])
+def test_models_invert_the_forward_model(f, r0):
+    # forward (linear incoherent imaging, ordered intensities T0 = 1 and L0 = r0):
+    # exchange: I_Li = f + (1 - f) r0, I_TM = (1 - f) + f r0
+    r_exchange = (f + (1 - f) * r0) / ((1 - f) + f * r0)
+    assert exchange_fraction(r_exchange, r0) == pytest.approx(f, abs=1e-12)
+    # substitution: I_Li = x + (1 - x) r0, I_TM = 1
+    r_sub = f + (1 - f) * r0
+    assert substitution_fraction(r_sub, r0) == pytest.approx(f, abs=1e-12)
+
+
+def test_ratio_and_interval_coverage():
+    rng = np.random.default_rng(41)
+    f_true, r0 = 0.15, 0.06
+    li_mean = f_true + (1 - f_true) * r0
+    tm_mean = (1 - f_true) + f_true * r0
+    ref = RatioEstimate(r0, 0.0, 1000, 1000)
+    covered = 0
+    for _ in range(400):
+        li = rng.normal(li_mean * 300, 15.0, 60) + 40.0
+        tm = rng.normal(tm_mean * 300, 25.0, 60) + 40.0
+        est = antisite_fraction(intensity_ratio(li, tm, background=40.0), ref)
+        covered += est.f_ci[0] <= f_true <= est.f_ci[1]
+    assert 0.92 <= covered / 400 <= 0.98
+
+
+def test_ratio_standard_error_matches_spread():
+    rng = np.random.default_rng(42)
+    estimates = [intensity_ratio(rng.normal(30, 5, 50), rng.normal(300, 20, 50))
+                 for _ in range(300)]
+    spread = np.std([e.R for e in estimates])
+    typical = np.mean([e.se for e in estimates])
+    assert typical == pytest.approx(spread, rel=0.15)
+    assert np.mean([e.R for e in estimates]) == pytest.approx(0.1, rel=0.01)
+
+
+def test_model_names_and_errors():
+    est = antisite_fraction(RatioEstimate(0.3, 0.01, 9, 9), RatioEstimate(0.1, 0.0, 9, 9),
+                            model="substitution")
+    assert est.model == "substitution"
+    assert est.f == pytest.approx((0.3 - 0.1) / 0.9)
+    with pytest.raises(ParameterError):
+        antisite_fraction(RatioEstimate(0.3, 0, 9, 9), RatioEstimate(0.1, 0, 9, 9), model="x")
+    with pytest.raises(ParameterError):
+        antisite_fraction(RatioEstimate(0.3, 0, 9, 9), RatioEstimate(1.2, 0, 9, 9))
