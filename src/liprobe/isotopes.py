@@ -13,7 +13,7 @@ expected ratio as a parameter.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from liprobe.errors import ParameterError
 
@@ -23,7 +23,7 @@ __all__ = ["element_isotopes", "LITHIUM_6_ABUNDANCE"]
 LITHIUM_6_ABUNDANCE = 0.0759
 
 
-@lru_cache(maxsize=None)
+@cache
 def element_isotopes(symbol: str) -> tuple[tuple[float, float], ...]:
     """Natural isotopes ``((mass_da, abundance_fraction), ...)``, abundances summing to 1.
 

@@ -8,7 +8,13 @@ import pytest
 from liprobe.data import IonTable
 from liprobe.errors import OverwriteError, UnknownFormatError
 from liprobe.io import (
-    FORMATS, detect_format, get_format, read_ions, read_ranges, write_ions, write_ranges,
+    FORMATS,
+    detect_format,
+    get_format,
+    read_ions,
+    read_ranges,
+    write_ions,
+    write_ranges,
 )
 from liprobe.io.rrng import read_rrng
 

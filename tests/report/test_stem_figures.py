@@ -5,8 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from liprobe.report.stem_figures import (plot_depth_profile, plot_plane_profile, plot_sites,
-                                         save_figure)
+from liprobe.report.stem_figures import (
+    plot_depth_profile,
+    plot_plane_profile,
+    plot_sites,
+    save_figure,
+)
 from liprobe.stem.analyze import analyze_haadf
 from liprobe.stem.simulate import DisorderProfile, HaadfParams, simulate_haadf
 

@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from liprobe.errors import ParameterError
-from liprobe.stem.mixing import (RatioEstimate, antisite_fraction, exchange_fraction,
-                                 intensity_ratio, substitution_fraction)
+from liprobe.stem.mixing import (
+    RatioEstimate,
+    antisite_fraction,
+    exchange_fraction,
+    intensity_ratio,
+    substitution_fraction,
+)
 
 
 @pytest.mark.parametrize("f", [0.0, 0.05, 0.2, 0.37, 0.5])

@@ -7,8 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from liprobe.synth._geometry import (cone_volume_nm3, length_for_volume_nm, sample_cone,
-                                     segment_distance_nm)
+from liprobe.synth._geometry import (
+    cone_volume_nm3,
+    length_for_volume_nm,
+    sample_cone,
+    segment_distance_nm,
+)
 
 
 def test_cone_volume_matches_frustum_formula_and_inverts():

@@ -9,8 +9,15 @@ import pytest
 from scipy import constants
 
 from liprobe.errors import ParameterError
-from liprobe.synth import (Cluster, DeadTime, DepthProfile, LineFeature, SpecimenParams,
-                           generate_specimen, paper_profile)
+from liprobe.synth import (
+    Cluster,
+    DeadTime,
+    DepthProfile,
+    LineFeature,
+    SpecimenParams,
+    generate_specimen,
+    paper_profile,
+)
 from liprobe.synth._geometry import cone_volume_nm3
 
 SMALL = dict(apex_radius_nm=8.0, shank_angle_deg=2.0)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from liprobe.errors import ParameterError
-
 from liprobe.apt._species_atoms import METALS
+from liprobe.errors import ParameterError
 
 
 def default_denominator(elements: tuple[str, ...], normalize_to) -> tuple[str, ...]:

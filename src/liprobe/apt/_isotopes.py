@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -64,7 +64,7 @@ def parse_species(name: str) -> tuple[tuple[tuple[str, int], ...], int]:
     return tuple(atoms.items()), charge
 
 
-@lru_cache(maxsize=None)
+@cache
 def species_pattern(name: str) -> tuple[tuple[float, float], ...]:
     """Isotope peaks ``((mass_to_charge_da, abundance), ...)`` of a species (sums to ~1)."""
     atoms, charge = parse_species(name)

@@ -35,12 +35,12 @@ from typing import Any
 import numpy as np
 
 from liprobe.apt._fractions import ratios_with_sigma
-from liprobe.isotopes import element_isotopes
 from liprobe.apt._species_atoms import METALS, assign_species, species_atoms
 from liprobe.apt.profiles import concentration_profile
 from liprobe.apt.spectrum import estimate_background, mass_spectrum
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
+from liprobe.isotopes import element_isotopes
 
 __all__ = ["QualityCheck", "QualityReport", "check_quality", "natural_li_ratio"]
 

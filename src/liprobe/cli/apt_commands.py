@@ -57,8 +57,7 @@ def spectrum_payload(path: Path, *, bin_da: float = 0.01, log: bool = True,
                      deconvolve: bool = False, propose: Path | None = None,
                      figure: Path | None = None) -> dict[str, Any]:
     """``liprobe spectrum`` payload: background, peaks, proposed ranges, overlaps."""
-    from liprobe.apt.spectrum import (estimate_background, find_peaks, mass_spectrum,
-                                      propose_ranges)
+    from liprobe.apt.spectrum import estimate_background, find_peaks, mass_spectrum, propose_ranges
     from liprobe.io import read_ions
 
     ions = read_ions(path)

@@ -1,134 +1,102 @@
-"""``liprobe demo``: write a small synthetic NCM811 data set, read it back and range it.
+"""``liprobe demo``: the whole method on a synthetic study, in one command.
 
-Interim demo (to be replaced by the example study built on :mod:`liprobe.synth`): a
-seeded LiNi0.80Co0.15Mn0.05O2 point cloud with laser-pulsed-like molecular ions
-(Li+, LiO+, O+, O2+, Ni2+, Ni+, NiO+, Co2+, Co+, Mn2+, Mn+), natural isotopes from
-``periodictable`` and a uniform background, written as EPOS + RRNG.
+Generates the demo example study (:func:`liprobe.synth.example_study.example_study`, 70
+APT specimens shaped like Chae et al., HAADF images, ICP-AES, a fading cell) into a cache
+folder, reused when complete; runs the study (:func:`liprobe.study.pipeline.run_study`)
+into ``--out``; compares its Table 2 analogue with the generating truth; writes the
+self-contained HTML report (:func:`liprobe.report.html.write_report`) to ``--report``
+and prints where it is.
 """
 
 from __future__ import annotations
 
-import itertools
+import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import typer
 
-__all__ = ["register", "write_demo_specimen", "DEMO_STOICHIOMETRY"]
+__all__ = ["register", "run_demo"]
 
-#: Atoms per formula unit of the demo specimen.
-DEMO_STOICHIOMETRY = {"Li": 1.0, "Ni": 0.80, "Co": 0.15, "Mn": 0.05, "O": 2.0}
-
-# (ion atoms, charge, share of the first element's atoms that evaporate as this ion)
-_IONS = (
-    ((("Li", 1),), 1, 0.95), ((("Li", 1), ("O", 1)), 1, 0.05),
-    ((("Ni", 1),), 2, 0.75), ((("Ni", 1),), 1, 0.15), ((("Ni", 1), ("O", 1)), 1, 0.10),
-    ((("Co", 1),), 2, 0.85), ((("Co", 1),), 1, 0.15),
-    ((("Mn", 1),), 2, 0.85), ((("Mn", 1),), 1, 0.15),
-)
-_O_AS_O2 = 0.70  # share of the remaining oxygen atoms evaporating as O2+ (the rest O+)
-_BACKGROUND = 0.03  # background ions per peak ion, uniform over 1-120 Da
+#: Where the generated demo study is kept between runs.
+DEFAULT_CACHE = Path(".liprobe-cache") / "example-demo"
 
 
-def _isotopes(symbol: str) -> tuple[np.ndarray, np.ndarray]:
-    import periodictable
+def _progress_bar(quiet: bool, description: str) -> Any:
+    """A context manager yielding ``update(done, total)`` (rich on stderr; silent if quiet)."""
+    import contextlib
 
-    element = periodictable.elements.symbol(symbol)
-    pairs = [(element[a].mass, element[a].abundance) for a in element.isotopes
-             if element[a].abundance > 0]
-    mass, abundance = np.array(pairs).T
-    return mass, abundance / abundance.sum()
+    @contextlib.contextmanager
+    def silent():
+        yield lambda done, total: None
 
+    if quiet:
+        return silent()
 
-def _peaks(atoms: tuple[tuple[str, int], ...], charge: int) -> list[tuple[float, float]]:
-    """Isotopic peaks ``(m/q, probability)`` of one ion species."""
-    per_atom = [_isotopes(s) for s, n in atoms for _ in range(n)]
-    peaks: dict[int, list[float]] = {}
-    for combo in itertools.product(*(range(len(m)) for m, _ in per_atom)):
-        mass = sum(per_atom[i][0][k] for i, k in enumerate(combo))
-        prob = float(np.prod([per_atom[i][1][k] for i, k in enumerate(combo)]))
-        entry = peaks.setdefault(round(mass), [0.0, 0.0])
-        entry[0] += mass * prob
-        entry[1] += prob
-    return [(m / p / charge, p) for m, p in peaks.values()]
+    @contextlib.contextmanager
+    def bar():
+        from rich.console import Console
+        from rich.progress import Progress
 
+        with Progress(console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task(description, total=None)
+            yield lambda done, total: progress.update(task, completed=done, total=total)
 
-def _name(atoms: tuple[tuple[str, int], ...]) -> str:
-    return "".join(s + (str(n) if n > 1 else "") for s, n in atoms)
+    return bar()
 
 
-def write_demo_specimen(out_dir: str | Path, *, n_formula_units: int = 60_000,
-                        seed: int = 2021) -> dict[str, Any]:
-    """Write ``ncm811_demo.epos`` and ``ncm811_demo.rrng`` into ``out_dir``.
+def run_demo(out: Path, report: Path, *, cache: Path = DEFAULT_CACHE, seed: int = 2021,
+             n_ions: int | None = None, workers: int | None = None, quiet: bool = False,
+             regenerate: bool = False) -> dict[str, Any]:
+    """Generate (or reuse) the demo study, run it, write the report; return the facts."""
+    import pandas as pd
 
-    Returns the paths and the known truth: atoms generated per element and ions
-    generated per species. Every formula unit becomes ions (ideal detection); 3 % extra
-    background ions are uniform in 1-120 Da.
-    """
-    from liprobe.apt.ranging import find_overlaps
-    from liprobe.data import Ion, IonTable, RangeTable
-    from liprobe.io import write_ions, write_ranges
+    from liprobe.report.html import growth_law_statement, write_report
+    from liprobe.study.manifest import read_manifest
+    from liprobe.study.pipeline import run_study
+    from liprobe.synth.example_study import (
+        SCALES,
+        example_study,
+        study_is_complete,
+        truth_recovery,
+    )
 
-    rng = np.random.default_rng(seed)
-    atoms = {el: int(round(x * n_formula_units)) for el, x in DEMO_STOICHIOMETRY.items()}
-    species = [(a, z, int(round(share * atoms[a[0][0]]))) for a, z, share in _IONS]
-    o_left = atoms["O"] - sum(n for a, _, n in species for s, c in a if s == "O")
-    n_o2 = int(round(_O_AS_O2 * o_left / 2))
-    species += [((("O", 2),), 1, n_o2), ((("O", 1),), 1, o_left - 2 * n_o2)]
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    n_ions = SCALES["demo"].n_ions if n_ions is None else int(n_ions)
+    reused = not regenerate and study_is_complete(cache, scale="demo", seed=seed,
+                                                  n_ions=n_ions)
+    if not reused:
+        with _progress_bar(quiet, "generating the demo study") as update:
+            example_study(cache, scale="demo", rng=seed, n_ions=n_ions, overwrite=True,
+                          progress=update)
+    timings["generate_s"] = time.perf_counter() - start
 
-    masses, low, high, index, weight = [], [], [], [], []
-    names = list(dict.fromkeys(_name(a) for a, _, _ in species))  # Ni+ and Ni2+ are both Ni
-    for ion_atoms, charge, count in species:
-        k = names.index(_name(ion_atoms))
-        peaks = _peaks(ion_atoms, charge)
-        centre = np.array([m for m, _ in peaks])
-        prob = np.array([p for _, p in peaks])
-        pick = rng.choice(centre.size, size=count, p=prob / prob.sum())
-        sigma = 0.02 / charge
-        masses.append(centre[pick] + rng.normal(0.0, sigma, count))
-        for m, p in peaks:
-            if p >= 0.01:  # range the peaks holding at least 1 % of the species
-                low.append(round(m - 10 * sigma, 3))
-                high.append(round(m + 10 * sigma, 3))
-                index.append(k)
-                weight.append(p * count)
-    n_peak = sum(m.size for m in masses)
-    masses.append(rng.uniform(1.0, 120.0, int(round(_BACKGROUND * n_peak))))
-    # where two species' peaks collide, keep the range of the stronger one
-    ion_list = tuple(Ion(_name(a), a) for a in dict((_name(a), a) for a, _, _ in species).values())
-    ranges = RangeTable(ion_list, low, high, index)
-    drop = {min(pair, key=lambda r: weight[r]) for pair in find_overlaps(ranges)}
-    keep = [r for r in range(len(low)) if r not in drop]
-    ranges = RangeTable(ion_list, np.take(low, keep), np.take(high, keep),
-                        np.take(index, keep))
+    start = time.perf_counter()
+    manifest = read_manifest(cache / "study.toml")
+    if workers is not None:
+        from liprobe.study.scaleout import dask_map
 
-    mass = np.concatenate(masses).astype(np.float32)
-    n = mass.size
-    order = rng.permutation(n)
-    mass = mass[order]
-    radius_nm, length_nm = 10.0, n / (119.0 * 0.37 * np.pi * 10.0**2)
-    r = radius_nm * np.sqrt(rng.random(n))
-    phi = rng.uniform(0.0, 2 * np.pi, n)
-    z = np.sort(rng.uniform(0.0, length_nm, n))
-    xyz = np.stack([r * np.cos(phi), r * np.sin(phi), z], axis=1).astype(np.float32)
-    dc_kv = np.linspace(4.0, 6.0, n)
-    tof_ns = 1e9 * 0.1 * np.sqrt(mass * 1.66054e-27 / (2 * 1.602177e-19 * dc_kv * 1e3))
-    fields = {
-        "tof_ns": tof_ns.astype(np.float32),
-        "dc_voltage_kv": dc_kv.astype(np.float32),
-        "pulse_voltage_kv": np.zeros(n, np.float32),
-        "detector_x_mm": (xyz[:, 0] * 4.0).astype(np.float32),
-        "detector_y_mm": (xyz[:, 1] * 4.0).astype(np.float32),
-        "pulses_since_last": rng.geometric(0.01, n).astype(np.int32),
-        "ions_per_pulse": np.ones(n, np.int32),
-    }
-    out = Path(out_dir)
-    epos = write_ions(out / "ncm811_demo.epos", IonTable(xyz, mass, fields))
-    rrng = write_ranges(out / "ncm811_demo.rrng", ranges)
+        with _progress_bar(quiet, f"specimens on {workers} dask workers") as update:
+            with dask_map(n_workers=workers, progress=update) as pmap:
+                output = run_study(manifest, out, map_specimens=pmap, progress=not quiet)
+    else:
+        output = run_study(manifest, out, progress=not quiet)
+    timings["study_s"] = time.perf_counter() - start
+
+    recovery = truth_recovery(cache / "truth.json", pd.read_csv(out / "tables" / "table2.csv"))
+    recovery.to_csv(out / "tables" / "truth_recovery.csv", index=False)
+    start = time.perf_counter()
+    index = write_report(out, report, title="liprobe demo: a synthetic Chae et al. study")
+    timings["report_s"] = time.perf_counter() - start
+    within = recovery.groupby("element", sort=False)["within"].agg(["sum", "count"])
     return {
-        "epos": epos, "rrng": rrng, "n_ions": n, "atoms": atoms,
-        "ions": {name: sum(c for a, _, c in species if _name(a) == name) for name in names},
+        "report": str(index.resolve()), "study_output": str(out.resolve()),
+        "study_input": str(cache.resolve()), "reused_cached_study": reused,
+        "n_specimens": len(manifest.specimens),
+        "within_2se": {el: f"{int(r['sum'])}/{int(r['count'])}" for el, r in within.iterrows()},
+        "growth_law": growth_law_statement(output.summary),
+        "qc_warnings": len(output.summary.get("qc_warnings", [])), **timings,
     }
 
 
@@ -137,25 +105,39 @@ def register(app: typer.Typer) -> None:
 
     @app.command("demo")
     def demo(
-        out: Path = typer.Option(Path("demo_output"), "--out", help="Folder to write into."),
-        seed: int = typer.Option(2021, "--seed", help="Seed of the synthetic data."),
+        out: Path = typer.Option(Path("demo_output"), "--out",
+                                 help="Folder for the study results (tables, figures)."),
+        report: Path = typer.Option(Path("report"), "--report",
+                                    help="Folder for the HTML report."),
+        cache: Path = typer.Option(DEFAULT_CACHE, "--cache",
+                                   help="Where the generated demo study is kept and reused."),
+        seed: int = typer.Option(2021, "--seed", help="Seed of the synthetic study."),
+        n_ions: int | None = typer.Option(None, "--n-ions",
+                                          help="Ions per specimen (default 40 000)."),
+        workers: int | None = typer.Option(None, "--workers",
+                                           help="Run specimens on N local dask workers."),
+        regenerate: bool = typer.Option(False, "--regenerate",
+                                        help="Generate the study again even if cached."),
+        quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """Write a synthetic NCM811 data set (EPOS + RRNG), read it back and range it."""
-        from liprobe.apt.composition import compose
-        from liprobe.io import read_ions, read_ranges
+        """Generate the demo study (cached), run it and write the HTML report."""
+        from liprobe.cli._output import emit
 
-        made = write_demo_specimen(out, seed=seed)
-        ions = read_ions(made["epos"])
-        comp = compose(ions, read_ranges(made["rrng"]))
-        metals = made["atoms"]["Ni"] + made["atoms"]["Co"] + made["atoms"]["Mn"]
+        facts = run_demo(out, report, cache=cache, seed=seed, n_ions=n_ions, workers=workers,
+                         quiet=quiet, regenerate=regenerate)
         lines = [
-            f"wrote {made['epos']} ({ions.n_ions} ions) and {made['rrng']}",
-            f"ranged {comp.n_ranged} ions, unranged fraction {comp.unranged_fraction:.3f}",
-            "",
-            "element  ratio to Ni+Co+Mn  sigma    true",
+            f"demo study: {facts['n_specimens']} specimens in {facts['study_input']} "
+            f"({'reused' if facts['reused_cached_study'] else 'generated'}, "
+            f"{facts['generate_s']:.1f} s)",
+            f"study run: {facts['study_s']:.1f} s; results in {facts['study_output']}",
+            "Table 2 analogue within 2 SE of the generating truth (depths): "
+            + ", ".join(f"{el} {v}" for el, v in facts["within_2se"].items())
+            + ("; O is under-counted where O2 2+ shares the 16 Da peak with O+"
+               if "O" in facts["within_2se"] else ""),
+            (facts["growth_law"] or "").split(". Growth law")[0].rstrip(".") + "."
+            if facts["growth_law"] else "growth law: not available (see the report's notes)",
+            f"QC warnings: {facts['qc_warnings']}",
+            f"report: {facts['report']}",
         ]
-        for element in ("Li", "Ni", "Co", "Mn", "O"):
-            lines.append(f"{element:<7}  {comp.ratio(element):17.4f}  "
-                         f"{comp.ratio_sigma(element):.4f}  "
-                         f"{made['atoms'][element] / metals:.4f}")
-        typer.echo("\n".join(lines))
+        emit(facts, as_json=as_json, text="\n".join(lines))

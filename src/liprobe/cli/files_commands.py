@@ -174,8 +174,7 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
     ) -> None:
         """Convert ion files (POS, EPOS, APT) or range files (RRNG, RNG, ENV -> RRNG)."""
-        from liprobe.io import (detect_format, read_ions, read_ranges, write_ions,
-                                write_ranges)
+        from liprobe.io import detect_format, read_ions, read_ranges, write_ions, write_ranges
         from liprobe.io._atomic import check_not_input
 
         check_not_input(target, (source,))

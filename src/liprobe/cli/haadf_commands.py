@@ -85,8 +85,12 @@ def _write_csv(path: Path, table: dict[str, Any]) -> Path:
 
 
 def _write_outputs(out_dir: Path, image, analysis, payload) -> list[Path]:
-    from liprobe.report.stem_figures import (plot_depth_profile, plot_plane_profile,
-                                             plot_sites, save_figure)
+    from liprobe.report.stem_figures import (
+        plot_depth_profile,
+        plot_plane_profile,
+        plot_sites,
+        save_figure,
+    )
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / "haadf.json"]
@@ -127,8 +131,8 @@ def simulate_payload(output: Path, *, shape_px: tuple[int, int], pixel_size_nm: 
         "n_tm_columns": int(truth.tm_mask.sum()), "seed": seed,
     }
     if truth_path is not None:
-        from liprobe.stem.simulate import SITE_NAMES
         from liprobe.stem._structure import PHASES
+        from liprobe.stem.simulate import SITE_NAMES
 
         _write_csv(truth_path, {
             "x_px": truth.x_px, "y_px": truth.y_px,

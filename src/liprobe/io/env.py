@@ -29,7 +29,12 @@ from liprobe.data import Ion, RangeTable
 from liprobe.errors import FormatError
 from liprobe.io._formula import split_formula
 from liprobe.io._rangetext import (
-    RawRange, build_range_table, parse_count, parse_number, read_text_lines, rgb_color,
+    RawRange,
+    build_range_table,
+    parse_count,
+    parse_number,
+    read_text_lines,
+    rgb_color,
 )
 
 __all__ = ["read_env"]

@@ -38,7 +38,12 @@ from liprobe.data import Ion, RangeTable
 from liprobe.errors import FormatError, ParameterError
 from liprobe.io._formula import canonical_name, composition_key, is_element, merge_atoms
 from liprobe.io._rangetext import (
-    RawRange, build_range_table, hex_color, parse_count, parse_number, read_text_lines,
+    RawRange,
+    build_range_table,
+    hex_color,
+    parse_count,
+    parse_number,
+    read_text_lines,
 )
 
 __all__ = ["read_rrng", "write_rrng"]

@@ -21,8 +21,13 @@ from liprobe.errors import ParameterError
 from liprobe.stem._pipeline import Measurement, measure_sites
 from liprobe.stem.columns import Columns
 from liprobe.stem.layers import LayerSites, PlaneProfile, plane_profile
-from liprobe.stem.mixing import (MODELS, MixingEstimate, RatioEstimate, antisite_fraction,
-                                 intensity_ratio)
+from liprobe.stem.mixing import (
+    MODELS,
+    MixingEstimate,
+    RatioEstimate,
+    antisite_fraction,
+    intensity_ratio,
+)
 from liprobe.stem.phases import classify_phase, li_alternation
 
 __all__ = ["HaadfWindow", "HaadfAnalysis", "analyze_haadf"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -134,7 +134,7 @@ def isotope_pattern(symbol: str) -> tuple[tuple[float, float], ...]:
     return element_isotopes(symbol)
 
 
-@lru_cache(maxsize=None)
+@cache
 def species_peaks(name: str) -> tuple[tuple[float, float], ...]:
     """Isotope peaks of a species as ``((mass_to_charge_da, probability), ...)``.
 

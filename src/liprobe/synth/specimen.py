@@ -9,11 +9,16 @@ import numpy as np
 from liprobe.data import IonTable
 from liprobe.errors import ParameterError
 from liprobe.synth import _detection as det
-from liprobe.synth._chemistry import build_peak_table, class_weights, local_ratios, mean_atoms_per_ion
+from liprobe.synth._chemistry import (
+    build_peak_table,
+    class_weights,
+    local_ratios,
+    mean_atoms_per_ion,
+)
 from liprobe.synth._geometry import cone_volume_nm3, length_for_volume_nm, sample_cone
 from liprobe.synth.params import SpecimenParams
-from liprobe.synth.ranges import ion_list
 from liprobe.synth.profile import ELEMENTS
+from liprobe.synth.ranges import ion_list
 from liprobe.synth.species import CLASSES
 from liprobe.synth.truth import DepthComposition, SpecimenTruth
 
