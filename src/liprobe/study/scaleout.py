@@ -1,0 +1,349 @@
+"""Scale-out: run specimens on a Dask cluster, and process point clouds larger than memory.
+
+Two independent tools for labs with hundreds of specimens and files of 10^9 ions:
+
+- :func:`dask_map` is a context manager yielding a ``map(func, items)`` function that runs
+  ``func`` on a dask.distributed cluster (a local one with ``n_workers`` processes, or an
+  existing one at ``scheduler``) and returns the results *in input order*. Because each
+  specimen's analysis is a pure function of its inputs, the results are identical to the
+  serial run (:func:`serial_map`); pass the yielded function as ``map_specimens`` to
+  :func:`liprobe.study.pipeline.run_study`.
+- :func:`chunked_composition` and :func:`chunked_profile` stream a POS or EPOS file in
+  chunks of ``chunk_ions`` ions with ordinary file reads (no memory map, whose touched pages
+  would count as resident memory), so peak memory is bounded by the chunk size, not the
+  file size. They give exactly the counts of the in-memory functions
+  (:func:`liprobe.apt.ranging.count_ions`, :func:`liprobe.apt.profiles.concentration_profile`
+  with ``bin_nm``).
+
+Examples
+--------
+>>> from liprobe.study.scaleout import dask_map
+>>> with dask_map(n_workers=2) as pmap:  # doctest: +SKIP
+...     squares = pmap(pow, [1, 2, 3], [2, 2, 2])
+>>> squares  # doctest: +SKIP
+[1, 4, 9]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from liprobe.data import IonTable, RangeTable
+from liprobe.errors import DependencyError, FormatError, MissingFileError, ParameterError
+
+__all__ = [
+    "MapFunction", "serial_map", "dask_map", "iter_ion_chunks", "ChunkedComposition",
+    "chunked_composition", "chunked_profile", "DEFAULT_CHUNK_IONS",
+]
+
+#: A map function: ``map(func, *iterables) -> list`` of results in input order.
+MapFunction = Callable[..., list]
+
+#: Ions per chunk by default: 4 M ions = 64 MB of POS records (+ ~40 MB of work arrays).
+DEFAULT_CHUNK_IONS = 1 << 22
+
+#: Bytes per ion record; the first 16 bytes are x, y, z, m/q big-endian float32 in both.
+_RECORD_BYTES = {".pos": 16, ".epos": 44}
+
+
+def serial_map(func: Callable[..., Any], *iterables: Iterable[Any], progress: Callable[[int, int],
+               None] | None = None) -> list:
+    """``list(map(func, *iterables))``, with an optional ``progress(done, total)`` callback."""
+    items = list(zip(*iterables))
+    results = []
+    for done, args in enumerate(items, start=1):
+        results.append(func(*args))
+        if progress is not None:
+            progress(done, len(items))
+    return results
+
+
+@contextlib.contextmanager
+def dask_map(n_workers: int | None = None, scheduler: str | None = None, *,
+             threads_per_worker: int = 1,
+             progress: Callable[[int, int], None] | None = None) -> Iterator[MapFunction]:
+    """Context manager yielding a map function that runs on a dask.distributed cluster.
+
+    Parameters
+    ----------
+    n_workers : int, optional
+        Worker processes of a local cluster started for the ``with`` block (default: one
+        per CPU core). Ignored when ``scheduler`` is given.
+    scheduler : str, optional
+        Address of an existing scheduler (``"tcp://host:8786"``); the cluster is used, not
+        started or stopped. Its workers must have liprobe installed.
+    threads_per_worker : int, optional
+        Threads per local worker (default 1: the analysis kernels release the GIL but one
+        specimen per process keeps memory predictable).
+    progress : callable, optional
+        ``progress(done, total)`` called as tasks finish (in completion order).
+
+    Yields
+    ------
+    callable
+        ``map(func, *iterables) -> list``: ``func`` applied to the zipped items, results in
+        input order. ``func`` and the items must be picklable.
+
+    Raises
+    ------
+    ParameterError
+        ``n_workers`` below 1.
+    DependencyError
+        dask.distributed is not installed.
+
+    Notes
+    -----
+    Tasks are submitted with ``pure=False`` so identical inputs are still computed (a
+    specimen listed twice is analysed twice, as in the serial run). A task's exception is
+    re-raised in the caller with its original type.
+    """
+    if n_workers is not None and int(n_workers) < 1:
+        raise ParameterError(f"--workers must be at least 1, got {n_workers}")
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:  # pragma: no cover - dask is a declared dependency
+        raise DependencyError("running on a cluster needs dask.distributed: "
+                              "pip install 'dask[distributed]'") from exc
+    cluster = None
+    if scheduler is not None:
+        client = Client(scheduler, timeout="30s")
+    else:
+        cluster = LocalCluster(n_workers=None if n_workers is None else int(n_workers),
+                               threads_per_worker=int(threads_per_worker), processes=True,
+                               dashboard_address=":0", silence_logs=40)
+        client = Client(cluster)
+
+    def pmap(func: Callable[..., Any], *iterables: Iterable[Any]) -> list:
+        items = [list(it) for it in iterables]
+        if not items or not items[0]:
+            return []
+        futures = client.map(func, *items, pure=False)
+        if progress is not None:
+            for done, _ in enumerate(as_completed(futures), start=1):
+                progress(done, len(futures))
+        return client.gather(futures)
+
+    try:
+        yield pmap
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _record_bytes(path: Path) -> int:
+    suffix = path.suffix.lower()
+    if suffix not in _RECORD_BYTES:
+        raise FormatError(f"chunked reading supports POS and EPOS files, not {suffix or 'no'} "
+                          "suffix", path=path, hint="convert the file to POS, or read it whole "
+                          "with liprobe.io.read_ions")
+    return _RECORD_BYTES[suffix]
+
+
+def iter_ion_chunks(path: str | os.PathLike, *, chunk_ions: int = DEFAULT_CHUNK_IONS,
+                    start_ion: int = 0, stop_ion: int | None = None) -> Iterator[IonTable]:
+    """Yield the ions of a POS/EPOS file as IonTables of at most ``chunk_ions`` ions.
+
+    One buffer of ``chunk_ions`` records is reused (ordinary reads, no memory map), so
+    memory stays bounded whatever the file size. The yielded tables are *views of that
+    buffer*: use each before asking for the next. Only x, y, z and m/q are read.
+
+    Raises
+    ------
+    MissingFileError, FormatError
+        Missing file; size not a multiple of the record size.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(f"{path}: no such file; check the path")
+    record = _record_bytes(path)
+    size = path.stat().st_size
+    if size % record:
+        raise FormatError(f"size {size} bytes is not a multiple of {record} bytes per ion",
+                          path=path, offset=size, hint="check that the file is complete")
+    if int(chunk_ions) < 1:
+        raise ParameterError(f"chunk_ions must be at least 1, got {chunk_ions}")
+    n_ions = size // record
+    stop = n_ions if stop_ion is None else min(int(stop_ion), n_ions)
+    words = record // 4
+    buffer = np.empty((int(chunk_ions), words), dtype=">f4")
+    with open(path, "rb", buffering=0) as fh:
+        fh.seek(int(start_ion) * record)
+        position = int(start_ion)
+        while position < stop:
+            n = min(int(chunk_ions), stop - position)
+            view = buffer[:n]
+            target = memoryview(view).cast("B")
+            got = 0
+            while got < n * record:
+                step = fh.readinto(target[got:])
+                if not step:
+                    raise FormatError(f"short read: expected {n * record} bytes, got {got}",
+                                      path=path, offset=position * record + got,
+                                      hint="the file changed while being read?")
+                got += step
+            yield IonTable(view[:, :3], view[:, 3])
+            position += n
+
+
+@dataclass(frozen=True, eq=False)
+class ChunkedComposition:
+    """Atom counts of a whole file, with ratios to the metal sum and their uncertainty.
+
+    Attributes
+    ----------
+    elements : tuple of str
+        Element order of ``atom_counts``.
+    atom_counts : (n_elements,) int64
+        Atoms per element (molecular ions decomposed).
+    ion_counts : (n_species,) int64
+        Ions per ion species of the range table.
+    n_ions, n_unranged : int
+        All ions read; ions in no range.
+    denominator : tuple of str
+        Elements of the ratio denominator (Ni + Co + Mn, as in the paper).
+    """
+
+    elements: tuple[str, ...]
+    atom_counts: np.ndarray
+    ion_counts: np.ndarray
+    n_ions: int
+    n_unranged: int
+    denominator: tuple[str, ...]
+
+    def ratios(self) -> dict[str, tuple[float, float]]:
+        """``{element: (ratio, sigma)}``: N_X / N_denominator with counting σ."""
+        from liprobe.apt._fractions import ratios_with_sigma
+
+        ratio, sigma = ratios_with_sigma(self.atom_counts[None, :], self.elements,
+                                         self.denominator)
+        return {e: (float(ratio[0, i]), float(sigma[0, i])) for i, e in enumerate(self.elements)}
+
+
+def chunked_composition(path: str | os.PathLike, ranges: RangeTable, *,
+                        chunk_ions: int = DEFAULT_CHUNK_IONS,
+                        normalize_to: tuple[str, ...] | None = None,
+                        overlap: str = "error") -> ChunkedComposition:
+    """Composition of a whole POS/EPOS file read chunk by chunk (bounded memory).
+
+    Equals :func:`liprobe.apt.ranging.count_ions` on the whole file (integer counts,
+    summed per chunk); atoms per ion species from the range table's ion definitions.
+    Ratios r_X = N_X / (N_Ni + N_Co + N_Mn) follow Chae et al. (Nat. Commun.).
+
+    Examples
+    --------
+    >>> comp = chunked_composition("big.pos", ranges, chunk_ions=1 << 22)  # doctest: +SKIP
+    >>> comp.ratios()["Li"]  # doctest: +SKIP
+    (1.03, 0.0004)
+    """
+    from liprobe.apt._fractions import default_denominator
+    from liprobe.apt._species_atoms import species_atoms
+    from liprobe.apt.ranging import count_ions
+
+    elements, atoms = species_atoms(ranges)
+    denominator = default_denominator(elements, normalize_to)
+    ion_counts = np.zeros(ranges.n_ions, dtype=np.int64)
+    n_ions = n_unranged = 0
+    for chunk in iter_ion_chunks(path, chunk_ions=chunk_ions):
+        counts = count_ions(chunk.mass_to_charge_da, ranges, overlap=overlap)
+        ion_counts += counts.counts
+        n_ions += counts.n_ions
+        n_unranged += counts.n_unranged
+    atom_counts = ion_counts @ atoms
+    ion_counts.flags.writeable = False
+    atom_counts.flags.writeable = False
+    return ChunkedComposition(elements, atom_counts, ion_counts, n_ions, n_unranged, denominator)
+
+
+def _z_extent(path: Path, chunk_ions: int) -> tuple[float, float, float, float, float, int]:
+    """Pass 1: first ion's z, min and max z, mean z of the first and last tenth, ion count."""
+    n_ions = path.stat().st_size // _record_bytes(path)
+    tenth = max(1, n_ions // 10)
+    z_first, z_min, z_max = np.nan, np.inf, -np.inf
+    head_sum = tail_sum = 0.0
+    position = 0
+    for chunk in iter_ion_chunks(path, chunk_ions=chunk_ions):
+        z = chunk.xyz_nm[:, 2]
+        n = z.shape[0]
+        if position == 0:
+            z_first = float(z[0])
+        z_min = min(z_min, float(z.min()))
+        z_max = max(z_max, float(z.max()))
+        head = z[: max(0, min(n, tenth - position))]
+        tail = z[max(0, n_ions - tenth - position):]
+        head_sum += float(head.sum(dtype=np.float64))
+        tail_sum += float(tail.sum(dtype=np.float64))
+        position += n
+    return z_first, z_min, z_max, head_sum / tenth, tail_sum / tenth, n_ions
+
+
+def chunked_profile(path: str | os.PathLike, ranges: RangeTable, *, bin_nm: float = 1.0,
+                    chunk_ions: int = DEFAULT_CHUNK_IONS,
+                    normalize_to: tuple[str, ...] | None = None, overlap: str = "error"):
+    """Concentration profile along the analysis direction (z) of a file larger than memory.
+
+    Two passes over the file: the first finds the first ion's z, the z extent and the
+    evaporation direction (mean z of the last tenth of the ions against the first tenth,
+    as :func:`liprobe.apt.profiles.concentration_profile`), the second counts ions per
+    (bin, species) chunk by chunk. Peak memory is O(chunk_ions), independent of the file.
+
+    Parameters
+    ----------
+    path : path-like
+        POS or EPOS file.
+    ranges : RangeTable
+        Mass ranges.
+    bin_nm : float, optional
+        Bin width along z in nm (default 1).
+    chunk_ions : int, optional
+        Ions per chunk (memory ~ 26 B x chunk_ions for POS).
+    normalize_to : tuple of str, optional
+        Ratio denominator (default Ni + Co + Mn present).
+    overlap : {"error", "first", "narrowest"}
+        Overlap rule of the ranging step.
+
+    Returns
+    -------
+    liprobe.apt.profiles.Profile
+        The same counts as ``concentration_profile(read_ions(path), ranges, bin_nm=bin_nm)``.
+    """
+    from liprobe.apt import _profile_kernels as kernels
+    from liprobe.apt._fractions import default_denominator
+    from liprobe.apt._species_atoms import assign_species, species_atoms
+    from liprobe.apt.profiles import Profile
+
+    if not (np.isfinite(bin_nm) and bin_nm > 0):
+        raise ParameterError(f"bin_nm must be a positive number of nm, got {bin_nm}")
+    path = Path(path)
+    from liprobe.apt._axis import axis_coordinate
+
+    z_first, z_min, z_max, head_mean, tail_mean, n_ions = _z_extent(path, chunk_ions)
+    if n_ions == 0:
+        raise ParameterError(f"{path}: the file holds no ions: nothing to profile")
+    # the conventions of liprobe.apt.profiles: distance grows with evaporation order, 0 at
+    # the first ion, sign from the mean z of the last tenth against the first tenth
+    sign = -1.0 if (n_ions >= 2 and tail_mean < head_mean) else 1.0
+    origin = z_first
+    far = z_max if sign > 0 else z_min
+    span = max(sign * (far - origin), 0.0)
+    n_bins = max(1, int(np.floor(span / bin_nm)) + 1)
+    elements, atoms = species_atoms(ranges)
+    denominator = default_denominator(elements, normalize_to)
+    ion_species = np.zeros((n_bins, ranges.n_ions), dtype=np.int64)
+    for chunk in iter_ion_chunks(path, chunk_ions=chunk_ions):
+        species = assign_species(chunk.mass_to_charge_da, ranges, overlap=overlap)
+        coord = chunk.xyz_nm[:, 2].astype(np.float32)
+        ion_species += kernels.count_fixed_width(coord, species, origin, sign, float(bin_nm),
+                                                 n_bins, ranges.n_ions)
+    edges = np.arange(n_bins + 1) * float(bin_nm)
+    label = axis_coordinate(np.array([[0, 0, 0], [0, 0, sign]], np.float32), "z")[3]
+    return Profile(start_nm=edges[:-1].astype(np.float64), end_nm=edges[1:].astype(np.float64),
+                   elements=elements, atom_counts=ion_species @ atoms,
+                   ion_counts=ion_species.sum(axis=1), denominator=denominator, axis=label)

@@ -1,0 +1,149 @@
+"""File writers of the synthetic example study (private: see example_study).
+
+Cycling CSV, ICP-AES table, HAADF images and the TOML manifest; each returns the truth
+it wrote so that example_study can record it beside the data.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from liprobe.synth._example_design import (
+    ACTIVE_MASS_G,
+    INITIAL_CAPACITY_MAH_G,
+    PAPER_DESIGN,
+    PARTICLE_RADIUS_NM,
+    StudyScale,
+    capacity_curve,
+    haadf_disorder_profile,
+    particle_average,
+)
+from liprobe.synth.profile import paper_profile
+
+__all__ = ["write_cycling", "write_icp", "write_haadf", "write_manifest"]
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, float):
+        return repr(float(value))
+    return str(value)
+
+
+def _toml_table(header: str, entries: dict[str, Any]) -> str:
+    lines = [header] + [f"{key} = {_toml_value(value)}" for key, value in entries.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_entry(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    return _toml_value(value)
+
+
+def write_cycling(root: Path, rng: np.random.Generator) -> dict[str, Any]:
+    import pandas as pd
+
+    cycle = np.arange(1, 301)
+    specific = capacity_curve(cycle, rng=rng)
+    discharge = specific * ACTIVE_MASS_G
+    frame = pd.DataFrame({"cycle": cycle,
+                          "charge_capacity_mah": np.round(discharge / 0.995, 3),
+                          "discharge_capacity_mah": np.round(discharge, 3)})
+    (root / "cycling").mkdir(parents=True, exist_ok=True)
+    frame.to_csv(root / "cycling" / "cell300.csv", index=False)
+    return {"file": "cycling/cell300.csv", "active_mass_g": ACTIVE_MASS_G,
+            "initial_capacity_mah_g": INITIAL_CAPACITY_MAH_G,
+            "capacity_300_mah_g": float(capacity_curve(np.array([300]))[0]),
+            "retention_300": float(capacity_curve(np.array([300]))[0] / INITIAL_CAPACITY_MAH_G),
+            "model": "q(N) = q1 (1 - 0.24 ((N - 1) / 299)^1.1) + N(0, 0.15 mAh/g)"}
+
+
+def write_icp(root: Path) -> list[dict[str, Any]]:
+    import pandas as pd
+
+    from liprobe.cell.icp import ratios_to_wt_pct
+
+    rows, truth = [], []
+    # absolute scale: the paper's Ni weight % (Table 1); ratios are what ICP-AES fixes
+    for name, cycles, ni_wt_pct in (("NCM-pristine", 0, 44.31), ("NCM-100", 100, 44.36),
+                                    ("NCM-300", 300, 44.58)):
+        profile = paper_profile(cycles)
+        ratios = {el: particle_average(profile, el) for el in ("Li", "Ni", "Co", "Mn")}
+        wt = ratios_to_wt_pct(ratios, scale_to=("Ni", ni_wt_pct))
+        rows.append({"specimen": name, "cycles": cycles,
+                     **{f"{el.lower()}_wt_pct": round(float(wt[el]), 4) for el in ratios}})
+        truth.append({"sample": name, "cycles": cycles,
+                      **{f"{el.lower()}_ratio": r for el, r in ratios.items()}})
+    pd.DataFrame(rows).to_csv(root / "icp_aes.csv", index=False)
+    return truth
+
+
+def write_haadf(root: Path, scale: StudyScale, rng: np.random.Generator) -> list[dict]:
+    """HAADF images at the 300-cycle depths with the disorder of :func:`disorder_at`."""
+    from liprobe.io import write_image
+    from liprobe.stem.simulate import HaadfParams, simulate_haadf
+
+    (root / "haadf").mkdir(parents=True, exist_ok=True)
+    disorder = haadf_disorder_profile(300)
+    pixel_nm = 0.02
+    out = []
+    for sample, cycles, label, depth in PAPER_DESIGN:
+        if cycles != 300 or depth is None:
+            continue
+        half_field_nm = scale.haadf_size_px * pixel_nm / 2.0
+        centre_nm = max(float(depth), half_field_nm - 0.5)  # surface image: surface in view
+        params = HaadfParams(shape_px=(scale.haadf_size_px, scale.haadf_size_px),
+                             pixel_size_nm=pixel_nm, disorder=disorder,
+                             surface_depth_nm=centre_nm,
+                             coating_nm=1.0 if depth == 0 else 0.0,
+                             # inside the particle there is no vacuum to measure the detector
+                             # offset from: those images are black-level corrected
+                             background_fraction=0.02 if depth == 0 else 0.0)
+        image, _truth = simulate_haadf(params, rng=rng)
+        path = f"haadf/ncm300_{int(depth):04d}nm.tif"
+        write_image(root / path, image)
+        out.append({"image": path, "sample": sample, "depth_nm": float(depth),
+                    "image_centre_depth_nm": centre_nm,
+                    "antisite_fraction": float(disorder.f_at(np.array([centre_nm]))[0]),
+                    "phase": disorder.phase[int(np.searchsorted(disorder.depth_nm, centre_nm,
+                                                                side="right")) - 1]})
+    return out
+
+def write_manifest(root: Path, scale: StudyScale, records: list[dict[str, Any]],
+                    haadf: list[dict[str, Any]]) -> Path:
+    parts = [_toml_table("[study]", {
+        "name": f"liprobe-example-{scale.name}",
+        "description": "Synthetic study shaped like Chae et al. (Nat. Commun.): NCM811 after "
+                       "0, 2, 100 and 300 cycles; generated by liprobe.synth.example_study"})]
+    parts.append(_toml_table("[settings]", {"particle_radius_um": PARTICLE_RADIUS_NM / 1000.0,
+                                            "seed": 0}))
+    for sample, cycles in dict((s, c) for s, c, _, _ in PAPER_DESIGN).items():
+        parts.append(_toml_table("[[samples]]", {"name": sample, "cycles": cycles}))
+    for rec in records:
+        parts.append(_toml_table("[[specimens]]", {
+            "name": rec["name"], "sample": rec["sample"], "depth": rec["depth_label"],
+            "replicate": rec["replicate"], "apt": rec["apt"], "ranges": "ranges/ncm.rrng"}))
+    parts.append(_toml_table("[icp]", {"file": "icp_aes.csv"}))
+    parts.append("[[cycling]]\n" + "\n".join(f"{k} = {_toml_entry(v)}" for k, v in {
+        "file": "cycling/cell300.csv", "format": "csv", "sample": "NCM-300",
+        "active_mass_g": ACTIVE_MASS_G,
+        "columns": {"cycle": "cycle", "discharge_capacity_mah": "discharge_capacity_mah",
+                    "charge_capacity_mah": "charge_capacity_mah"}}.items()) + "\n")
+    for item in haadf:
+        parts.append(_toml_table("[[haadf]]", {"image": item["image"], "sample": item["sample"],
+                                               "depth_offset_nm": float(item["depth_nm"])}))
+    path = root / "study.toml"
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
+
+

@@ -1,0 +1,219 @@
+"""Tests of the synthetic example study (liprobe.synth.example_study).
+
+Truth: the paper's published numbers in shared/reference/chae2021 (Table 1-2, cell.csv),
+the study manifest parser (an independent module), scipy quadrature of the particle
+integral, and the ions written to disk.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from liprobe.errors import OverwriteError, ParameterError
+from liprobe.synth.example_study import (
+    PAPER_DESIGN,
+    capacity_curve,
+    disorder_at,
+    example_study,
+    particle_average,
+    study_is_complete,
+)
+from liprobe.synth.profile import paper_profile
+from tests.conftest import SHARED
+
+REFERENCE = SHARED / "reference" / "chae2021"
+
+
+def _reference(name: str) -> list[dict[str, str]]:
+    return _rows(REFERENCE / name)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def small_study(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("example") / "study"
+    return example_study(root, scale="demo", rng=np.random.default_rng(7), n_ions=600)
+
+
+def test_design_follows_table2_and_manifest_parses(small_study) -> None:
+    from liprobe.study.manifest import read_manifest
+
+    manifest = read_manifest(small_study.manifest_path)
+    assert len(manifest.specimens) == small_study.n_specimens == 70
+    assert {s.name: s.cycles for s in manifest.samples} == {
+        "NCM-pristine": 0, "NCM-formation": 2, "NCM-100": 100, "NCM-300": 300}
+    # the depths with a number in Table 2, per cycle count, five replicates each
+    published = {(int(r["cycles"]), float(r["depth_nm"])) for r in _reference("table2_apt.csv")
+                 if r["depth_nm"]}
+    cycles_of = {s.name: s.cycles for s in manifest.samples}
+    counts: dict[tuple[int, float], int] = {}
+    for spec in manifest.specimens:
+        if not spec.depth.is_bulk:
+            key = (cycles_of[spec.sample], float(spec.depth.depth_nm))
+            counts[key] = counts.get(key, 0) + 1
+    assert published <= set(counts)
+    assert set(counts.values()) == {5}
+    assert sorted(h.depth_offset_nm for h in manifest.haadf) == [
+        0.0, 30.0, 100.0, 350.0, 700.0, 1000.0, 1500.0, 2500.0]  # the 300-cycle depths
+
+
+def test_haadf_images_carry_the_disorder_truth(small_study) -> None:
+    from liprobe.io import read_image
+
+    truth = json.loads(small_study.truth_path.read_text())["haadf"]
+    assert len(truth) == 8
+    f = [h["antisite_fraction"] for h in truth]
+    # rock salt (f = 0.5, full cation mixing) at the surface, falling with depth to ordered
+    assert truth[0]["phase"] == "rock-salt" and 0.48 < f[0] <= 0.5
+    assert np.all(np.diff(f) < 0) and f[-1] == pytest.approx(0.0, abs=1e-9)
+    image = read_image(small_study.root / truth[3]["image"])
+    assert image.pixels.shape == (256, 256) and image.pixel_size_nm == pytest.approx(0.02)
+
+
+def test_generating_profiles_are_the_published_ratios(small_study) -> None:
+    truth = json.loads(small_study.truth_path.read_text())
+    rows = {(int(r["cycles"]), float(r["depth_nm"])): float(r["li"])
+            for r in _reference("table2_apt.csv") if r["depth_nm"]}
+    by_depth = {(r["cycles"], r["depth_nm"]): r for r in truth["by_depth"]}
+    for key, li in rows.items():
+        assert by_depth[key]["profile_li"] == pytest.approx(li, abs=1e-9)
+        # replicate means scatter around the profile: 1.5 % Li factor, 10 % depth jitter
+        assert by_depth[key]["true_li_mean"] == pytest.approx(li, abs=0.06)
+    bulk = {r["sample"]: r for r in truth["by_depth"] if r["depth_nm"] is None}
+    assert bulk["NCM-pristine"]["profile_li"] == pytest.approx(1.03)
+    assert bulk["NCM-formation"]["profile_li"] == pytest.approx(0.96)
+
+
+def test_icp_table_is_particle_integral_of_profile(small_study) -> None:
+    from scipy.integrate import simpson
+
+    from liprobe.cell.icp import wt_pct_to_ratios
+
+    rows = _rows(small_study.root / "icp_aes.csv")
+    assert [int(r["cycles"]) for r in rows] == [0, 100, 300]
+    radius = 5000.0
+    for row in rows:
+        ratios = wt_pct_to_ratios({el: float(row[f"{el.lower()}_wt_pct"])
+                                   for el in ("Li", "Ni", "Co", "Mn")}).ratios
+        profile = paper_profile(int(row["cycles"]))
+        d = np.linspace(0.0, radius, 500_001)  # 0.01 nm steps, Simpson's rule
+        expected = 3.0 / radius**3 * simpson(profile.ratio_at("Li", d) * (radius - d) ** 2, x=d)
+        assert float(ratios["Li"]) == pytest.approx(expected, abs=2e-3)
+        assert float(ratios["Co"]) == pytest.approx(0.15, abs=1e-3)
+    # pristine is uniform: the published APT bulk value exactly
+    assert particle_average(paper_profile(0), "Li") == pytest.approx(1.03, abs=1e-12)
+
+
+def test_cycling_file_fades_as_the_paper_cell(small_study) -> None:
+    facts = {r["quantity"]: float(r["value"]) for r in _reference("cell.csv")
+             if r["quantity"] in ("capacity_after_300_cycles", "retention_after_300_cycles")}
+    rows = _rows(small_study.root / "cycling" / "cell300.csv")
+    truth = json.loads(small_study.truth_path.read_text())
+    mass = truth["cycling"]["active_mass_g"]
+    q = np.array([float(r["discharge_capacity_mah"]) for r in rows]) / mass
+    assert len(rows) == 300
+    assert q[-1] == pytest.approx(facts["capacity_after_300_cycles"], abs=0.6)
+    assert 100 * q[-1] / q[0] == pytest.approx(facts["retention_after_300_cycles"], abs=0.5)
+    assert np.all(np.diff(capacity_curve(np.arange(1, 301))) < 0)
+
+
+def test_specimen_data_hold_their_truth(small_study) -> None:
+    from liprobe.apt.ranging import count_ions
+    from liprobe.io import read_ions, read_ranges
+
+    ranges = read_ranges(small_study.root / "ranges" / "ncm.rrng")
+    truth = json.loads(small_study.truth_path.read_text())
+    li_measured, li_true = [], []
+    for rec in truth["specimens"]:
+        if rec["cycles"] != 300 or rec["depth_label"] != "surface":
+            continue
+        ions = read_ions(small_study.root / rec["apt"])
+        assert ions.n_ions == rec["n_ions"]
+        counts = dict(zip(ranges.ion_names, count_ions(ions, ranges).counts.tolist()))
+        li = sum(v for k, v in counts.items() if k.startswith("Li"))
+        metal = sum(v for k, v in counts.items() if k[:2] in ("Ni", "Co", "Mn"))
+        li_measured.append(li / metal)
+        li_true.append(rec["true_li"])
+    # the 300-cycle surface is Li-depleted (0.03 per metal) in data and truth alike
+    assert np.mean(li_true) == pytest.approx(0.03, abs=0.005)
+    assert np.mean(li_measured) < 0.1
+
+
+def test_same_seed_same_bytes_and_completeness(tmp_path: Path) -> None:
+    a = example_study(tmp_path / "a", rng=3, n_ions=300, replicates=1)
+    b = example_study(tmp_path / "b", rng=3, n_ions=300, replicates=1)
+    c = example_study(tmp_path / "c", rng=4, n_ions=300, replicates=1)
+    first = json.loads(a.truth_path.read_text())["specimens"][0]["apt"]
+    assert (a.root / first).read_bytes() == (b.root / first).read_bytes()
+    assert (a.root / first).read_bytes() != (c.root / first).read_bytes()
+    assert a.n_specimens == len(PAPER_DESIGN)
+    assert study_is_complete(a.root, scale="demo") and not study_is_complete(a.root,
+                                                                             scale="paper")
+    (a.root / first).unlink()
+    assert not study_is_complete(a.root)
+
+
+def test_refuses_bad_arguments(tmp_path: Path) -> None:
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("x")
+    with pytest.raises(OverwriteError, match="not empty"):
+        example_study(tmp_path / "full", n_ions=300)
+    with pytest.raises(ParameterError, match="scale"):
+        example_study(tmp_path / "s", scale="huge")
+    with pytest.raises(ParameterError, match="replicates"):
+        example_study(tmp_path / "s", replicates=0)
+
+
+def test_disorder_follows_li_deficit() -> None:
+    depth = np.array([0.0, 30.0, 700.0, 2500.0])
+    f = disorder_at(depth)
+    assert f[0] == pytest.approx(0.5 * (1 - 0.03 / 1.03), abs=1e-9)
+    assert np.all(np.diff(f) < 0) and f[-1] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_demo_study_end_to_end_recovers_truth(tmp_path: Path) -> None:
+    """The demo study (as `make demo` makes it): its Table 2 analogue vs the generating truth.
+
+    Li, Ni, Co and Mn must lie within 2 SE (SE = SD / sqrt(5)) of the mean of the replicates'
+    true ratios at every depth. O is checked separately: counting-based ranging gives the
+    O2 2+ ions at 16 Da to O+ (one O instead of two), so O comes out low by a few %.
+    """
+    import pandas as pd
+
+    from liprobe.report.html import write_report
+    from liprobe.study.manifest import read_manifest
+    from liprobe.study.pipeline import run_study
+    from liprobe.synth.example_study import truth_recovery
+
+    study = example_study(tmp_path / "demo", scale="demo", rng=2021)
+    run_study(read_manifest(study.manifest_path), tmp_path / "out", progress=False)
+    table2 = pd.read_csv(tmp_path / "out" / "tables" / "table2.csv")
+    recovery = truth_recovery(study.truth_path, table2)
+    assert len(recovery) == 14 * 5 and recovery["n"].eq(5).all()
+    cations = recovery[recovery["element"] != "O"]
+    bad = cations[~cations["within"]]
+    assert bad.empty, bad.to_string()
+    oxygen = recovery[recovery["element"] == "O"]
+    relative = oxygen["measured_mean"] / oxygen["truth"]
+    assert relative.between(0.85, 1.0).all()
+
+    index = write_report(tmp_path / "out", tmp_path / "report")
+    text = index.read_text(encoding="utf-8")
+    for section in ("capacity-fade", "icp", "table2", "depth-profiles", "within-specimen",
+                    "fda", "haadf", "li-vs-f", "growth-law", "qc", "provenance"):
+        assert f'<section id="{section}">' in text
+    assert 'id="table-table2"' in text and 'id="figure-elements_vs_depth"' in text
+    # the growth-law section states alpha with its interval
+    import re
+
+    statement = re.search(r'id="growth-law-statement">(.*?)</p>', text, flags=re.S).group(1)
+    assert re.search(r"α = -?\d+\.\d\d \(95 % interval", statement), statement
