@@ -51,3 +51,12 @@ def test_run_writes_the_output_folder(tmp_path, capsys):
     assert "16 specimens analysed" in capsys.readouterr().out
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["study"]["n_specimens"] == 16
+
+
+def test_run_quiet_prints_one_line(tmp_path, capsys):
+    path = write_tiny_study(tmp_path, np.random.default_rng(2))
+    assert main(["study", "run", str(path), "-o", str(tmp_path / "out"), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip().splitlines() == [
+        f"16 specimens analysed; results in {tmp_path / 'out'}"]
+    assert (tmp_path / "out" / "tables" / "table2.csv").is_file()

@@ -141,21 +141,27 @@ def register(app: typer.Typer) -> None:
             scheduler: str | None = typer.Option(None, "--scheduler",
                                                  help="Address of a dask scheduler."),
             no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
+            quiet: bool = typer.Option(False, "--quiet",
+                                       help="No progress bars; print only where the results are."),
             as_json: bool = typer.Option(False, "--json", help="Print summary.json.")) -> None:
         """Analyse every specimen; write tables/, figures/ and summary.json to OUT."""
         from liprobe.study.manifest import read_manifest
         from liprobe.study.pipeline import run_study
 
         parsed = read_manifest(manifest)
+        show_progress = not (no_progress or quiet)
         if workers is not None or scheduler is not None:
             from liprobe.study.scaleout import dask_map
 
             with dask_map(n_workers=workers, scheduler=scheduler) as pmap:
-                output = run_study(parsed, out, map_specimens=pmap, progress=not no_progress)
+                output = run_study(parsed, out, map_specimens=pmap, progress=show_progress)
         else:
-            output = run_study(parsed, out, progress=not no_progress)
+            output = run_study(parsed, out, progress=show_progress)
         summary = output.summary
         lines = [f"{len(parsed.specimens)} specimens analysed; results in {out}"]
+        if quiet and not as_json:
+            typer.echo(lines[0])
+            return
         for model, info in summary["alpha"].items():
             lines.append(f"  growth law ({model}): {info['verdict']}")
         for row in summary["particle_integral"]:

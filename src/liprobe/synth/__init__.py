@@ -19,6 +19,7 @@ from liprobe.synth.species import SPECIES, Species, isotope_pattern, species_pea
 from liprobe.synth.specimen import generate_specimen
 from liprobe.synth.truth import DepthComposition, SpecimenTruth
 from liprobe.synth.write import truth_summary, write_specimen
+from liprobe.synth.example_study import example_study  # noqa: E402  (uses the modules above)
 
 __all__ = [
     "DepthProfile", "paper_profile", "published_apt_table",
@@ -26,5 +27,5 @@ __all__ = [
     "Species", "SPECIES", "isotope_pattern", "species_peaks",
     "generate_specimen", "SpecimenTruth", "DepthComposition",
     "ncm_ranges", "PRESETS", "PRESET_ROWS", "get_preset", "li_line_features",
-    "write_specimen", "truth_summary",
+    "write_specimen", "truth_summary", "example_study",
 ]
