@@ -49,3 +49,14 @@ def test_icp_and_summary(example):
     assert summary["li_site_model"]["k_ci_low"] < summary["li_site_model"]["k"]
     assert set(summary["alpha"]) >= {"exponential"}
     assert len(out.tables["haadf_windows"]) > 0
+
+
+def test_li_vs_disorder_counts_each_image_depth_once(example):
+    _, out = example
+    windows = out.tables["haadf_windows"]
+    windows = windows[np.isfinite(windows["f"])]
+    table2 = out.tables["table2"]
+    deepest = table2[table2["sample"] == "NCM-300"]["depth_nm"].max()
+    # windows of one image at one depth share one APT Li value: one point each
+    distinct = windows[windows["depth_nm"] <= deepest].groupby(["image", "depth_nm"]).ngroups
+    assert out.summary["li_site_model"]["n_points"] == distinct < len(windows)

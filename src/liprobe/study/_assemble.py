@@ -143,12 +143,19 @@ def _disorder(haadf_rows: list[dict[str, Any]], results: list[Any], table2: Any
                            "li_sigma": res.ratio_sigmas["Li"], "join": "same site"})
     loose = [w for w in haadf_rows if not w["specimen"]]
     for sample in dict.fromkeys(w["sample"] for w in loose):
-        rows = [w for w in loose if w["sample"] == sample]
+        # Windows of one image at one depth share one interpolated APT Li value: average
+        # them first, or the fit would count one measurement many times (pseudo-replication)
+        # and report far too narrow an interval for k.
+        groups: dict[tuple[str, float], list[float]] = {}
+        for w in loose:
+            if w["sample"] == sample and math.isfinite(w["f"]):
+                groups.setdefault((str(w["image"]), float(w["depth_nm"])), []).append(w["f"])
         prof = table2[(table2["sample"] == sample) & np.isfinite(table2["depth_nm"])]
-        if len(prof) < 2 or "Li_mean" not in prof:
+        if len(prof) < 2 or "Li_mean" not in prof or not groups:
             continue
-        joined = join_by_depth(np.array([w["depth_nm"] for w in rows]),
-                               np.array([w["f"] for w in rows]), prof["depth_nm"].to_numpy(),
+        joined = join_by_depth(np.array([depth for _, depth in groups]),
+                               np.array([np.mean(fs) for fs in groups.values()]),
+                               prof["depth_nm"].to_numpy(),
                                prof["Li_mean"].to_numpy(), apt_li_sigma=prof["Li_se"].to_numpy(),
                                sample=sample)
         for i in range(joined.f.size):
