@@ -2,8 +2,11 @@
 
 Writes a simulated NCM-like POS of ``--size-gb`` GB (default 0.5 GB under ``make bench``;
 run ``--size-gb 20`` by hand for the acceptance figure: the free disk is checked first), then
-runs :func:`liprobe.study.scaleout.chunked_composition` and
-:func:`~liprobe.study.scaleout.chunked_profile` each in a fresh child process and reports
+runs :func:`liprobe.study.scaleout.chunked_composition`,
+:func:`~liprobe.study.scaleout.chunked_profile` and the whole per-specimen analysis
+:func:`liprobe.study.pipeline.analyze_specimen` on its chunked path (``max_in_memory_ions``
+below the file's ion count: composition and profile streamed, FDA and quality checks on a
+slab) each in a fresh child process and reports
 its wall time and peak resident memory (``ru_maxrss`` of the child). Baseline measured in
 the same run: the in-memory path, ``count_ions(read_ions(path, mmap=False))`` (skipped
 when the file would not fit in a quarter of the RAM).
@@ -48,6 +51,15 @@ elif step == "profile":
     from liprobe.study.scaleout import chunked_profile
     out = chunked_profile(path, ranges, bin_nm=1.0, chunk_ions=chunk)
     check = float(out.n_bins)
+elif step == "specimen":
+    from liprobe.io import write_ranges
+    from liprobe.study.manifest import Depth, SpecimenSpec, StudySettings
+    from liprobe.study.pipeline import analyze_specimen
+    rrng = path.with_suffix(".rrng")
+    write_ranges(rrng, ranges)
+    spec = SpecimenSpec("big", "big", 0, Depth(0.0, 0.0, 0.0, "surface"), "1", path, rrng)
+    out = analyze_specimen(spec, StudySettings(max_in_memory_ions=int(sys.argv[4])))
+    check = out.ratios["Li"]
 else:
     from liprobe.apt.ranging import count_ions
     from liprobe.io import read_ions
@@ -99,11 +111,11 @@ def write_big_pos(path: Path, n_ions: int, *, seed: int = 5, chunk: int = 1 << 2
             block.tofile(fh)
 
 
-def _child(path: Path, step: str, chunk: int) -> dict:
+def _child(path: Path, step: str, chunk: int, limit: int = 0) -> dict:
     import json
 
     code = CHILD.format(bench_dir=str(Path(__file__).resolve().parent))
-    done = subprocess.run([sys.executable, "-c", code, str(path), step, str(chunk)],
+    done = subprocess.run([sys.executable, "-c", code, str(path), step, str(chunk), str(limit)],
                           capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -114,6 +126,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size-gb", type=float, default=0.5)
     parser.add_argument("--chunk-ions", type=int, default=1 << 22)
     parser.add_argument("--dir", type=Path, default=None, help="where to write the POS")
+    parser.add_argument("--max-in-memory-ions", type=int, default=10_000_000,
+                        help="analyze_specimen's limit (FDA/QC slab size) for the last row")
     if argv is None:  # by hand: the command line; under run_all.py: the defaults
         argv = sys.argv[1:] if Path(sys.argv[0]).name == Path(__file__).name else []
     args = parser.parse_args(argv)
@@ -144,6 +158,10 @@ def main(argv: list[str] | None = None) -> None:
         prof = _child(path, "profile", args.chunk_ions)
         rows.append(("chunked_profile (2 passes, 1 nm bins)", prof["seconds"],
                      prof["maxrss_kib"] / 1024, prof["check"]))
+        if n_ions > args.max_in_memory_ions:
+            whole = _child(path, "specimen", args.chunk_ions, args.max_in_memory_ions)
+            rows.append((f"chunked analyze_specimen (slab {args.max_in_memory_ions / 1e6:g} M)",
+                         whole["seconds"], whole["maxrss_kib"] / 1024, whole["check"]))
     print(f"liprobe big-file benchmark: {n_ions:,} ions = {n_ions * 16 / 1e9:.2f} GB POS, "
           f"RAM {ram / 2**30:.1f} GiB, {os.cpu_count()} CPUs")
     print(f"{'step':<52} {'seconds':>9} {'M ions/s':>9} {'peak RSS MiB':>13}")

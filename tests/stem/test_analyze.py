@@ -126,3 +126,32 @@ def test_strong_spinel_superstructure_does_not_hide_the_layered_c_axis():
     assert np.mean(correct) >= 0.95
     deep = [w.f for w in res.windows if w.depth_nm > 8.5]
     assert abs(np.median(deep) - 0.05) <= 0.02
+
+
+@pytest.mark.parametrize("f", [0.0, 0.1])
+def test_unknown_background_cancels_against_a_reference_under_the_same_conditions(
+        f, ordered_reference):
+    # no vacuum in view and no background given: nothing is subtracted from the image or
+    # the reference, and the detector background B cancels exactly in the exchange model,
+    # (I_Li + B) = (1 - f)(L + B) + f(T + B), because both share the same conditions
+    params = dataclasses.replace(BASE, disorder=DisorderProfile.uniform(f))
+    image, _ = simulate_haadf(params, rng=np.random.default_rng(76))
+    recorded = analyze_haadf(image, reference=ordered_reference)
+    simulated = analyze_haadf(image, reference="simulate", reference_params=params)
+    for res in (recorded, simulated):
+        assert not res.surface_found and res.background == 0.0
+        assert res.background_source == "none"
+        assert abs(res.f - f) <= 0.02
+
+
+def test_vacuum_level_is_subtracted_from_the_recorded_reference_too(ordered_reference):
+    # a surface in view gives the image's background (vacuum level); the reference, recorded
+    # under the same conditions but without vacuum, must get the same subtraction
+    half_field_nm = BASE.shape_px[1] * BASE.pixel_size_nm / 2.0
+    params = dataclasses.replace(BASE, disorder=DisorderProfile.uniform(0.05),
+                                 surface_depth_nm=half_field_nm - 1.0, rotation_deg=0.0)
+    image, _ = simulate_haadf(params, rng=np.random.default_rng(77))
+    res = analyze_haadf(image, reference=ordered_reference, window_nm=2.0)
+    assert res.surface_found and res.background_source == "vacuum"
+    assert res.background == pytest.approx(BACKGROUND, rel=0.05)
+    assert abs(res.f - 0.05) <= 0.02

@@ -96,3 +96,13 @@ def test_parse_depth_forms():
     assert parse_depth(30).depth_nm == 30.0
     with pytest.raises(ManifestError):
         parse_depth(-1)
+
+
+def test_overlap_correction_setting(tmp_path):
+    assert read_manifest(_study(tmp_path)).settings.overlap_correction == "isotopes"
+    text = GOOD.replace("profile_bin_nm = 1.5", 'profile_bin_nm = 1.5\noverlap_correction = "none"')
+    assert read_manifest(_study(tmp_path, text)).settings.overlap_correction == "none"
+    bad = GOOD.replace("profile_bin_nm = 1.5", 'overlap_correction = "isotope"')
+    with pytest.raises(ManifestError, match=r"line 5: \[settings\]: 'overlap_correction' must "
+                                            r"be one of isotopes, none, got 'isotope'"):
+        read_manifest(_study(tmp_path, bad))

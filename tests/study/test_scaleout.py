@@ -7,6 +7,8 @@ memory bound.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import tracemalloc
 from pathlib import Path
 
@@ -159,10 +161,17 @@ def test_dask_map_identical_to_serial_and_ordered(rng: np.random.Generator) -> N
         assert pmap(count_ions, []) == []
         with pytest.raises(ParameterError, match="RangeTable"):
             pmap(count_ions, clouds[:1], ["not a range table"])
+        threads_seen = pmap(os.getenv, ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                        "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"])
+        malloc_trim = pmap(os.getenv, ["MALLOC_TRIM_THRESHOLD_"])
     assert [p.n_ions for p in parallel] == [3_000 + 500 * s for s in range(6)]
     for a, b in zip(serial, parallel):
         assert np.array_equal(a.counts, b.counts) and a.n_unranged == b.n_unranged
     assert progress_of_first_call == [(k, 6) for k in range(1, 7)]
+    # every thread pool of a worker process is sized to its one thread (no oversubscription)
+    assert threads_seen == ["1"] * 4
+    # glibc's dynamic mmap threshold left on (dask's MALLOC_TRIM_THRESHOLD_ switches it off)
+    assert malloc_trim == [os.environ.get("MALLOC_TRIM_THRESHOLD_")]
 
 
 def test_dask_map_rejects_bad_worker_count() -> None:
@@ -204,3 +213,103 @@ def test_dask_map_submits_to_an_existing_scheduler() -> None:
         assert cluster.scheduler.status.name == "running"
     assert [c.counts.tolist() for c in counts] == [[1, 2, 1, 0, 0, 0], [0] * 6]
     assert [c.n_unranged for c in counts] == [0, 1]
+
+
+def test_chunked_profile_along_x_equals_in_memory_profile(pos_file) -> None:
+    path, _ = pos_file
+    expected = concentration_profile(read_ions(path), _ranges(), axis="x", bin_nm=3.0)
+    got = chunked_profile(path, _ranges(), axis="x", bin_nm=3.0, chunk_ions=5_001)
+    assert got.axis == expected.axis == "x from its minimum"
+    assert np.array_equal(got.start_nm, expected.start_nm)
+    assert np.array_equal(got.atom_counts, expected.atom_counts)
+    with pytest.raises(ParameterError, match="axis"):
+        chunked_profile(path, _ranges(), axis=(1.0, 0.0, 0.0))
+
+
+@pytest.fixture(scope="module")
+def small_study(tmp_path_factory: pytest.TempPathFactory):
+    """One replicate per (sample, depth), 12 000 ions per specimen (generated once)."""
+    from liprobe.synth.example_study import example_study
+
+    return example_study(tmp_path_factory.mktemp("stream") / "study", rng=11, n_ions=12_000,
+                         replicates=1)
+
+
+def _one_specimen(study):
+    from liprobe.study.manifest import read_manifest
+
+    manifest = read_manifest(study.manifest_path)
+    spec = next(s for s in manifest.specimens if s.cycles == 300 and not s.haadf)
+    return spec, dataclasses.replace(manifest.settings, fda_block_ions=50)
+
+
+def test_analyze_specimen_streams_a_file_above_the_limit(small_study) -> None:
+    """Chunked path (tiny max_in_memory_ions) = in-memory path for counts, ratios, profile."""
+    from liprobe.study.pipeline import analyze_specimen
+
+    spec, settings = _one_specimen(small_study)
+    plain = dataclasses.replace(settings, overlap_correction="none")
+    whole = analyze_specimen(spec, plain)
+    n = whole.n_ions
+    record = {".pos": 16, ".epos": 44}[spec.apt.suffix]  # truth: file size / record size
+    assert n == spec.apt.stat().st_size // record == 12_000
+    streamed = analyze_specimen(spec, dataclasses.replace(plain, max_in_memory_ions=4_000))
+    assert (streamed.n_ions, streamed.n_ranged) == (whole.n_ions, whole.n_ranged)
+    assert streamed.counts == whole.counts and streamed.ratios == whole.ratios
+    assert streamed.ratio_sigmas == whole.ratio_sigmas
+    assert streamed.profile == whole.profile
+    # the slab is stated: 4 000 ions from the middle of the evaporation sequence
+    start = (n - 4_000) // 2
+    assert {row["method"].split(", ions ")[1] for row in streamed.fda} == {
+        f"{start}-{start + 3_999} of {n}"}
+    note = [row for row in streamed.qc if row["check"] == "in_memory_slab"]
+    assert len(note) == 1 and note[0]["verdict"] == "note"
+    assert note[0]["value"] == pytest.approx(4_000 / n)
+    assert not any(row["check"] == "in_memory_slab" for row in whole.qc)
+    assert all(", ions " not in row["method"] for row in whole.fda)
+
+
+def test_streamed_specimen_states_the_skipped_overlap_correction(small_study) -> None:
+    from liprobe.study.pipeline import analyze_specimen
+
+    spec, settings = _one_specimen(small_study)
+    on = dataclasses.replace(settings, overlap_correction="isotopes", max_in_memory_ions=4_000)
+    streamed = analyze_specimen(spec, on)
+    raw = analyze_specimen(spec, dataclasses.replace(on, overlap_correction="none",
+                                                     max_in_memory_ions=10**9))
+    assert streamed.counts == raw.counts  # uncorrected whole-file counts
+    note = next(row for row in streamed.qc if row["check"] == "in_memory_slab")
+    assert "overlap correction not applied" in note["message"]
+
+
+def test_apt_file_above_the_limit_is_an_error(tmp_path: Path, rng: np.random.Generator) -> None:
+    from liprobe.errors import LiprobeError
+    from liprobe.study._specimen_ions import load_specimen_ions
+
+    ions, label = _cloud(rng, 3_000)
+    path = tmp_path / "c.apt"
+    write_ions(path, ions)
+    loaded = load_specimen_ions(path, _ranges(), max_in_memory_ions=3_000)
+    assert loaded.slab is None and loaded.n_ions == 3_000
+    assert loaded.n_ranged == int((label >= 0).sum())
+    with pytest.raises(LiprobeError, match="convert the file to POS"):
+        load_specimen_ions(path, _ranges(), max_in_memory_ions=2_999)
+
+
+def test_manifest_reads_and_checks_max_in_memory_ions(small_study) -> None:
+    from liprobe.errors import ManifestError
+    from liprobe.study.manifest import StudySettings, parse_manifest
+
+    text = small_study.manifest_path.read_text(encoding="utf-8")
+    assert "\nseed = 0\n" in text
+    assert StudySettings().max_in_memory_ions == 200_000_000
+
+    def parse(value: str):
+        edited = text.replace("\nseed = 0\n", f"\nseed = 0\nmax_in_memory_ions = {value}\n")
+        return parse_manifest(edited, small_study.manifest_path)
+
+    assert parse("5_000_000").settings.max_in_memory_ions == 5_000_000
+    line = text[: text.index("\nseed = 0\n")].count("\n") + 3  # the line after seed
+    for bad in ("10", "2.5e8", '"many"'):
+        with pytest.raises(ManifestError, match=f"line {line}: .*max_in_memory_ions"):
+            parse(bad)

@@ -107,6 +107,15 @@ def _peak_table(species: Sequence[str], merge_da: float):
     return peaks, design
 
 
+def _window_counts(mass_to_charge_da, low_da: np.ndarray, high_da: np.ndarray) -> np.ndarray:
+    """Ions in each disjoint window ``low <= m < high`` (one fused pass, any byte order)."""
+    from liprobe.apt.ranging import count_ions
+    from liprobe.data import Ion, RangeTable
+
+    windows = RangeTable((Ion("window", ()),), low_da, high_da, np.zeros(low_da.size, np.int64))
+    return count_ions(mass_to_charge_da, windows).range_counts.astype(np.float64)
+
+
 def deconvolve_overlaps(
     mass_to_charge_da: np.ndarray,
     *,
@@ -120,8 +129,9 @@ def deconvolve_overlaps(
 
     Parameters
     ----------
-    mass_to_charge_da : (N,) array
-        Mass-to-charge ratios in Da.
+    mass_to_charge_da : (N,) array or IonTable
+        Mass-to-charge ratios in Da (any float dtype and byte order; counted in one
+        pass without copies).
     species : sequence of str
         Species fitted together (names as :data:`NCM_OVERLAP_SPECIES`, or
         ``"<formula>+"``/``"<formula> <z>+"``); include every species with a peak in the
@@ -168,12 +178,7 @@ def deconvolve_overlaps(
     mid = 0.5 * (peaks[1:] + peaks[:-1])
     lo[1:] = np.maximum(lo[1:], mid)
     hi[:-1] = np.minimum(hi[:-1], mid)
-    edges = np.empty(2 * peaks.size)
-    edges[0::2], edges[1::2] = lo, hi
-    mass = np.asarray(mass_to_charge_da)
-    pos = np.searchsorted(edges, mass, side="right")
-    inside = (pos % 2) == 1
-    observed_raw = np.bincount((pos[inside] - 1) // 2, minlength=peaks.size).astype(np.float64)
+    observed_raw = _window_counts(mass_to_charge_da, lo, hi)
     if background is None:
         bg = np.zeros(peaks.size)
     elif hasattr(background, "counts_in"):

@@ -132,9 +132,7 @@ def register(app: typer.Typer) -> None:
             f"{facts['generate_s']:.1f} s)",
             f"study run: {facts['study_s']:.1f} s; results in {facts['study_output']}",
             "Table 2 analogue within 2 SE of the generating truth (depths): "
-            + ", ".join(f"{el} {v}" for el, v in facts["within_2se"].items())
-            + ("; O is under-counted where O2 2+ shares the 16 Da peak with O+"
-               if "O" in facts["within_2se"] else ""),
+            + ", ".join(f"{el} {v}" for el, v in facts["within_2se"].items()),
             (facts["growth_law"] or "").split(". Growth law")[0].rstrip(".") + "."
             if facts["growth_law"] else "growth law: not available (see the report's notes)",
             f"QC warnings: {facts['qc_warnings']}",

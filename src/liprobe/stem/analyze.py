@@ -64,7 +64,11 @@ class HaadfAnalysis:
 
     ``R``, ``f`` and ``f_ci`` pool every site inside the particle; ``windows`` hold the
     same per depth window. ``model`` is the disorder model used for f, ``reference`` how
-    R0 was obtained (``"simulated"``, ``"image"`` or ``"none"``; with ``"none"`` f is NaN).
+    R0 was obtained (``"simulated"``, ``"image"`` or ``"none"``; with ``"none"`` f is NaN),
+    ``background_source`` where the subtracted ``background`` came from (``"vacuum"``,
+    ``"given"``, or ``"none"``: no vacuum in view and none given, so nothing was subtracted
+    from the image or the reference and f is right only if the reference shares the
+    image's background).
     ``depth_nm`` of a window is its centre's distance below the surface found in the
     image plus ``depth_offset_nm``; when no surface is in view every window (a square
     tile) gets depth ``depth_offset_nm``.
@@ -93,6 +97,7 @@ class HaadfAnalysis:
     site_depth_nm: np.ndarray
     profile: PlaneProfile
     pixel_size_nm: float
+    background_source: str = "none"
 
     def to_dict(self) -> dict[str, object]:
         """The result in the CLI's JSON shape."""
@@ -103,6 +108,7 @@ class HaadfAnalysis:
             "d003_se_nm": self.d003_se_nm, "d003_fft_nm": self.d003_fft_nm,
             "column_period_nm": self.column_period_nm, "R_se": self.R_se, "R0_se": self.R0_se,
             "reference": self.reference, "background": self.background,
+            "background_source": self.background_source,
             "surface_found": self.surface_found, "depth_offset_nm": self.depth_offset_nm,
             "n_columns": self.columns.n_columns, "pixel_size_nm": self.pixel_size_nm,
         }
@@ -130,31 +136,46 @@ def _ratio(meas: Measurement, select: np.ndarray) -> RatioEstimate:
     return intensity_ratio(meas.intensity[li], meas.intensity[tm], background=meas.background)
 
 
-def _reference_ratio(reference, reference_params, meas: Measurement, *, surface, background,
-                     seed) -> tuple[RatioEstimate, str]:
+def _reference_ratio(reference, reference_params, meas: Measurement, *, surface: str,
+                     background_known: bool, seed: int) -> tuple[RatioEstimate, str]:
+    """R0 of the ordered reference, measured exactly as the image was (DOMAIN.md §4).
+
+    Same probe width (hence site integration radius) and the same background treatment:
+    when the image's background was measured (vacuum) or given, the reference's own is
+    subtracted (a recorded reference shares the image's detector offset; a simulated one
+    knows its own); when it is unknown, neither is subtracted, and a constant background
+    B cancels exactly, (I_Li + B) = (1 - f)(L + B) + f(T + B), provided the reference was
+    recorded or simulated under the image's conditions.
+    """
+    probe_fwhm_nm = meas.probe_sigma_nm * 2.3548
     if reference is None:
         return RatioEstimate(math.nan, math.nan, 0, 0), "none"
     if isinstance(reference, Image):
         ps = reference.pixel_size_nm or meas.pixel_size_nm
-        ref = measure_sites(reference.pixels, pixel_size_nm=ps,
-                            probe_fwhm_nm=meas.probe_sigma_nm * 2.3548, surface=surface,
-                            background=None if background is None else background)
+        ref = measure_sites(reference.pixels, pixel_size_nm=ps, probe_fwhm_nm=probe_fwhm_nm,
+                            surface=surface, background=meas.background)
         return _ratio(ref, ref.in_material), "image"
     if isinstance(reference, str) and reference == "simulate":
         from liprobe.stem.simulate import DisorderProfile, HaadfParams, simulate_haadf
 
         if reference_params is None:
+            # nothing is known of the image's conditions beyond what was measured here:
+            # an image without vacuum and without a given background is taken as black-
+            # level corrected, so the reference carries no background either
             params = HaadfParams(shape_px=(256, 256), pixel_size_nm=meas.pixel_size_nm,
                                  rotation_deg=meas.sites.orientation_deg,
-                                 probe_fwhm_nm=meas.probe_sigma_nm * 2.3548, dose_e_per_px=None)
+                                 probe_fwhm_nm=probe_fwhm_nm, dose_e_per_px=None,
+                                 background_fraction=0.0)
         else:
             params = dataclasses.replace(
                 reference_params, shape_px=(256, 256), disorder=DisorderProfile(),
                 surface_depth_nm=None, coating_nm=0.0, scan_noise_nm=0.0, dose_e_per_px=None)
         image, _ = simulate_haadf(params, rng=np.random.default_rng(seed))
+        # noise-free (dose None): pixels are the expected signal plus background_fraction
         ref = measure_sites(image.pixels, pixel_size_nm=params.pixel_size_nm,
-                            probe_fwhm_nm=params.probe_fwhm_nm, surface="none",
-                            background=params.background_fraction)
+                            probe_fwhm_nm=probe_fwhm_nm, surface="none",
+                            background=params.background_fraction if background_known
+                            else 0.0)
         return _ratio(ref, ref.in_material), "simulated"
     raise ParameterError(
         f"reference must be None, an Image or 'simulate', got {type(reference).__name__}"
@@ -215,7 +236,10 @@ def analyze_haadf(
         tail, Z exponent, etc.). None: no reference, f is NaN (R and phases still given;
         rock-salt then means R >= 0.8).
     reference_params : HaadfParams, optional
-        Conditions for the simulated reference (disorder, surface and noise are removed).
+        Conditions of the image, for the simulated reference (disorder, surface and noise
+        are removed; thickness, probe, Z exponent and background are kept). Without them
+        the reference has the default conditions, the measured probe width and no
+        background (an image without vacuum is then taken as black-level corrected).
     model : {"exchange", "substitution"}
         Disorder model for f (stated in the result).
     window_nm : float
@@ -228,10 +252,13 @@ def analyze_haadf(
     probe_fwhm_nm : float, optional
         Probe core FWHM; default: measured from the column fits.
     background : float, optional
-        Constant subtracted from every site intensity; default: the vacuum level when a
-        surface is in view, else the background of ``reference_params`` when given
-        (``background_fraction * dose_e_per_px``), else 0. Give it for real images
-        without vacuum: R and R0 must share the same background treatment.
+        Constant subtracted from every site intensity (image units); default: the vacuum
+        level when a surface is in view, else nothing. The reference gets the same
+        treatment: with a known background (given or vacuum) its own is subtracted (a
+        reference image: this same value; a simulated one: its ``background_fraction``);
+        with none known neither is, and a constant background cancels exactly in f as
+        long as the reference shares the image's conditions (a reference image recorded
+        under them, or ``reference_params`` that include the image's background).
     surface : {"auto", "none"}
         Look for the particle surface, or treat the whole image as inside.
     min_sites : int
@@ -271,12 +298,13 @@ def analyze_haadf(
     meas = measure_sites(image.pixels, pixel_size_nm=ps, probe_fwhm_nm=probe_fwhm_nm,
                          surface=surface, background=background,
                          orientation_deg=orientation_deg)
-    if background is None and not meas.surface.found and reference_params is not None:
-        dose = reference_params.dose_e_per_px
-        meas = dataclasses.replace(meas, background=reference_params.background_fraction
-                                   * (1.0 if dose is None else dose))
+    # the image's background is known when given or measured in vacuum; otherwise
+    # nothing is subtracted from the image nor from the reference (it cancels in f)
+    background_known = background is not None or meas.surface.found
+    background_source = ("given" if background is not None
+                         else "vacuum" if meas.surface.found else "none")
     ref, ref_kind = _reference_ratio(reference, reference_params, meas, surface=surface,
-                                     background=background, seed=seed)
+                                     background_known=background_known, seed=seed)
     overall = _ratio(meas, meas.in_material)
     if ref_kind == "none":
         mix = MixingEstimate(math.nan, math.nan, (math.nan, math.nan), model, overall.R,
@@ -314,5 +342,5 @@ def analyze_haadf(
         depth_offset_nm=float(depth_offset_nm), windows=tuple(windows), columns=meas.columns,
         sites=meas.sites, site_intensity=meas.intensity,
         site_depth_nm=meas.depth_nm + depth_offset_nm, profile=profile,
-        pixel_size_nm=meas.pixel_size_nm,
+        pixel_size_nm=meas.pixel_size_nm, background_source=background_source,
     )

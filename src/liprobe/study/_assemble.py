@@ -107,21 +107,28 @@ def _retention(manifest: Any, fades: list[Any]) -> dict[int, float]:
     return out
 
 
-def _haadf(manifest: Any, results: list[Any]) -> list[dict[str, Any]]:
+def haadf_image_windows(h: Any, seed: int) -> list[dict[str, Any]]:
+    """Windows of one manifest-level HAADF image (a ``[[haadf]]`` entry): a pure task that
+    :func:`liprobe.study.pipeline.run_study` maps with the specimens."""
     from liprobe.study.pipeline import _haadf_windows
 
+    try:
+        return _haadf_windows(h.image, depth_offset_nm=h.depth_offset_nm,
+                              pixel_size_nm=h.pixel_size_nm, reference=h.reference, seed=seed)
+    except LiprobeError as exc:
+        raise SpecimenError(f"HAADF image {h.image}: {exc}") from exc
+
+
+def _haadf(manifest: Any, results: list[Any], loose: list[Any] | None = None
+           ) -> list[dict[str, Any]]:
     rows = []
     for res in results:
         for w in res.haadf_windows:
             rows.append({"sample": res.sample, "specimen": res.name, "cycles": res.cycles, **w})
     cycles = manifest.sample_cycles()
-    for h in manifest.haadf:
-        try:
-            windows = _haadf_windows(h.image, depth_offset_nm=h.depth_offset_nm,
-                                     pixel_size_nm=h.pixel_size_nm, reference=h.reference,
-                                     seed=manifest.settings.seed)
-        except LiprobeError as exc:
-            raise SpecimenError(f"HAADF image {h.image}: {exc}") from exc
+    for i, h in enumerate(manifest.haadf):
+        windows = (loose[i] if loose is not None
+                   else haadf_image_windows(h, manifest.settings.seed))
         rows += [{"sample": h.sample, "specimen": "", "cycles": cycles[h.sample], **w}
                  for w in windows]
     return rows
@@ -181,8 +188,14 @@ def _versions() -> dict[str, str]:
             "pandas": pandas.__version__, "python": platform.python_version()}
 
 
-def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress: bool) -> Any:
-    """Build every table and figure from ordered specimen results and write them."""
+def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress: bool,
+                   loose_haadf: list[Any] | None = None) -> Any:
+    """Build every table and figure from ordered specimen results and write them.
+
+    ``loose_haadf``: the windows of each ``manifest.haadf`` image, in manifest order, when
+    already computed (by the map of :func:`~liprobe.study.pipeline.run_study`); else they
+    are computed here.
+    """
     import pandas as pd
 
     from liprobe.study.aggregate import aggregate_specimens, table2_layout
@@ -234,7 +247,7 @@ def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress
     tables["growth_law"] = _frame(gradients.growth_rows() if gradients else [], "growth_law")
     tables["particle_integral"] = _frame([p.as_row() for p in gradients.particle]
                                          if gradients else [], "particle_integral")
-    haadf_rows = _haadf(manifest, results)
+    haadf_rows = _haadf(manifest, results, loose_haadf)
     tables["haadf_windows"] = _frame(haadf_rows, "haadf_windows")
     points, disorder_fit = _disorder(haadf_rows, results, table2)
     tables["li_vs_disorder_points"] = _frame(points, "li_vs_disorder_points")

@@ -21,6 +21,15 @@ folder)::
                                       # nan: left out of depth fits (they set the pristine
                                       # reference and appear as bulk lines in figures)
     seed = 0                          # for any resampling
+    overlap_correction = "isotopes"   # "isotopes": ranges holding peaks of several species
+                                      # (O+ / O2 2+ at 16 Da, O2+ / 64Ni2+ at 32 Da) are
+                                      # re-attributed by isotope-fitted shares
+                                      # (liprobe.apt.overlap_correction); "none": as ranged
+    max_in_memory_ions = 200_000_000  # files with more ions are streamed in chunks:
+                                      # composition and profile from every ion, FDA and
+                                      # quality checks on a contiguous slab of this many
+                                      # ions from the middle of the evaporation sequence
+                                      # (POS/EPOS; an APT file above it is an error)
 
     [[samples]]                       # one per cycling state
     name = "NCM-100"                  # required, unique
@@ -124,6 +133,8 @@ class StudySettings:
     bound_depth: str = "midpoint"
     bulk_depth_nm: float = math.nan
     seed: int = 0
+    overlap_correction: str = "isotopes"
+    max_in_memory_ions: int = 200_000_000
 
 
 @dataclass(frozen=True)
@@ -262,6 +273,7 @@ def parse_depth(text: str | float | int, *, bound_depth: str = "midpoint",
 _TOP = ("study", "settings", "samples", "specimens", "icp", "cycling", "haadf")
 _DEPTH_DEFS = ("half_recovery", "recovery_95", "deficit")
 _MODELS = ("exponential", "erf", "two_scale", "logistic")
+_OVERLAP_CORRECTIONS = ("isotopes", "none")
 _FORMATS = ("csv", "biologic", "neware", "arbin")
 
 
@@ -289,13 +301,19 @@ def _settings(chk: Checker, raw: dict[str, Any]) -> StudySettings:
             if value not in ("midpoint", "bound"):
                 raise chk.fail("'bound_depth' must be 'midpoint' or 'bound'", "settings", None, key)
             values[key] = value
+        elif key == "overlap_correction":
+            if value not in _OVERLAP_CORRECTIONS:
+                raise chk.fail(f"'overlap_correction' must be one of "
+                               f"{', '.join(_OVERLAP_CORRECTIONS)}, got {value!r}",
+                               "settings", None, key)
+            values[key] = value
         elif key == "profile_axis":
             if value not in ("x", "y", "z"):
                 raise chk.fail("'profile_axis' must be 'x', 'y' or 'z'", "settings", None, key)
             values[key] = value
-        elif key in ("fda_block_ions", "seed"):
+        elif key in ("fda_block_ions", "seed", "max_in_memory_ions"):
             values[key] = chk.number(value, "settings", None, key, integer=True,
-                                     minimum=0 if key == "seed" else 2)
+                                     minimum={"seed": 0, "max_in_memory_ions": 1_000}.get(key, 2))
         elif key == "bulk_depth_nm" and isinstance(value, float) and math.isnan(value):
             values[key] = value
         else:

@@ -93,6 +93,7 @@ class SpecimenResult:
     qc: list[dict[str, Any]] = field(default_factory=list)
     haadf_windows: list[dict[str, Any]] = field(default_factory=list)
     hashes: dict[str, str] = field(default_factory=dict)
+    overlap_shares: dict[str, float] = field(default_factory=dict)
 
     def row(self) -> dict[str, Any]:
         """One flat row of the specimens table."""
@@ -105,6 +106,7 @@ class SpecimenResult:
         for el, r in self.ratios.items():
             out[el] = r
             out[f"{el}_sigma"] = self.ratio_sigmas[el]
+        out.update(self.overlap_shares)
         return out
 
 
@@ -137,6 +139,17 @@ def _haadf_windows(image_path: Path, *, depth_offset_nm: float,
 def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenResult:
     """Analyse one APT specimen: composition, profile, FDA, quality checks, HAADF windows.
 
+    With ``settings.overlap_correction == "isotopes"`` the composition counts (and ratio
+    sigmas, which then include the share uncertainty) are corrected for peak overlaps by
+    :func:`liprobe.apt.overlap_correction.correct_composition`; the moved shares are
+    recorded as ``share_<centre>da_<species>`` columns of the specimens table. Profiles,
+    FDA and quality checks use the ranged ions as they are.
+
+    A file with more than ``settings.max_in_memory_ions`` ions is streamed in chunks:
+    counts, ratios and profile still come from every ion, FDA and quality checks from a
+    contiguous slab of that many ions, stated in the FDA ``method`` and an
+    ``in_memory_slab`` row (verdict ``note``) of the QC table.
+
     Pure and picklable (module level, inputs and outputs plain data): safe to map over a
     cluster. Any failure raises :class:`~liprobe.errors.SpecimenError` naming the specimen
     and its file; nothing is dropped silently.
@@ -145,17 +158,30 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
     from liprobe.apt.frequency import frequency_distribution
     from liprobe.apt.profiles import concentration_profile
     from liprobe.apt.quality import check_quality
-    from liprobe.apt.ranging import assign_ions
-    from liprobe.io import read_ions, read_ranges
+    from liprobe.io import read_ranges
+    from liprobe.study._specimen_ions import load_specimen_ions
     from liprobe.study.aggregate import ratio_from_counts
 
-    ions = _step(spec, "reading the APT file", lambda: read_ions(spec.apt))
     ranges = _step(spec, "reading the range file", lambda: read_ranges(spec.ranges))
-    species = _step(spec, "ranging", lambda: assign_ions(ions, ranges))
-    ranged = species >= 0
-    ion_counts = np.bincount(species[ranged], minlength=ranges.n_ions)
+    # files above settings.max_in_memory_ions are streamed (liprobe.study._specimen_ions):
+    # counts and profile from every ion, FDA and QC on a stated contiguous slab of ions
+    loaded = _step(spec, "reading and ranging the APT file", lambda: load_specimen_ions(
+        spec.apt, ranges, max_in_memory_ions=settings.max_in_memory_ions,
+        profile_axis=settings.profile_axis, profile_bin_nm=settings.profile_bin_nm,
+        normalize_to=tuple(settings.normalize_to)))
+    ions, species, ion_counts = loaded.ions, loaded.species, loaded.ion_counts
     comp = _step(spec, "composition", lambda: composition_from_counts(
-        ion_counts, ranges, n_ions=ions.n_ions))
+        ion_counts, ranges, n_ions=loaded.n_ions))
+    correction = None
+    # the correction fits the spectrum of the ions it is given and re-attributes their range
+    # counts: on the chunked path (a slab in memory, whole-file counts) it is not applied,
+    # and the QC table says so (in_memory_slab row)
+    if settings.overlap_correction == "isotopes" and loaded.slab is None:
+        from liprobe.apt.overlap_correction import correct_composition, overlap_species_for
+
+        if overlap_species_for(ranges):  # else no known species in the ranges can overlap
+            comp, correction = _step(spec, "overlap correction", lambda: correct_composition(
+                ions, ranges, comp))
     counts = {el: int(comp.atoms(el)) if el in comp.elements else 0
               for el in dict.fromkeys((*settings.elements, *settings.normalize_to))}
     if sum(counts[el] for el in settings.normalize_to) == 0:
@@ -165,23 +191,33 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
     ratios, sigmas = {}, {}
     for el in settings.elements:
         r, s = ratio_from_counts(counts, el, normalize_to=settings.normalize_to)
+        if correction is not None and el in correction.elements and all(
+                t in correction.elements for t in settings.normalize_to):
+            s = math.hypot(s, correction.ratio_share_sigma(el, settings.normalize_to))
         ratios[el], sigmas[el] = float(r), float(s)
-    profile = _step(spec, "concentration profile", lambda: concentration_profile(
-        ions, ranges, axis=settings.profile_axis, bin_nm=settings.profile_bin_nm,
-        normalize_to=tuple(settings.normalize_to), species=species)).to_frame()
+    profile = (loaded.profile if loaded.profile is not None else _step(
+        spec, "concentration profile", lambda: concentration_profile(
+            ions, ranges, axis=settings.profile_axis, bin_nm=settings.profile_bin_nm,
+            normalize_to=tuple(settings.normalize_to), species=species))).to_frame()
     profile_cols = {c: profile[c].to_numpy(np.float64).tolist() for c in profile.columns
                     if c in ("start_nm", "end_nm", "n_atoms") or c.endswith("_ratio")}
     fda_elements = [el for el in settings.elements if el in comp.elements]
     fda = _step(spec, "frequency distribution analysis", lambda: frequency_distribution(
         ions, ranges, block_ions=settings.fda_block_ions, elements=fda_elements,
         species=species))
-    fda_rows = [{"element": el, **res.to_dict(), "method": fda.method}
+    fda_rows = [{"element": el, **res.to_dict(), "method": fda.method + loaded.scope()}
                 for el, res in fda.species.items()]
     quality = _step(spec, "quality checks", lambda: check_quality(ions, ranges))
     qc_rows = [{"check": c.name, "verdict": c.verdict, "value": float(c.value),
                 "message": c.message} for c in quality.checks]
     qc_rows += [{"check": name, "verdict": "skipped", "value": math.nan, "message": reason}
                 for name, reason in quality.skipped]
+    if loaded.slab is not None:
+        qc_rows.append({"check": "in_memory_slab", "verdict": "note",
+                        "value": (loaded.slab[1] - loaded.slab[0]) / loaded.n_ions,
+                        "message": loaded.slab_note() + (
+                            "; peak-overlap correction not applied (it needs every ion's mass "
+                            "in memory)" if settings.overlap_correction == "isotopes" else "")})
     windows = []
     for image in spec.haadf:
         offset = spec.depth.depth_nm if math.isfinite(spec.depth.depth_nm) else 0.0
@@ -190,9 +226,10 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
                                                             seed=settings.seed))
     hashes = {str(p): file_sha256(p) for p in (spec.apt, spec.ranges, *spec.haadf)}
     return SpecimenResult(spec.name, spec.sample, spec.cycles, float(spec.depth.depth_nm),
-                          spec.depth.label, spec.replicate, int(ions.n_ions),
-                          int(ranged.sum()), counts, ratios, sigmas, profile_cols, fda_rows,
-                          qc_rows, windows, hashes)
+                          spec.depth.label, spec.replicate, loaded.n_ions,
+                          loaded.n_ranged, counts, ratios, sigmas, profile_cols, fda_rows,
+                          qc_rows, windows, hashes,
+                          correction.moved_shares() if correction is not None else {})
 
 
 @dataclass(frozen=True, eq=False)
@@ -217,8 +254,9 @@ def run_study(manifest: Manifest, out_dir: str | os.PathLike, *,
     out_dir : path-like
         Output folder (created; existing files of the same names are replaced).
     map_specimens : callable, keyword-only
-        ``map(func, specs, settings_list) -> list`` in input order (default: serial; see
-        :func:`liprobe.study.scaleout.dask_map`).
+        ``map(func, items, settings_list) -> list`` in input order (default: serial; see
+        :func:`liprobe.study.scaleout.dask_map`). The items are the ``[[haadf]]`` images,
+        then the specimens: every independent task of the study goes through the map.
     progress : bool, keyword-only
         Show progress bars (rich) on stderr.
 
@@ -230,16 +268,35 @@ def run_study(manifest: Manifest, out_dir: str | os.PathLike, *,
 
     specs = list(manifest.specimens)
     settings = [manifest.settings] * len(specs)
+    loose = None
     if map_specimens is None:
         results = _serial_with_progress(specs, settings, progress)
     else:
-        results = list(map_specimens(analyze_specimen, specs, settings))
+        # the [[haadf]] images are independent tasks too: mapped with the specimens (first,
+        # being the longest tasks) so that the serial part after the map stays small
+        images = list(manifest.haadf)
+        outputs = list(map_specimens(_study_task, [*images, *specs],
+                                     [manifest.settings] * len(images) + settings))
+        if len(outputs) != len(images) + len(specs):
+            raise SpecimenError(f"the map function returned {len(outputs)} results for "
+                                f"{len(images)} HAADF images and {len(specs)} specimens")
+        loose, results = outputs[:len(images)], outputs[len(images):]
     if len(results) != len(specs):
         raise SpecimenError(f"the map function returned {len(results)} results for "
                             f"{len(specs)} specimens")
     by_name = {r.name: r for r in results}
     ordered = [by_name[s.name] for s in specs]
-    return assemble_study(manifest, ordered, Path(out_dir), progress=progress)
+    return assemble_study(manifest, ordered, Path(out_dir), progress=progress,
+                          loose_haadf=loose)
+
+
+def _study_task(item: SpecimenSpec | Any, settings: StudySettings) -> Any:
+    """One task of the study map: a specimen's analysis or a ``[[haadf]]`` image's windows."""
+    if isinstance(item, SpecimenSpec):
+        return analyze_specimen(item, settings)
+    from liprobe.study._assemble import haadf_image_windows
+
+    return haadf_image_windows(item, settings.seed)
 
 
 def _serial_with_progress(specs: list[SpecimenSpec], settings: list[StudySettings],

@@ -49,6 +49,10 @@ MapFunction = Callable[..., list]
 #: Ions per chunk by default: 4 M ions = 64 MB of POS records (+ ~40 MB of work arrays).
 DEFAULT_CHUNK_IONS = 1 << 22
 
+#: Thread-pool sizes set in each local worker's environment (= threads per worker).
+_THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+               "NUMBA_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
 #: Bytes per ion record; the first 16 bytes are x, y, z, m/q big-endian float32 in both.
 _RECORD_BYTES = {".pos": 16, ".epos": 44}
 
@@ -81,7 +85,10 @@ def dask_map(n_workers: int | None = None, scheduler: str | None = None, *,
         started or stopped. Its workers must have liprobe installed.
     threads_per_worker : int, optional
         Threads per local worker (default 1: the analysis kernels release the GIL but one
-        specimen per process keeps memory predictable).
+        specimen per process keeps memory predictable). The worker processes' BLAS, OpenMP
+        and numba thread pools are set to the same number (``OMP_NUM_THREADS``,
+        ``MKL_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, ``NUMBA_NUM_THREADS`` ...), so
+        ``n_workers x threads_per_worker`` threads run at most.
     progress : callable, optional
         ``progress(done, total)`` called as tasks finish (in completion order).
 
@@ -103,6 +110,16 @@ def dask_map(n_workers: int | None = None, scheduler: str | None = None, *,
     Tasks are submitted with ``pure=False`` so identical inputs are still computed (a
     specimen listed twice is analysed twice, as in the serial run). A task's exception is
     re-raised in the caller with its original type.
+
+    Local workers are spawned with their thread pools limited (above) and without dask's
+    ``MALLOC_TRIM_THRESHOLD_=65536``, which disables glibc's dynamic mmap threshold and
+    makes every large numpy temporary a fresh mapping (page faults, system time). Workers
+    of an existing ``scheduler`` keep the environment they were started with: start them
+    with ``OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1`` and ``--nthreads 1``.
+
+    What to expect: the map part (each specimen, each ``[[haadf]]`` image) scales with the
+    free cores up to memory bandwidth; tables, fits and figures after it stay serial, so
+    the whole run obeys Amdahl's law (``benchmarks/bench_scaleout.py`` prints both).
     """
     if n_workers is not None and int(n_workers) < 1:
         raise ParameterError(f"--workers must be at least 1, got {n_workers}")
@@ -115,9 +132,22 @@ def dask_map(n_workers: int | None = None, scheduler: str | None = None, *,
     if scheduler is not None:
         client = Client(scheduler, timeout="30s")
     else:
-        cluster = LocalCluster(n_workers=None if n_workers is None else int(n_workers),
-                               threads_per_worker=int(threads_per_worker), processes=True,
-                               dashboard_address=":0", silence_logs=40)
+        import dask
+
+        threads = str(int(threads_per_worker))
+        # Set in the environment the worker processes are spawned with (dask's
+        # "pre-spawn-environ": read before numpy/numba load in the worker):
+        # - every thread pool (BLAS/OpenMP of numpy and scipy, numba) sized to the worker's
+        #   threads: N workers x (all cores) threads would oversubscribe the machine;
+        # - MALLOC_TRIM_THRESHOLD_ unset: dask's default (65536) switches off glibc's dynamic
+        #   mmap threshold, so every large numpy temporary becomes a fresh mmap + page faults;
+        #   measured here: +1 s of system time per 70 specimens (+20 % wall) in one process.
+        environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}),
+                   **{name: threads for name in _THREAD_ENV}, "MALLOC_TRIM_THRESHOLD_": None}
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+            cluster = LocalCluster(n_workers=None if n_workers is None else int(n_workers),
+                                   threads_per_worker=int(threads_per_worker), processes=True,
+                                   dashboard_address=":0", silence_logs=40)
         client = Client(cluster)
 
     def pmap(func: Callable[..., Any], *iterables: Iterable[Any]) -> list:
@@ -262,37 +292,43 @@ def chunked_composition(path: str | os.PathLike, ranges: RangeTable, *,
     return ChunkedComposition(elements, atom_counts, ion_counts, n_ions, n_unranged, denominator)
 
 
-def _z_extent(path: Path, chunk_ions: int) -> tuple[float, float, float, float, float, int]:
-    """Pass 1: first ion's z, min and max z, mean z of the first and last tenth, ion count."""
+_AXIS_COLUMN = {"x": 0, "y": 1, "z": 2}
+
+
+def _axis_extent(path: Path, chunk_ions: int, column: int
+                 ) -> tuple[float, float, float, float, float, int]:
+    """Pass 1 over one coordinate column: first ion's value, min, max, mean of the first and
+    last tenth of the ions (evaporation order), ion count."""
     n_ions = path.stat().st_size // _record_bytes(path)
     tenth = max(1, n_ions // 10)
-    z_first, z_min, z_max = np.nan, np.inf, -np.inf
+    first, low, high = np.nan, np.inf, -np.inf
     head_sum = tail_sum = 0.0
     position = 0
     for chunk in iter_ion_chunks(path, chunk_ions=chunk_ions):
-        z = chunk.xyz_nm[:, 2]
-        n = z.shape[0]
+        coord = chunk.xyz_nm[:, column]
+        n = coord.shape[0]
         if position == 0:
-            z_first = float(z[0])
-        z_min = min(z_min, float(z.min()))
-        z_max = max(z_max, float(z.max()))
-        head = z[: max(0, min(n, tenth - position))]
-        tail = z[max(0, n_ions - tenth - position):]
+            first = float(coord[0])
+        low = min(low, float(coord.min()))
+        high = max(high, float(coord.max()))
+        head = coord[: max(0, min(n, tenth - position))]
+        tail = coord[max(0, n_ions - tenth - position):]
         head_sum += float(head.sum(dtype=np.float64))
         tail_sum += float(tail.sum(dtype=np.float64))
         position += n
-    return z_first, z_min, z_max, head_sum / tenth, tail_sum / tenth, n_ions
+    return first, low, high, head_sum / tenth, tail_sum / tenth, n_ions
 
 
 def chunked_profile(path: str | os.PathLike, ranges: RangeTable, *, bin_nm: float = 1.0,
-                    chunk_ions: int = DEFAULT_CHUNK_IONS,
+                    axis: str = "z", chunk_ions: int = DEFAULT_CHUNK_IONS,
                     normalize_to: tuple[str, ...] | None = None, overlap: str = "error"):
-    """Concentration profile along the analysis direction (z) of a file larger than memory.
+    """Concentration profile along an axis of a file larger than memory.
 
-    Two passes over the file: the first finds the first ion's z, the z extent and the
-    evaporation direction (mean z of the last tenth of the ions against the first tenth,
-    as :func:`liprobe.apt.profiles.concentration_profile`), the second counts ions per
-    (bin, species) chunk by chunk. Peak memory is O(chunk_ions), independent of the file.
+    Two passes over the file: the first finds the coordinate's extent (for ``axis="z"``
+    also the first ion's z and the evaporation direction: mean z of the last tenth of the
+    ions against the first tenth, as :func:`liprobe.apt.profiles.concentration_profile`),
+    the second counts ions per (bin, species) chunk by chunk. Peak memory is
+    O(chunk_ions), independent of the file.
 
     Parameters
     ----------
@@ -301,7 +337,10 @@ def chunked_profile(path: str | os.PathLike, ranges: RangeTable, *, bin_nm: floa
     ranges : RangeTable
         Mass ranges.
     bin_nm : float, optional
-        Bin width along z in nm (default 1).
+        Bin width in nm (default 1).
+    axis : {"z", "x", "y"}, optional
+        ``"z"`` (default): the analysis direction, distance from the first ion growing with
+        evaporation order; ``"x"``/``"y"``: the coordinate minus its minimum.
     chunk_ions : int, optional
         Ions per chunk (memory ~ 26 B x chunk_ions for POS).
     normalize_to : tuple of str, optional
@@ -312,26 +351,34 @@ def chunked_profile(path: str | os.PathLike, ranges: RangeTable, *, bin_nm: floa
     Returns
     -------
     liprobe.apt.profiles.Profile
-        The same counts as ``concentration_profile(read_ions(path), ranges, bin_nm=bin_nm)``.
+        The same counts as ``concentration_profile(read_ions(path), ranges, axis=axis,
+        bin_nm=bin_nm)``.
     """
     from liprobe.apt import _profile_kernels as kernels
+    from liprobe.apt._axis import axis_coordinate
     from liprobe.apt._fractions import default_denominator
     from liprobe.apt._species_atoms import assign_species, species_atoms
     from liprobe.apt.profiles import Profile
 
     if not (np.isfinite(bin_nm) and bin_nm > 0):
         raise ParameterError(f"bin_nm must be a positive number of nm, got {bin_nm}")
+    if axis not in _AXIS_COLUMN:
+        raise ParameterError(f"axis must be 'x', 'y' or 'z' for chunked profiles, got {axis!r}")
     path = Path(path)
-    from liprobe.apt._axis import axis_coordinate
-
-    z_first, z_min, z_max, head_mean, tail_mean, n_ions = _z_extent(path, chunk_ions)
+    column = _AXIS_COLUMN[axis]
+    first, low, high, head_mean, tail_mean, n_ions = _axis_extent(path, chunk_ions, column)
     if n_ions == 0:
         raise ParameterError(f"{path}: the file holds no ions: nothing to profile")
-    # the conventions of liprobe.apt.profiles: distance grows with evaporation order, 0 at
-    # the first ion, sign from the mean z of the last tenth against the first tenth
-    sign = -1.0 if (n_ions >= 2 and tail_mean < head_mean) else 1.0
-    origin = z_first
-    far = z_max if sign > 0 else z_min
+    if axis == "z":
+        # the conventions of liprobe.apt.profiles: distance grows with evaporation order,
+        # 0 at the first ion, sign from the mean z of the last tenth against the first
+        sign = -1.0 if (n_ions >= 2 and tail_mean < head_mean) else 1.0
+        origin = first
+        label = axis_coordinate(np.array([[0, 0, 0], [0, 0, sign]], np.float32), "z")[3]
+    else:
+        sign, origin = 1.0, low
+        label = axis_coordinate(np.zeros((1, 3), np.float32), axis)[3]
+    far = high if sign > 0 else low
     span = max(sign * (far - origin), 0.0)
     n_bins = max(1, int(np.floor(span / bin_nm)) + 1)
     elements, atoms = species_atoms(ranges)
@@ -339,11 +386,10 @@ def chunked_profile(path: str | os.PathLike, ranges: RangeTable, *, bin_nm: floa
     ion_species = np.zeros((n_bins, ranges.n_ions), dtype=np.int64)
     for chunk in iter_ion_chunks(path, chunk_ions=chunk_ions):
         species = assign_species(chunk.mass_to_charge_da, ranges, overlap=overlap)
-        coord = chunk.xyz_nm[:, 2].astype(np.float32)
+        coord = chunk.xyz_nm[:, column].astype(np.float32)
         ion_species += kernels.count_fixed_width(coord, species, origin, sign, float(bin_nm),
                                                  n_bins, ranges.n_ions)
     edges = np.arange(n_bins + 1) * float(bin_nm)
-    label = axis_coordinate(np.array([[0, 0, 0], [0, 0, sign]], np.float32), "z")[3]
     return Profile(start_nm=edges[:-1].astype(np.float64), end_nm=edges[1:].astype(np.float64),
                    elements=elements, atom_counts=ion_species @ atoms,
                    ion_counts=ion_species.sum(axis=1), denominator=denominator, axis=label)

@@ -88,36 +88,53 @@ def write_icp(root: Path) -> list[dict[str, Any]]:
     return truth
 
 
+#: Conditions shared by every HAADF image of the example study and its ordered reference
+#: (those not named are HaadfParams defaults: probe, tail, Z exponent, thickness, dose and a
+#: constant detector background of 2 % of the dose, in vacuum and crystal alike).
+HAADF_PIXEL_NM = 0.02
+HAADF_REFERENCE = "haadf/ncm300_reference_ordered.tif"
+
+
 def write_haadf(root: Path, scale: StudyScale, rng: np.random.Generator) -> list[dict]:
-    """HAADF images at the 300-cycle depths with the disorder of :func:`disorder_at`."""
+    """HAADF images at the 300-cycle depths, and the ordered reference recorded beside them.
+
+    Every image, the reference included, is taken under the same conditions and keeps its
+    detector background (no black-level correction): images without vacuum in view carry
+    a background nothing in them measures, and it cancels in f only against a reference
+    with the same background (DOMAIN.md §4), so the manifest names the reference for each
+    image. Disorder follows :func:`disorder_at`; the reference is the ordered crystal.
+    """
+    import dataclasses
+
     from liprobe.io import write_image
-    from liprobe.stem.simulate import HaadfParams, simulate_haadf
+    from liprobe.stem.simulate import DisorderProfile, HaadfParams, simulate_haadf
 
     (root / "haadf").mkdir(parents=True, exist_ok=True)
     disorder = haadf_disorder_profile(300)
-    pixel_nm = 0.02
+    size = (scale.haadf_size_px, scale.haadf_size_px)
+    conditions = HaadfParams(shape_px=size, pixel_size_nm=HAADF_PIXEL_NM)
+    reference, _ = simulate_haadf(dataclasses.replace(conditions, disorder=DisorderProfile()),
+                                  rng=rng)
+    write_image(root / HAADF_REFERENCE, reference)
     out = []
-    for sample, cycles, label, depth in PAPER_DESIGN:
+    for sample, cycles, _label, depth in PAPER_DESIGN:
         if cycles != 300 or depth is None:
             continue
-        half_field_nm = scale.haadf_size_px * pixel_nm / 2.0
+        half_field_nm = scale.haadf_size_px * HAADF_PIXEL_NM / 2.0
         centre_nm = max(float(depth), half_field_nm - 0.5)  # surface image: surface in view
-        params = HaadfParams(shape_px=(scale.haadf_size_px, scale.haadf_size_px),
-                             pixel_size_nm=pixel_nm, disorder=disorder,
-                             surface_depth_nm=centre_nm,
-                             coating_nm=1.0 if depth == 0 else 0.0,
-                             # inside the particle there is no vacuum to measure the detector
-                             # offset from: those images are black-level corrected
-                             background_fraction=0.02 if depth == 0 else 0.0)
+        params = dataclasses.replace(conditions, disorder=disorder, surface_depth_nm=centre_nm,
+                                     coating_nm=1.0 if depth == 0 else 0.0)
         image, _truth = simulate_haadf(params, rng=rng)
         path = f"haadf/ncm300_{int(depth):04d}nm.tif"
         write_image(root / path, image)
         out.append({"image": path, "sample": sample, "depth_nm": float(depth),
-                    "image_centre_depth_nm": centre_nm,
+                    "image_centre_depth_nm": centre_nm, "reference": HAADF_REFERENCE,
+                    "background_counts_per_px": params.background_fraction
+                    * params.dose_e_per_px,
                     "antisite_fraction": float(disorder.f_at(np.array([centre_nm]))[0]),
-                    "phase": disorder.phase[int(np.searchsorted(disorder.depth_nm, centre_nm,
-                                                                side="right")) - 1]})
+                    "phase": disorder.phase_at(centre_nm)})
     return out
+
 
 def write_manifest(root: Path, scale: StudyScale, records: list[dict[str, Any]],
                     haadf: list[dict[str, Any]]) -> Path:
@@ -141,7 +158,8 @@ def write_manifest(root: Path, scale: StudyScale, records: list[dict[str, Any]],
                     "charge_capacity_mah": "charge_capacity_mah"}}.items()) + "\n")
     for item in haadf:
         parts.append(_toml_table("[[haadf]]", {"image": item["image"], "sample": item["sample"],
-                                               "depth_offset_nm": float(item["depth_nm"])}))
+                                               "depth_offset_nm": float(item["depth_nm"]),
+                                               "reference": item["reference"]}))
     path = root / "study.toml"
     path.write_text("\n".join(parts), encoding="utf-8")
     return path

@@ -8,6 +8,7 @@
     haadf/ncm300_<depth>nm.tif       HAADF images at the 300-cycle depths
     icp_aes.csv             ICP-AES weight % (Table 1 analogue)
     cycling/cell300.csv     per-cycle capacity of the 300-cycle cell
+    haadf/ncm300_reference_ordered.tif   ordered crystal under the same imaging conditions (R0)
     truth.json, truth_specimens.csv, truth_by_depth.csv   the generating truth
 
 Design (the paper's, Table 2): pristine and formation specimens from the bulk ("surface to
@@ -18,7 +19,9 @@ centre"); 100 cycles at < 100, 200, 300 and 2000 nm; 300 cycles at the surface a
 Between-specimen spread (what makes five replicates differ beyond counting noise): each
 replicate's site depth is jittered by 10 % (lognormal; bulk sites drawn in 2-4 um), its Li
 ratio is scaled by 1 + N(0, 0.04^2), and its Co and Mn shares of the metal by
-1 + N(0, 0.08^2) and 1 + N(0, 0.10^2) (Ni takes the rest, so Ni + Co + Mn stays 1). The
+1 + N(0, 0.08^2) and 1 + N(0, 0.10^2) (Ni takes the rest, so Ni + Co + Mn stays 1), and its
+measured O ratio by 1 + N(0, 0.06^2) (neutral O2 loss varies from needle to needle; the
+published O column scatters as much, see ``_example_design.O_SPREAD``). The
 truth records each specimen's own ratios (the material ratios of the generator, averaged
 over the analysed depth with the detected metal atoms as weights), the counted ratios of
 the atoms actually in the file, and, per (sample, depth), the mean of the replicates'
@@ -49,10 +52,11 @@ import numpy as np
 
 from liprobe.errors import OverwriteError, ParameterError
 from liprobe.synth._example_design import (
+    CO_SPREAD,
     DEPTH_SPREAD,
     LI_SPREAD,
-    CO_SPREAD,
     MN_SPREAD,
+    O_SPREAD,
     PAPER_DESIGN,
     PARTICLE_RADIUS_NM,
     SCALES,
@@ -105,14 +109,15 @@ def study_is_complete(directory: str | os.PathLike, *, scale: str | None = None,
 
 
 def _specimen_profile(base: DepthProfile, li_factor: float, co_factor: float,
-                      mn_factor: float) -> DepthProfile:
-    """The base profile with this specimen's Li scaled and its TM split shifted (sum kept)."""
+                      mn_factor: float, o_factor: float = 1.0) -> DepthProfile:
+    """The base profile with this specimen's Li and O scaled and its TM split shifted (sum
+    kept)."""
     ni, co, mn = (np.asarray(v, dtype=np.float64) for v in (base.ni, base.co, base.mn))
     tm = ni + co + mn
     co_new, mn_new = co * co_factor, mn * mn_factor
     return DepthProfile(depth_nm=base.depth_nm, li=tuple(np.asarray(base.li) * li_factor),
                         ni=tuple(tm - co_new - mn_new), co=tuple(co_new), mn=tuple(mn_new),
-                        o=base.o)
+                        o=tuple(np.asarray(base.o) * o_factor))
 
 
 def _slug(sample: str, label: str, depth_nm: float | None) -> str:
@@ -139,6 +144,10 @@ def _specimen_plan(scale: StudyScale, rng: np.random.Generator) -> list[dict[str
                          "mn_factor": float(1.0 + rng.normal(0.0, MN_SPREAD)),
                          "name": f"{_slug(sample, label, depth)}_r{k}",
                          "seed": int(rng.integers(0, 2**63 - 1))})
+    # O factors from a spawned stream: every other draw of the study stays as it was
+    o_rng = rng.spawn(1)[0]
+    for item in plan:
+        item["o_factor"] = float(1.0 + o_rng.normal(0.0, O_SPREAD))
     return plan
 
 
@@ -156,7 +165,7 @@ def _generate_apt(root: Path, scale: StudyScale, plan: list[dict[str, Any]],
     records = []
     for i, item in enumerate(plan):
         profile = _specimen_profile(paper_profile(item["cycles"]), item["li_factor"],
-                                    item["co_factor"], item["mn_factor"])
+                                    item["co_factor"], item["mn_factor"], item["o_factor"])
         params = SpecimenParams(n_ions=n_ions, apex_radius_nm=scale.apex_radius_nm,
                                 specimen_depth_nm=item["site_depth_nm"], profile=profile)
         ions, truth = generate_specimen(params, rng=np.random.default_rng(item["seed"]))
@@ -288,7 +297,8 @@ def example_study(directory: str | os.PathLike, *, scale: str = "demo",
                                  **{el.lower(): float(profile.ratio_at(el, d))
                                     for el in ELEMENTS}})
     pd.DataFrame(profile_rows).to_csv(root / "truth_profiles.csv", index=False)
-    files = sorted({r["apt"] for r in records} | {h["image"] for h in haadf_images} | {
+    files = sorted({r["apt"] for r in records} | {h["image"] for h in haadf_images}
+                   | {h["reference"] for h in haadf_images} | {
         "ranges/ncm.rrng", "icp_aes.csv", "cycling/cell300.csv", "study.toml",
         "truth_specimens.csv", "truth_by_depth.csv", "truth_profiles.csv"})
     truth = {
@@ -296,7 +306,7 @@ def example_study(directory: str | os.PathLike, *, scale: str = "demo",
         "replicates": chosen.replicates, "particle_radius_nm": PARTICLE_RADIUS_NM,
         "between_specimen_spread": {"site_depth_lognormal_sd": DEPTH_SPREAD,
                                     "li_factor_sd": LI_SPREAD, "co_factor_sd": CO_SPREAD,
-                                    "mn_factor_sd": MN_SPREAD,
+                                    "mn_factor_sd": MN_SPREAD, "o_factor_sd": O_SPREAD,
                                     "bulk_site_depth_nm": [2000, 4000]},
         "source": "shared/reference/chae2021 (Table 2 via liprobe.synth.paper_profile)",
         "by_depth": by_depth, "icp": icp, "cycling": cycling, "haadf": haadf_images,

@@ -1,0 +1,157 @@
+"""Read and range one specimen's ions, in memory or chunk by chunk (private helper of
+:func:`liprobe.study.pipeline.analyze_specimen`).
+
+A file with at most ``max_in_memory_ions`` ions is read whole (memory map) and ranged into
+one int32 species array: the exact in-memory path. A larger POS/EPOS file is streamed
+(:func:`liprobe.study.scaleout.chunked_composition`, :func:`~liprobe.study.scaleout.
+chunked_profile`): composition and profile still count *every* ion, and the analyses that
+need ions in memory (frequency distribution analysis, quality checks) run on one
+contiguous slab of ``max_in_memory_ions`` ions taken from the middle of the evaporation
+sequence (a contiguous slab keeps the spatial neighbourhoods FDA blocks need; the middle
+avoids the tip's first, surface-affected nanometres). Peak memory is then about
+5 B x ``max_in_memory_ions`` + the chunk buffers, whatever the file size.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from liprobe.data import IonTable, RangeTable
+from liprobe.errors import ParameterError
+
+__all__ = ["SpecimenIons", "load_specimen_ions", "ion_count_of"]
+
+#: Bytes per ion of the formats that can be streamed.
+_STREAMABLE = {".pos": 16, ".epos": 44}
+
+
+@dataclass(frozen=True, eq=False)
+class SpecimenIons:
+    """Ions of one specimen ready for analysis.
+
+    Attributes
+    ----------
+    ions : IonTable
+        Every ion (in-memory path) or the slab (chunked path).
+    species : (ions.n_ions,) int32
+        Species index per ion of ``ions`` (-1 unranged).
+    ion_counts : (n_species,) int64
+        Ions per species over the *whole file*.
+    n_ions, n_ranged : int
+        Ions in the whole file; ranged ions in the whole file.
+    profile : Profile or None
+        Whole-file profile computed while streaming (chunked path); None in memory.
+    slab : (int, int) or None
+        ``(start, stop)`` ion indices of ``ions`` in the file (chunked path); None when
+        ``ions`` is the whole file.
+    """
+
+    ions: IonTable
+    species: np.ndarray
+    ion_counts: np.ndarray
+    n_ions: int
+    n_ranged: int
+    profile: Any = None
+    slab: tuple[int, int] | None = None
+
+    def scope(self) -> str:
+        """Suffix for a method name: ``", ions a-b of N"`` on the chunked path, else ''."""
+        if self.slab is None:
+            return ""
+        return f", ions {self.slab[0]}-{self.slab[1] - 1} of {self.n_ions}"
+
+    def slab_note(self) -> str:
+        """One sentence saying which ions the in-memory analyses saw ('' when all)."""
+        if self.slab is None:
+            return ""
+        start, stop = self.slab
+        return (f"file of {self.n_ions:,} ions streamed in chunks: composition and profile "
+                f"from every ion; FDA and quality checks on the contiguous slab of ions "
+                f"{start:,} to {stop - 1:,} (middle of the evaporation sequence, "
+                f"max_in_memory_ions = {stop - start:,})")
+
+
+def ion_count_of(path: str | os.PathLike) -> int | None:
+    """Ion count of a POS/EPOS file from its size (None for other formats)."""
+    path = Path(path)
+    record = _STREAMABLE.get(path.suffix.lower())
+    if record is None:
+        return None
+    return path.stat().st_size // record
+
+
+def load_specimen_ions(path: str | os.PathLike, ranges: RangeTable, *,
+                       max_in_memory_ions: int, profile_axis: str = "z",
+                       profile_bin_nm: float = 2.0,
+                       normalize_to: tuple[str, ...] | None = None,
+                       chunk_ions: int | None = None) -> SpecimenIons:
+    """Read and range ``path``, streaming it when it holds more than ``max_in_memory_ions``.
+
+    Parameters
+    ----------
+    path : path-like
+        POS / EPOS / APT file.
+    ranges : RangeTable
+        Mass ranges.
+    max_in_memory_ions : int
+        Largest file read whole; above it a POS/EPOS file is streamed (see the module
+        docstring) and an APT file is an error (convert it to POS/EPOS, or raise the limit).
+    profile_axis, profile_bin_nm, normalize_to
+        Profile options of the chunked path (the in-memory path leaves the profile to the
+        caller).
+    chunk_ions : int, optional
+        Ions per streamed chunk (default :data:`liprobe.study.scaleout.DEFAULT_CHUNK_IONS`,
+        capped at ``max_in_memory_ions``).
+
+    Returns
+    -------
+    SpecimenIons
+    """
+    from liprobe.apt.ranging import assign_ions
+    from liprobe.io import read_ions
+
+    limit = int(max_in_memory_ions)
+    if limit < 1:
+        raise ParameterError(f"max_in_memory_ions must be at least 1, got {max_in_memory_ions}")
+    n_file = ion_count_of(path)
+    if n_file is None or n_file <= limit:
+        ions = read_ions(path)
+        if n_file is None and ions.n_ions > limit:
+            raise ParameterError(
+                f"{path}: {ions.n_ions:,} ions exceed max_in_memory_ions = {limit:,}, and only "
+                "POS/EPOS files can be streamed in chunks; convert the file to POS or EPOS "
+                "(liprobe convert), or raise max_in_memory_ions in [settings]")
+        species = assign_ions(ions, ranges)
+        ranged = species >= 0
+        counts = np.bincount(species[ranged], minlength=ranges.n_ions).astype(np.int64)
+        return SpecimenIons(ions, species, counts, ions.n_ions, int(ranged.sum()))
+    return _streamed(Path(path), ranges, limit, n_file, profile_axis=profile_axis,
+                     profile_bin_nm=profile_bin_nm, normalize_to=normalize_to,
+                     chunk_ions=chunk_ions)
+
+
+def _streamed(path: Path, ranges: RangeTable, limit: int, n_file: int, *, profile_axis: str,
+              profile_bin_nm: float, normalize_to: tuple[str, ...] | None,
+              chunk_ions: int | None) -> SpecimenIons:
+    from liprobe.apt.ranging import assign_ions
+    from liprobe.io import read_ions
+    from liprobe.study.scaleout import DEFAULT_CHUNK_IONS, chunked_composition, chunked_profile
+
+    chunk = min(int(chunk_ions or DEFAULT_CHUNK_IONS), limit)
+    comp = chunked_composition(path, ranges, chunk_ions=chunk, normalize_to=normalize_to)
+    profile = chunked_profile(path, ranges, bin_nm=profile_bin_nm, axis=profile_axis,
+                              chunk_ions=chunk, normalize_to=normalize_to)
+    start = (n_file - limit) // 2
+    stop = start + limit
+    # the memory map is only touched inside the slab; basic slicing keeps views (EPOS
+    # fields included), so the slab costs its pages plus the int32 species array
+    whole = read_ions(path)
+    slab = whole.take(slice(start, stop))
+    species = assign_ions(slab, ranges)
+    return SpecimenIons(slab, species, np.asarray(comp.ion_counts, np.int64), comp.n_ions,
+                        comp.n_ions - comp.n_unranged, profile, (start, stop))

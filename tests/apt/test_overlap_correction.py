@@ -1,0 +1,135 @@
+"""Overlap-corrected composition: truth is the generator's species and atoms of every ion.
+
+The synthetic specimens carry O+ and O2 2+ at 16 Da and O2+ and 64Ni2+ at 32 Da; the
+expert range file gives the 16 Da range to O and the 32 Da range to O2, as a person would.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from liprobe.apt._isotopes import species_pattern
+from liprobe.apt.composition import compose
+from liprobe.apt.overlap_correction import correct_composition, overlap_species_for
+from liprobe.data import Ion, RangeTable
+from liprobe.errors import ParameterError
+from liprobe.synth import generate_specimen, get_preset
+from liprobe.synth.ranges import ncm_ranges
+from liprobe.synth.species import DEFAULT_EVAPORATION
+
+# Ni mostly as Ni2+: 64Ni2+ under O2+ at 32 Da is then large enough to bias Ni by > 3σ
+NI2_RICH = tuple({**dict(DEFAULT_EVAPORATION), "Ni2+": 0.9, "Ni+": 0.05, "NiO+": 0.05}.items())
+
+
+@pytest.fixture(scope="module")
+def specimen():
+    params = get_preset("ncm-homogeneous", n_ions=600_000, evaporation=NI2_RICH)
+    ions, truth = generate_specimen(params, rng=np.random.default_rng(11))
+    ranges = ncm_ranges(params)
+    comp = compose(ions, ranges)
+    fixed, corr = correct_composition(ions, ranges, comp)
+    return ions, truth, ranges, comp, fixed, corr
+
+
+def test_o_and_ni_recovered_within_2_sigma_where_ranging_is_biased_by_3(specimen):
+    _, truth, _, comp, fixed, corr = specimen
+    true = truth.element_counts()
+    for element in ("O", "Ni"):
+        value, sigma = corr.atoms(element)
+        assert abs(value - true[element]) <= 2 * sigma, element
+        assert abs(fixed.atoms(element) - true[element]) <= 2 * sigma, element
+        assert abs(comp.atoms(element) - true[element]) > 3 * sigma, element
+    # the share uncertainty is what the ions of one isotope peak cannot tell: O2 2+ at 16
+    # Da is seen only through the 16.5 and 17 Da isotopologues (< 0.5 % of its ions)
+    assert corr.share_sigma("O") > 0.5 * corr.atoms("O")[1]
+    # elements without overlaps are left exactly as ranged
+    for element in ("Co", "Mn"):
+        assert fixed.atoms(element) == comp.atoms(element)
+
+
+def test_shares_match_the_true_species_in_the_overlapped_ranges(specimen):
+    ions, truth, ranges, _, _, corr = specimen
+    names = [s.name for s in truth.species]
+    mass = ions.mass_to_charge_da
+    checked = 0
+    for k, r in enumerate(corr.range_index):
+        inside = (mass >= ranges.low_da[r]) & (mass < ranges.high_da[r]) & ~truth.is_background
+        for name in ("O2 2+", "Ni2+"):
+            s = corr.species.index(name)
+            if not corr.relabelled[k, s] or corr.range_ions[k] < 1000:
+                continue
+            true_share = np.mean(truth.species_index[inside] == names.index(name))
+            assert abs(corr.shares[k, s] - true_share) <= 2 * corr.share_sigmas[k, s], name
+            checked += 1
+    assert checked == 2  # 16 Da (O2 2+ in the O range) and 32 Da (Ni2+ in the O2 range)
+
+
+def test_sigmas_are_calibrated_over_replicate_specimens():
+    # z = (corrected - true) / sigma over independent specimens: mean 0, SD 1
+    params = get_preset("ncm-homogeneous", n_ions=80_000)
+    ranges = ncm_ranges(params)
+    z = []
+    for seed in range(12):
+        ions, truth = generate_specimen(params, rng=np.random.default_rng(100 + seed))
+        _, corr = correct_composition(ions, ranges, compose(ions, ranges))
+        value, sigma = corr.atoms("O")
+        z.append((value - truth.element_counts()["O"]) / sigma)
+    z = np.array(z)
+    assert abs(z.mean()) < 3 / np.sqrt(z.size)
+    assert 0.55 < z.std(ddof=1) < 1.5
+
+
+def test_sixteen_da_range_carries_n16_times_one_plus_phi_oxygen(rng):
+    # hand-made O spectrum, no background: 16 Da holds O+ and O2 2+ (φ = 1/4)
+    def draw(name, n):
+        mz, p = np.array(species_pattern(name)).T
+        return rng.choice(mz, n, p=p / p.sum()) + rng.normal(0, 0.004, n)
+
+    n_o, n_o2 = 600_000, 200_000
+    mass = np.concatenate([draw("O+", n_o), draw("O2 2+", n_o2)]).astype(np.float32)
+    # only the 16 Da peak is ranged, as O: the other isotope peaks inform the fit only
+    ranges = RangeTable((Ion("O", (("O", 1),)),), [15.95], [16.05], [0])
+    comp = compose(mass, ranges)
+    fixed, corr = correct_composition(mass, ranges, comp, species=("O+", "O2 2+"),
+                                      background=None)
+    n16 = comp.ion_counts[0]
+    share_true = (n_o2 * species_pattern("O2 2+")[0][1]) / n16
+    k = corr.species.index("O2 2+")
+    assert abs(corr.shares[0, k] - share_true) <= 2 * corr.share_sigmas[0, k]
+    o, sigma = corr.atoms("O")
+    assert o == pytest.approx(n16 * (1 + corr.shares[0, k]), rel=1e-9)
+    assert abs(o - n16 * (1 + share_true)) <= 2 * sigma
+    # the O2 composition the range file lacks is appended for the moved ions
+    assert fixed.ion_names == ("O", "O2")
+    assert fixed.n_ranged == comp.n_ranged and fixed.n_ions == comp.n_ions
+    assert abs(fixed.ion_counts[1] - n_o2 * species_pattern("O2 2+")[0][1]) <= 2 * n16 * (
+        corr.share_sigmas[0, k]) + 1
+
+
+def test_ranges_without_overlaps_are_unchanged(rng):
+    mass = np.concatenate([rng.normal(7.016, 0.01, 5000), rng.normal(6.015, 0.01, 400),
+                           rng.normal(58.93 / 2, 0.01, 3000)]).astype(np.float32)
+    ranges = RangeTable((Ion("Li", (("Li", 1),)), Ion("Co", (("Co", 1),))),
+                        [5.95, 6.95, 29.4], [6.1, 7.1, 29.55], [0, 0, 1])
+    comp = compose(mass, ranges)
+    fixed, corr = correct_composition(mass, ranges, comp)
+    assert corr.range_index.size == 0 and corr.moved_shares() == {}
+    assert fixed.atom_counts.tolist() == comp.atom_counts.tolist() == [5400, 3000]
+
+
+def test_default_species_follow_the_range_file_ions(specimen):
+    ranges = specimen[2]
+    chosen = overlap_species_for(ranges)
+    assert {"O+", "O2 2+", "O2+", "Ni2+"} <= set(chosen) and "Li2O+" not in chosen
+
+
+def test_bad_inputs_raise(specimen):
+    ions, _, ranges, comp, _, _ = specimen
+    other = RangeTable((Ion("H", (("H", 1),)),), [0.9], [1.1], [0])
+    with pytest.raises(ParameterError, match="different ions"):
+        correct_composition(ions, other, comp)
+    with pytest.raises(ParameterError, match="no species to fit"):
+        correct_composition(ions, other, compose(ions, other))
+    with pytest.raises(ParameterError, match="background"):
+        correct_composition(ions, ranges, comp, background="guess")
