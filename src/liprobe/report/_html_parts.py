@@ -70,7 +70,7 @@ def format_value(value: Any, *, digits: int = 4) -> str:
         return ""
     if isinstance(value, bool):
         return str(value)
-    if isinstance(value, float) or (hasattr(value, "dtype") and getattr(value, "dtype").kind == "f"):
+    if isinstance(value, float) or (hasattr(value, "dtype") and value.dtype.kind == "f"):
         number = float(value)
         if math.isnan(number):
             return ""

@@ -6,29 +6,16 @@ Each function takes a result object and returns a :class:`matplotlib.figure.Figu
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from liprobe.report._canvas import new_figure as _figure
+from liprobe.report._canvas import save_figure
 
 __all__ = ["plot_spectrum", "plot_profile", "plot_fda", "plot_mu_scan", "plot_proxigram",
            "save_figure"]
-
-
-def _figure(size=(7.0, 4.0)) -> tuple[Figure, object]:
-    fig = Figure(figsize=size, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig, fig.add_subplot()
-
-
-def save_figure(fig: Figure, path: str | os.PathLike, *, dpi: int = 150) -> Path:
-    """Write ``fig`` (format from the suffix: .png, .pdf, .svg)."""
-    path = Path(path)
-    fig.savefig(path, dpi=dpi)
-    return path
 
 
 def plot_spectrum(spectrum, *, background=None, ranges=None, log: bool = True,

@@ -7,31 +7,17 @@ Nothing here computes analysis results.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from liprobe.report._canvas import new_figure as _figure
+from liprobe.report._canvas import save_figure
 
 __all__ = ["plot_plane_profile", "plot_depth_profile", "plot_sites", "save_figure",
            "PHASE_COLORS"]
 
 #: Colour of each phase label.
 PHASE_COLORS = {"layered": "#1f77b4", "spinel-like": "#ff7f0e", "rock-salt": "#d62728"}
-
-
-def _figure(size=(7.0, 4.0)) -> tuple[Figure, object]:
-    fig = Figure(figsize=size, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig, fig.add_subplot()
-
-
-def save_figure(fig: Figure, path: str | os.PathLike, *, dpi: int = 150) -> Path:
-    """Write ``fig`` (format from the suffix: .png, .pdf, .svg)."""
-    path = Path(path)
-    fig.savefig(path, dpi=dpi)
-    return path
 
 
 def plot_plane_profile(analysis, *, max_nm: float | None = 5.0) -> Figure:
