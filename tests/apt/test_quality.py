@@ -75,3 +75,20 @@ def test_isotope_check_flags_a_removed_7li_share(rng):
     assert iso.verdict == "warn"
     assert iso.details["implied_7li_loss"] == pytest.approx(0.2, abs=0.03)
     assert {name for name, _ in report.skipped} >= {"multi_hit_fraction", "o_metal"}
+
+
+def test_o_metal_uses_a_given_overlap_corrected_composition():
+    from liprobe.apt.composition import compose
+    from liprobe.apt.overlap_correction import correct_composition
+
+    ions, truth, ranges = _run(5)  # overlaps on: O2 2+ hides under O+ at 16 Da
+    fixed, _ = correct_composition(ions, ranges, compose(ions, ranges))
+    true = truth.element_counts()
+    true_o_metal = true["O"] / (true["Ni"] + true["Co"] + true["Mn"])
+    naive = check_quality(ions, ranges)["o_metal"]
+    corrected = check_quality(ions, ranges, composition=fixed)["o_metal"]
+    # ranged as is, O/metal is biased low well beyond its counting error ...
+    assert true_o_metal - naive.value > 5 * naive.details["sigma"]
+    # ... the corrected composition brings it to the truth within its share uncertainty
+    assert abs(corrected.value - true_o_metal) < abs(naive.value - true_o_metal) / 3
+    assert "overlap-corrected" in corrected.message

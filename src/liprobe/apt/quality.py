@@ -36,6 +36,7 @@ import numpy as np
 
 from liprobe.apt._fractions import ratios_with_sigma
 from liprobe.apt._species_atoms import METALS, assign_species, species_atoms
+from liprobe.apt.composition import Composition
 from liprobe.apt.profiles import concentration_profile
 from liprobe.apt.spectrum import estimate_background, mass_spectrum
 from liprobe.data import IonTable, RangeTable
@@ -219,9 +220,15 @@ def _li_trend(ions, ranges, species, n_bins, tolerance):
                          "reduced_chi2": reduced})
 
 
-def _o_metal(ranges, species, band):
-    elements, atoms = species_atoms(ranges)
-    counts = np.bincount(species[species >= 0], minlength=ranges.n_ions) @ atoms
+def _o_metal(ranges, species, band, composition=None):
+    if composition is None:
+        elements, atoms = species_atoms(ranges)
+        counts = np.bincount(species[species >= 0], minlength=ranges.n_ions) @ atoms
+        source = ""
+    else:
+        elements = tuple(composition.elements)
+        counts = np.asarray(composition.atom_counts, dtype=np.float64)
+        source = ", from the given (e.g. overlap-corrected) composition"
     denominator = tuple(m for m in METALS if m in elements)
     ratio, sigma = ratios_with_sigma(counts[None, :], elements, denominator)
     o = elements.index("O")
@@ -229,7 +236,7 @@ def _o_metal(ranges, species, band):
     interval = (value - _Z95 * err, value + _Z95 * err)
     verdict = "pass" if band[0] <= value <= band[1] else "warn"
     msg = (f"O/metal = {value:.3f} ± {err:.3f} vs expected 2 (pass band {band[0]}-{band[1]}; "
-           "APT under-measures O by neutral O2 loss)")
+           f"APT under-measures O by neutral O2 loss{source})")
     return QualityCheck("o_metal", verdict, value, interval, 2.0, msg, {"sigma": err})
 
 
@@ -245,11 +252,15 @@ def check_quality(
     trend_tolerance: float = 0.05,
     o_metal_band: tuple[float, float] = (1.6, 2.2),
     overlap: str = "error",
+    composition: Composition | None = None,
 ) -> QualityReport:
     """Run the Li quality checks (module docstring) on one data set.
 
     Checks that cannot run (no Li or O in the ranges, no multiplicity field) are listed in
-    :attr:`QualityReport.skipped` with the reason.
+    :attr:`QualityReport.skipped` with the reason. ``composition`` (optional) is used for
+    O/metal instead of the ranged counts, e.g. the result of
+    :func:`liprobe.apt.overlap_correction.correct_composition`, which puts back the O of
+    O2 2+ ions hidden under O+ at 16 Da.
 
     Returns
     -------
@@ -291,7 +302,7 @@ def check_quality(
     else:
         skipped.append(("li_trend", "needs Li and a metal in the range table"))
     if "O" in elements and has_metal:
-        checks.append(_o_metal(ranges, species, o_metal_band))
+        checks.append(_o_metal(ranges, species, o_metal_band, composition))
     else:
         skipped.append(("o_metal", "needs O and a metal in the range table"))
     return QualityReport(checks=tuple(checks), skipped=tuple(skipped))
