@@ -7,7 +7,11 @@ same run on the same big-endian float32 m/q array (as a memory-mapped POS file g
 - the window counting of the isotope fit, as now (one fused pass of the ranging kernel)
   and as before (``np.searchsorted`` over the window edges + ``np.bincount``);
 - the whole ``correct_composition`` (background fit, isotope windows, range counts,
-  shares and covariances), and its overhead relative to the baseline.
+  shares and covariances), and its overhead relative to the baseline;
+- its two halves: the statistics pass (``overlap_statistics``: isotope-window counts,
+  0.05 Da spectrum, range counts; what a streamed file accumulates per chunk), on the whole
+  array and summed over 1 M-ion chunks, and the fit from the statistics
+  (``correct_composition_from_statistics``).
 
 Data: m/q drawn from the isotope patterns of the NCM species in the generator's default
 evaporation shares (plus 1 % constant-TOF background), Gaussian peaks of m/800 FWHM.
@@ -63,7 +67,11 @@ def _best(func, repeats: int = 3) -> float:
 def main() -> None:
     """Print the timing table."""
     from liprobe.apt.composition import compose
-    from liprobe.apt.overlap_correction import correct_composition
+    from liprobe.apt.overlap_correction import (
+        correct_composition,
+        correct_composition_from_statistics,
+    )
+    from liprobe.apt.overlap_statistics import overlap_statistics
     from liprobe.apt.overlaps import _window_counts
     from liprobe.synth.ranges import ncm_ranges
 
@@ -81,12 +89,21 @@ def main() -> None:
     t_windows = _best(lambda: _window_counts(mass, low, high))
     t_search = _best(lambda: _searchsorted_windows(mass, low, high), repeats=1)
     t_correct = _best(lambda: correct_composition(mass, ranges, comp))
+    t_stats = _best(lambda: overlap_statistics(mass, ranges))
+    chunk = 1_000_000
+    t_chunked = _best(lambda: sum(overlap_statistics(mass[i:i + chunk], ranges)
+                                  for i in range(0, mass.size, chunk)))
+    stats = overlap_statistics(mass, ranges)
+    t_fit = _best(lambda: correct_composition_from_statistics(stats, ranges, comp))
     print(f"overlap correction on {n_ions:,} ions (big-endian float32)")
     print(f"{'step':<50}{'time s':>9}{'x baseline':>12}")
     for label, t in (("baseline: compose (one ranging pass)", t_compose),
                      ("isotope windows: fused kernel (now)", t_windows),
                      ("isotope windows: searchsorted+bincount (before)", t_search),
-                     ("correct_composition (whole)", t_correct)):
+                     ("correct_composition (whole)", t_correct),
+                     ("  statistics pass: overlap_statistics", t_stats),
+                     ("  statistics summed over 1 M-ion chunks", t_chunked),
+                     ("  fit from statistics (no pass over ions)", t_fit)):
         print(f"{label:<50}{t:>9.3f}{t / t_compose:>12.2f}")
 
 

@@ -11,7 +11,12 @@ import pytest
 
 from liprobe.apt._isotopes import species_pattern
 from liprobe.apt.composition import compose
-from liprobe.apt.overlap_correction import correct_composition, overlap_species_for
+from liprobe.apt.overlap_correction import (
+    correct_composition,
+    correct_composition_from_statistics,
+    overlap_species_for,
+)
+from liprobe.apt.overlap_statistics import overlap_statistics
 from liprobe.data import Ion, RangeTable
 from liprobe.errors import ParameterError
 from liprobe.synth import generate_specimen, get_preset
@@ -133,3 +138,38 @@ def test_bad_inputs_raise(specimen):
         correct_composition(ions, other, compose(ions, other))
     with pytest.raises(ParameterError, match="background"):
         correct_composition(ions, ranges, comp, background="guess")
+
+
+def test_correction_from_chunk_statistics_equals_the_correction_of_all_ions(specimen):
+    # truth: correct_composition on every ion at once (tested above against the generator)
+    ions, _, ranges, comp, fixed, corr = specimen
+    mass = ions.mass_to_charge_da.astype(">f4")  # as a POS memory map gives it
+    chunks = [overlap_statistics(mass[i:i + 170_000], ranges)
+              for i in range(0, mass.size, 170_000)]
+    streamed_fixed, streamed = correct_composition_from_statistics(sum(chunks), ranges, comp)
+    assert streamed_fixed.ion_counts.tolist() == fixed.ion_counts.tolist()
+    assert streamed_fixed.atom_counts.tolist() == fixed.atom_counts.tolist()
+    for name in ("shares", "share_sigmas", "atom_counts", "counting_variance",
+                 "share_covariance", "range_ions"):
+        assert np.array_equal(getattr(streamed, name), getattr(corr, name)), name
+    assert np.array_equal(streamed.deconvolution.counts, corr.deconvolution.counts)
+    for element in ("O", "Ni", "Li"):
+        assert streamed.ratio(element) == corr.ratio(element)
+
+
+def test_correction_from_statistics_checks_its_inputs(specimen):
+    ions, _, ranges, comp, _, _ = specimen
+    part = ions.mass_to_charge_da[:20_000]
+    no_spectrum = overlap_statistics(part, ranges, spectrum_bin_da=None)
+    with pytest.raises(ParameterError, match="no spectrum"):
+        correct_composition_from_statistics(no_spectrum, ranges, comp)
+    other = RangeTable(ranges.ions, ranges.low_da, ranges.high_da + 0.01, ranges.ion_index)
+    with pytest.raises(ParameterError, match="another range table"):
+        correct_composition_from_statistics(no_spectrum, other, comp, background=None)
+    with pytest.raises(ParameterError, match="OverlapStatistics"):
+        correct_composition_from_statistics(part, ranges, comp)
+    # a background passed explicitly needs no spectrum, and equals the in-memory result
+    _, from_stats = correct_composition_from_statistics(no_spectrum, ranges,
+                                                        compose(part, ranges), background=3.0)
+    _, direct = correct_composition(part, ranges, compose(part, ranges), background=3.0)
+    assert from_stats.atoms("O") == direct.atoms("O")

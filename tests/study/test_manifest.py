@@ -106,3 +106,100 @@ def test_overlap_correction_setting(tmp_path):
     with pytest.raises(ManifestError, match=r"line 5: \[settings\]: 'overlap_correction' must "
                                             r"be one of isotopes, none, got 'isotope'"):
         read_manifest(_study(tmp_path, bad))
+
+
+HAADF = """\
+[study]
+name = "haadf"
+
+[settings]
+haadf_reference = "ref/default.tif"
+
+[[samples]]
+name = "NCM-300"
+cycles = 300
+
+[[specimens]]
+sample = "NCM-300"
+depth_nm = 30
+replicate = 1
+apt = "apt/a.pos"
+ranges = "r.rrng"
+haadf = ["img/a.tif"]
+haadf_reference = "ref/own.tif"
+
+[[specimens]]
+sample = "NCM-300"
+depth_nm = 100
+replicate = 1
+apt = "apt/b.pos"
+ranges = "r.rrng"
+haadf = "img/b.tif"
+
+[[haadf]]
+image = "img/c.tif"
+sample = "NCM-300"
+
+[[haadf]]
+image = "img/d.tif"
+sample = "NCM-300"
+reference = "simulate"
+"""
+
+
+def _haadf_study(tmp_path, text=HAADF):
+    for name in ("apt/a.pos", "apt/b.pos", "r.rrng", "img/a.tif", "img/b.tif", "img/c.tif",
+                 "img/d.tif", "ref/own.tif", "ref/default.tif"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    path = tmp_path / "study.toml"
+    path.write_text(text)
+    return path
+
+
+def test_haadf_reference_precedence_entry_then_settings_then_simulate(tmp_path):
+    manifest = read_manifest(_haadf_study(tmp_path))
+    root = tmp_path.resolve()
+    own, default = root / "ref" / "own.tif", root / "ref" / "default.tif"
+    first, second = manifest.specimens
+    assert first.haadf_reference == own  # the specimen's own key wins
+    assert second.haadf == (root / "img" / "b.tif",)
+    assert second.haadf_reference == default  # else the study default
+    assert manifest.settings.haadf_reference == str(default)
+    assert [h.reference for h in manifest.haadf] == [default, "simulate"]
+    # both references are inputs of the study (hashed into the provenance)
+    assert {own, default} <= set(manifest.input_files())
+    assert len(manifest.input_files()) == 10
+    # without a study default an image's reference is the simulated ordered crystal
+    plain = read_manifest(_haadf_study(tmp_path, HAADF.replace(
+        'haadf_reference = "ref/default.tif"', "seed = 1")))
+    assert plain.specimens[0].haadf_reference == own
+    assert plain.specimens[1].haadf_reference == "simulate"
+    assert plain.haadf[0].reference == "simulate"
+    assert plain.settings.haadf_reference == "simulate"
+
+
+@pytest.mark.parametrize("old,new,line,words", [
+    ('haadf_reference = "ref/own.tif"', 'haadf_reference = "ref/gone.tif"', 18,
+     ["[[specimens]] #1", "'haadf_reference'", "gone.tif", "does not exist"]),
+    ('haadf_reference = "ref/default.tif"', 'haadf_reference = "ref/none.tif"', 5,
+     ["[settings]", "'haadf_reference'", "none.tif", "does not exist"]),
+    ('haadf_reference = "ref/own.tif"', "haadf_reference = 3", 18,
+     ["[[specimens]] #1", "must be \"simulate\" or the path"]),
+    ('haadf = ["img/a.tif"]\n', "", 17,
+     ["[[specimens]] #1", "'haadf_reference' needs HAADF images"]),
+    ('reference = "simulate"', 'reference = "ref/absent.tif"', 35,
+     ["[[haadf]] #2", "'reference'", "absent.tif"]),
+    ('haadf_reference = "ref/own.tif"', 'haadf_referenc = "ref/own.tif"', 18,
+     ["unknown key 'haadf_referenc'", "did you mean 'haadf_reference'"]),
+])
+def test_haadf_reference_errors_name_line_and_key(tmp_path, old, new, line, words):
+    assert old in HAADF
+    path = _haadf_study(tmp_path, HAADF.replace(old, new, 1))
+    with pytest.raises(ManifestError) as info:
+        read_manifest(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert f"study.toml, line {line}:" in message
+    for word in words:
+        assert word in message, message

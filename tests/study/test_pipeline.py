@@ -91,3 +91,49 @@ def test_a_failing_specimen_names_its_file(tmp_path):
     bad.write_bytes(bad.read_bytes()[:-5])  # not a whole number of 16-byte records
     with pytest.raises(LiprobeError, match=str(bad.name)):
         run_study(manifest, tmp_path / "out", progress=False)
+
+
+def test_specimen_haadf_image_is_measured_against_its_named_reference(tmp_path):
+    """A specimen-attached image with a detector background (2 % of the dose) and no
+    vacuum: against the ordered reference recorded under the same conditions the
+    background cancels and f matches the simulator's truth; the simulated reference (no
+    background) reads it high. Truth: the realised TM fraction of the image's Li sites."""
+    import dataclasses
+
+    from liprobe.io import write_image, write_ions, write_ranges
+    from liprobe.stem.simulate import DisorderProfile, HaadfParams, simulate_haadf
+    from tests.study.tiny_study import ranges, specimen
+
+    rng = np.random.default_rng(17)
+    conditions = HaadfParams(shape_px=(256, 256), pixel_size_nm=0.02, background_fraction=0.02)
+    reference, _ = simulate_haadf(conditions, rng=rng)
+    image, truth = simulate_haadf(dataclasses.replace(
+        conditions, disorder=DisorderProfile.uniform(0.2)), rng=rng)
+    f_true = float(truth.occupancy_tm[truth.li_mask].mean())
+    (tmp_path / "haadf").mkdir()
+    write_image(tmp_path / "haadf" / "site.tif", image)
+    write_image(tmp_path / "haadf" / "ordered.tif", reference)
+    write_ions(tmp_path / "a.pos", specimen(500, rng))
+    write_ranges(tmp_path / "ncm.rrng", ranges())
+    text = ('[study]\nname = "h"\n\n[settings]\nfda_block_ions = 50\n{default}\n'
+            '[[samples]]\nname = "NCM-300"\ncycles = 300\n\n'
+            '[[specimens]]\nsample = "NCM-300"\ndepth_nm = 30\nreplicate = 1\n'
+            'apt = "a.pos"\nranges = "ncm.rrng"\nhaadf = ["haadf/site.tif"]\n{own}\n')
+
+    def windows(default: str = "", own: str = "") -> tuple[pd.DataFrame, dict[str, str]]:
+        path = tmp_path / "study.toml"
+        path.write_text(text.format(default=default, own=own))
+        manifest = read_manifest(path)
+        result = analyze_specimen(manifest.specimens[0], manifest.settings)
+        return pd.DataFrame(result.haadf_windows), result.hashes
+
+    named, hashes = windows(own='haadf_reference = "haadf/ordered.tif"')
+    assert len(named) >= 4 and np.all(named["depth_nm"] == 30.0)
+    assert abs(named["f"].mean() - f_true) <= 0.02
+    assert str(tmp_path.resolve() / "haadf" / "ordered.tif") in hashes
+    # the study-level default reaches a specimen that names none: the same measurement
+    default, _ = windows(default='haadf_reference = "haadf/ordered.tif"')
+    np.testing.assert_array_equal(default["f"], named["f"])
+    # the simulated fallback (no detector background) is biased high on this image
+    simulated, _ = windows()
+    assert simulated["f"].mean() - f_true > 0.05

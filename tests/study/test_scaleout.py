@@ -269,17 +269,49 @@ def test_analyze_specimen_streams_a_file_above_the_limit(small_study) -> None:
     assert all(", ions " not in row["method"] for row in whole.fda)
 
 
-def test_streamed_specimen_states_the_skipped_overlap_correction(small_study) -> None:
+def test_streamed_specimen_applies_the_in_memory_overlap_correction(small_study) -> None:
+    """Chunked path (4 000 of 12 000 ions in memory, 3 chunks) = in-memory path with the
+    isotope overlap correction on: counts, ratios, sigmas and moved shares."""
     from liprobe.study.pipeline import analyze_specimen
 
     spec, settings = _one_specimen(small_study)
-    on = dataclasses.replace(settings, overlap_correction="isotopes", max_in_memory_ions=4_000)
-    streamed = analyze_specimen(spec, on)
-    raw = analyze_specimen(spec, dataclasses.replace(on, overlap_correction="none",
-                                                     max_in_memory_ions=10**9))
-    assert streamed.counts == raw.counts  # uncorrected whole-file counts
+    assert spec.apt.suffix == ".epos"
+    on = dataclasses.replace(settings, overlap_correction="isotopes")
+    whole = analyze_specimen(spec, on)
+    streamed = analyze_specimen(spec, dataclasses.replace(on, max_in_memory_ions=4_000))
+    raw = analyze_specimen(spec, dataclasses.replace(on, overlap_correction="none"))
+    assert (streamed.n_ions, streamed.n_ranged) == (whole.n_ions, whole.n_ranged) == (
+        raw.n_ions, raw.n_ranged)
+    assert streamed.counts == whole.counts
+    assert streamed.ratios == whole.ratios and streamed.ratio_sigmas == whole.ratio_sigmas
+    assert streamed.overlap_shares == whole.overlap_shares
+    assert any(key.startswith("share_16.0da_O2_2+") for key in streamed.overlap_shares)
+    # the correction did act: O2 2+ ions of the 16 Da O range carry two O atoms each
+    assert streamed.counts["O"] > raw.counts["O"]
+    assert streamed.ratio_sigmas["O"] > raw.ratio_sigmas["O"]  # + share uncertainty
     note = next(row for row in streamed.qc if row["check"] == "in_memory_slab")
-    assert "overlap correction not applied" in note["message"]
+    assert "overlap" not in note["message"]
+
+
+def test_streamed_overlap_statistics_equal_those_of_the_whole_file(pos_file) -> None:
+    from liprobe.apt.overlap_statistics import overlap_statistics
+    from liprobe.study._specimen_ions import load_specimen_ions
+
+    path, label = pos_file
+    ranges = _ranges()  # Li, O, Ni, Co, Mn ions: their species' isotope windows are counted
+    loaded = load_specimen_ions(path, ranges, max_in_memory_ions=25_000, chunk_ions=7_000,
+                                with_overlap_statistics=True)
+    whole = overlap_statistics(read_ions(path), ranges)
+    stats = loaded.overlap_statistics
+    assert loaded.slab is not None and stats.n_ions == loaded.n_ions == 60_000
+    for name in ("window_counts", "range_counts", "ion_counts", "spectrum_counts"):
+        assert np.array_equal(getattr(stats, name), getattr(whole, name)), name
+    # truth: the generator's labels (ions drawn inside their range, -1 = noise at 50 Da)
+    assert loaded.ion_counts.tolist() == np.bincount(label[label >= 0], minlength=6).tolist()
+    assert loaded.n_ranged == int((label >= 0).sum())
+    plain = load_specimen_ions(path, ranges, max_in_memory_ions=25_000, chunk_ions=7_000)
+    assert plain.overlap_statistics is None
+    assert plain.ion_counts.tolist() == loaded.ion_counts.tolist()
 
 
 def test_apt_file_above_the_limit_is_an_error(tmp_path: Path, rng: np.random.Generator) -> None:

@@ -262,3 +262,70 @@ def test_demo_study_end_to_end_recovers_truth(tmp_path: Path) -> None:
 
     statement = re.search(r'id="growth-law-statement">(.*?)</p>', text, flags=re.S).group(1)
     assert re.search(r"α = -?\d+\.\d\d \(95 % interval", statement), statement
+
+
+def _structure_labels(profile, centre_nm: float, width_nm: float, rng):
+    """Simulate a strip of the particle (depth along x) and return, per 1 nm bin of whole
+    phase zone, (depth, the generator's label, classify_phase of the strip's own columns).
+
+    f is the realised mean TM fraction of the bin's Li sites and the alternation is
+    measured on their noise-free Z^n column sums (thick specimen: occupancies within 0.5 %
+    of nominal), as the classifier expects from background-subtracted site intensities.
+    """
+    from liprobe.stem.phases import classify_phase, li_alternation
+    from liprobe.stem.simulate import HaadfParams, simulate_haadf
+
+    params = HaadfParams(shape_px=(96, int(round(width_nm / 0.02))), pixel_size_nm=0.02,
+                         disorder=profile, surface_depth_nm=centre_nm, thickness_nm=2870.0,
+                         dose_e_per_px=None, include_oxygen=False)
+    _, truth = simulate_haadf(params, rng=rng)
+    zn_tm, zn_li = params.mean_tm_zn(), 3.0 ** params.z_exponent
+    signal = truth.occupancy_tm * zn_tm + (1.0 - truth.occupancy_tm) * zn_li
+    inside = truth.inside(margin_px=2.0)
+    first = float(truth.depth_nm[inside].min())
+    edges = np.arange(0.0 if first < 0.5 else np.ceil(first),
+                      truth.depth_nm[inside].max() - 1.0, 1.0)
+    out = []
+    for low in edges:
+        high = low + 1.0
+        if profile.phase_at(low) != profile.phase_at(np.nextafter(high, low)):
+            continue  # a zone edge inside the bin
+        sel = inside & (truth.depth_nm >= low) & (truth.depth_nm < high)
+        li, tm = sel & truth.li_mask, sel & truth.tm_mask
+        f = float(truth.occupancy_tm[li].mean())
+        alternation = li_alternation(signal[li] - zn_li, truth.plane_index[li],
+                                     truth.inplane_index[li],
+                                     tm_level=float(np.mean(signal[tm] - zn_li)))
+        out.append((low + 0.5, profile.phase_at(low + 0.5), classify_phase(f, alternation)))
+    return out
+
+
+def test_haadf_phase_labels_agree_with_the_classifier_on_the_generators_own_f() -> None:
+    """At every depth the generator's label is what liprobe.stem.phases.classify_phase
+    gives for the generator's own columns (their realised f and Li-plane alternation).
+
+    Expected structure (Chae et al., 300 cycles): rock-salt / spinel-like surface to
+    ~15 nm, layered below with reduced TM migration at ~30 nm, slight at ~700 nm, none in
+    the centre."""
+    from liprobe.synth._example_design import haadf_disorder_profile
+
+    profile = haadf_disorder_profile(300)
+    rng = np.random.default_rng(2021)
+    checked = _structure_labels(profile, 20.0, 42.0, rng)  # 0-41 nm: every zone edge
+    for centre in (60.0, 100.0, 350.0, 700.0, 1500.0, 2500.0, 4990.0):
+        checked += _structure_labels(profile, centre, 6.0, rng)
+    depth = np.array([d for d, _, _ in checked])
+    assert depth.size > 60 and depth.min() < 1.0 and depth.max() > 4990.0
+    disagree = [(d, label, got) for d, label, got in checked if label != got]
+    assert not disagree, disagree
+    labels = {label for _, label, _ in checked}
+    assert labels == {"rock-salt", "spinel-like", "layered"}
+    # the expected structure, on a fine grid of the profile itself
+    grid = np.arange(0.0, 5000.0, 0.25)
+    f = profile.f_at(grid)
+    layered = np.array([profile.phase_at(d) == "layered" for d in grid])
+    np.testing.assert_array_equal(layered, grid >= 15.0)
+    assert np.all(f[~layered] >= 0.35) and np.all(f[layered] < 0.35)  # classifier's boundary
+    assert np.all(np.diff(f[layered]) <= 0)  # disorder falls with depth below the layer
+    f30, f700, f_centre = profile.f_at(np.array([30.0, 700.0, 5000.0]))
+    assert 0.2 < f30 < 0.35 and 0.05 < f700 < 0.2 and f_centre == 0.0

@@ -36,51 +36,28 @@ Danoix et al., Ultramicroscopy 107 (2007) 734 (counting-statistics errors).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from liprobe.apt._isotopes import parse_species, species_pattern
+from liprobe.apt._isotopes import parse_species
+from liprobe.apt._overlap_shares import largest_remainder, range_abundance, range_shares
 from liprobe.apt.composition import Composition, atoms_per_ion
-from liprobe.apt.overlaps import NCM_OVERLAP_SPECIES, OverlapResult, deconvolve_overlaps
+from liprobe.apt.overlap_statistics import (
+    BACKGROUND_BIN_DA,
+    OverlapStatistics,
+    _formula_key,
+    overlap_species_for,
+    overlap_statistics,
+)
+from liprobe.apt.overlaps import OverlapResult, deconvolve_window_counts
 from liprobe.data import Ion, IonTable, RangeTable
 from liprobe.errors import ParameterError
 
-__all__ = ["OverlapCorrection", "correct_composition", "overlap_species_for"]
-
-#: Bin width (Da) of the spectrum the default background estimate is fitted to.
-BACKGROUND_BIN_DA = 0.05
-#: Ions histogrammed per pass for the background (bounds the converted copy).
-SPECTRUM_CHUNK = 1 << 22
-
-
-def _formula_key(atoms: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
-    merged: dict[str, int] = {}
-    for symbol, count in atoms:
-        merged[symbol] = merged.get(symbol, 0) + int(count)
-    return tuple(sorted((s, n) for s, n in merged.items() if n))
-
-
-def overlap_species_for(ranges: RangeTable,
-                        candidates: Sequence[str] = NCM_OVERLAP_SPECIES) -> tuple[str, ...]:
-    """The candidate species whose composition is an ion of ``ranges``.
-
-    The default species set of :func:`correct_composition`: a range file that names no
-    Li2O ion, for instance, fits no Li2O+ (fitting a species that is absent only adds
-    variance).
-
-    Examples
-    --------
-    >>> from liprobe.data import Ion, RangeTable
-    >>> r = RangeTable((Ion("O", (("O", 1),)), Ion("O2", (("O", 2),))), [15.9, 31.9],
-    ...                [16.1, 32.1], [0, 1])
-    >>> overlap_species_for(r)
-    ('O+', 'O2 2+', 'O2+')
-    """
-    present = {_formula_key(ion.atoms) for ion in ranges.ions}
-    return tuple(s for s in candidates if _formula_key(parse_species(s)[0]) in present)
+__all__ = ["OverlapCorrection", "correct_composition", "correct_composition_from_statistics",
+           "overlap_species_for"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -217,70 +194,10 @@ class OverlapCorrection:
                 "deconvolution": self.deconvolution.to_dict()}
 
 
-def _range_abundance(ranges: RangeTable, species: tuple[str, ...],
-                     min_abundance: float) -> np.ndarray:
-    """(n_ranges, n_species) abundance of each species' peaks inside each range."""
-    table = np.zeros((ranges.n_ranges, len(species)))
-    for s, name in enumerate(species):
-        for mz, ab in species_pattern(name):
-            if ab < min_abundance:
-                continue
-            inside = (ranges.low_da <= mz) & (mz < ranges.high_da)
-            table[inside, s] += ab
-    return table
-
-
-def _range_shares(counts: np.ndarray, abundance: np.ndarray):
-    """Shares of the species in each range, their Jacobian in the species totals and the
-    isotope-sampling covariance; ``ok`` is False for a range with no expected ions.
-
-    ``counts``: (S,) fitted species totals N; ``abundance``: (k, S) A of each range.
-    """
-    n_sp = counts.size
-    expected = counts[None, :] * abundance
-    total = expected.sum(axis=1)
-    ok = total > 0
-    shares = np.where(ok[:, None], expected / np.where(ok, total, 1.0)[:, None], 0.0)
-    jac = np.zeros((abundance.shape[0], n_sp, n_sp))
-    realised = np.zeros_like(jac)
-    for k in np.flatnonzero(ok):
-        a_r = abundance[k]
-        # d share_s / d N_u = (δ_su A_s - share_s A_u) / D
-        jac[k] = (np.diag(a_r) - shares[k][:, None] * a_r[None, :]) / total[k]
-        # isotope sampling: the ions of s that fell in the range scatter about N_s A_s by
-        # N_s A_s (1 - A_s) (binomial); through share = x / sum(x) that adds G W G^T
-        w = np.maximum(counts, 0.0) * a_r * (1.0 - a_r)
-        g = (np.eye(n_sp) - shares[k][:, None]) / total[k]
-        realised[k] = g @ np.diag(w) @ g.T
-    return shares, jac, realised, ok
-
-
-def _largest_remainder(values: np.ndarray, total: int) -> np.ndarray:
-    """Non-negative integers close to ``values`` (>= 0) that sum to ``total``."""
-    floor = np.floor(values).astype(np.int64)
-    left = int(total - floor.sum())
-    if left > 0:
-        order = np.argsort(-(values - floor), kind="stable")
-        floor[order[:left]] += 1
-    return floor
-
-
-def _resolve_background(mass, background):
-    if isinstance(background, str):
-        if background != "estimate":
-            raise ParameterError(f"background={background!r}: pass 'estimate', None, a "
-                                 "Background or a density in counts per Da")
-        from liprobe.apt.spectrum import MassSpectrum, estimate_background, mass_spectrum
-
-        # histogram chunk by chunk: a big-endian memmap is converted one chunk at a time
-        top = max(float(np.nanmax(mass)) if mass.size else 1.0, 1.0) + BACKGROUND_BIN_DA
-        counts = None
-        for start in range(0, max(mass.shape[0], 1), SPECTRUM_CHUNK):
-            part = mass_spectrum(mass[start:start + SPECTRUM_CHUNK],
-                                 bin_width_da=BACKGROUND_BIN_DA, range_da=(0.0, top))
-            counts = part.counts if counts is None else counts + part.counts
-        return estimate_background(MassSpectrum(part.edges_da, counts, BACKGROUND_BIN_DA))
-    return background
+def _check_background(background: Any) -> None:
+    if isinstance(background, str) and background != "estimate":
+        raise ParameterError(f"background={background!r}: pass 'estimate', None, a "
+                             "Background or a density in counts per Da")
 
 
 def correct_composition(
@@ -344,23 +261,88 @@ def correct_composition(
     >>> bool(abs(o - 500_000) < 3 * sigma), fixed.atoms("O") > compose(m, r).atoms("O")
     (True, True)
     """
+    _check_composition(ranges, composition)
+    _check_background(background)
+    statistics = overlap_statistics(
+        ions_or_mass, ranges, species=species, half_width_da=half_width_da,
+        min_abundance=min_abundance, overlap=overlap,
+        spectrum_bin_da=BACKGROUND_BIN_DA if isinstance(background, str) else None)
+    return correct_composition_from_statistics(statistics, ranges, composition,
+                                               background=background)
+
+
+def _check_composition(ranges: RangeTable, composition: Composition) -> None:
     if tuple(composition.ion_names) != tuple(ranges.ion_names):
         raise ParameterError("composition and ranges list different ions; pass the "
                              "composition counted with these ranges")
-    from liprobe.apt.ranging import count_ions
 
-    chosen = overlap_species_for(ranges) if species is None else tuple(species)
-    if not chosen:
-        raise ParameterError("no species to fit: the range table names none of "
-                             f"{', '.join(NCM_OVERLAP_SPECIES)}; pass species=...")
-    mass = ions_or_mass.mass_to_charge_da if isinstance(ions_or_mass, IonTable) else (
-        np.asarray(ions_or_mass))
-    fit = deconvolve_overlaps(mass, species=chosen, half_width_da=half_width_da,
-                              background=_resolve_background(mass, background),
-                              min_abundance=min_abundance)
-    abundance = _range_abundance(ranges, chosen, min_abundance)
+
+def correct_composition_from_statistics(
+    statistics: OverlapStatistics,
+    ranges: RangeTable,
+    composition: Composition,
+    *,
+    background: Any = "estimate",
+) -> tuple[Composition, OverlapCorrection]:
+    """:func:`correct_composition` from counts summed over the chunks of a file.
+
+    The correction needs the ions only through their isotope-window counts, coarse
+    spectrum and range counts, which add over chunks
+    (:func:`~liprobe.apt.overlap_statistics.overlap_statistics`); the result from the sum
+    of the chunks' statistics equals :func:`correct_composition` on all the ions.
+
+    Parameters
+    ----------
+    statistics : OverlapStatistics
+        Of the ions ``composition`` was counted from (species, window options and the
+        overlap rule are taken from it).
+    ranges : RangeTable
+        The range table the statistics and ``composition`` were counted with.
+    composition : Composition
+        Uncorrected composition of the same ions, same ion order as ``ranges``.
+    background : "estimate", Background, float or None
+        As :func:`correct_composition`; ``"estimate"`` needs the statistics' spectrum.
+
+    Returns
+    -------
+    composition : Composition
+    correction : OverlapCorrection
+        As :func:`correct_composition`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from liprobe.apt._isotopes import species_pattern
+    >>> from liprobe.apt.composition import compose
+    >>> from liprobe.apt.overlap_statistics import overlap_statistics
+    >>> from liprobe.data import Ion, RangeTable
+    >>> rng = np.random.default_rng(0)
+    >>> def draw(name, n):
+    ...     mz, p = np.array(species_pattern(name)).T
+    ...     return rng.choice(mz, n, p=p / p.sum()) + rng.normal(0, 0.005, n)
+    >>> m = np.concatenate([draw("O+", 30_000), draw("O2 2+", 10_000)]).astype(np.float32)
+    >>> r = RangeTable((Ion("O", (("O", 1),)), Ion("O2", (("O", 2),))),
+    ...                [15.9, 16.4, 16.9, 17.9], [16.1, 16.6, 17.1, 18.1], [0, 1, 0, 0])
+    >>> stats = sum(overlap_statistics(m[i:i + 10_000], r) for i in range(0, m.size, 10_000))
+    >>> _, streamed = correct_composition_from_statistics(stats, r, compose(m, r))
+    >>> _, whole = correct_composition(m, r, compose(m, r))
+    >>> streamed.atoms("O") == whole.atoms("O")
+    True
+    """
+    _check_composition(ranges, composition)
+    _check_background(background)
+    if not isinstance(statistics, OverlapStatistics):
+        raise ParameterError(f"statistics must be OverlapStatistics (from "
+                             f"overlap_statistics), got {type(statistics).__name__}")
+    statistics.check_ranges(ranges)
+    chosen, min_abundance = statistics.species, statistics.min_abundance
+    fit = deconvolve_window_counts(
+        statistics.window_counts, species=chosen, half_width_da=statistics.half_width_da,
+        background=(statistics.estimate_background() if isinstance(background, str)
+                    else background), min_abundance=min_abundance)
+    abundance = range_abundance(ranges, chosen, min_abundance)
     mixed = np.flatnonzero((abundance > 0).sum(axis=1) >= 2)
-    range_ions = count_ions(mass, ranges, overlap=overlap).range_counts[mixed]
+    range_ions = statistics.range_counts[mixed]
 
     # ion compositions: the table's, then fitted compositions it lacks
     ions = list(ranges.ions)
@@ -380,7 +362,7 @@ def correct_composition(
     base[: ranges.n_ions] = composition.ion_counts
 
     n_sp = len(chosen)
-    shares, jac, realised, ok = _range_shares(fit.counts, abundance[mixed])
+    shares, jac, realised, ok = range_shares(fit.counts, abundance[mixed])
     share_cov = np.einsum("ksu,uv,ktv->kst", jac, fit.covariance, jac) + realised
     share_sigmas = np.sqrt(np.clip(np.einsum("kss->ks", share_cov), 0, None))
 
@@ -407,7 +389,7 @@ def correct_composition(
     relabelled = np.array([[species_ion[s] != ranges.ion_index[r] and abundance[r, s] > 0
                             for s in range(n_sp)] for r in mixed],
                           dtype=bool).reshape(mixed.size, n_sp)
-    integer = _largest_remainder(corrected, int(round(corrected.sum())))
+    integer = largest_remainder(corrected, int(round(corrected.sum())))
     fixed = Composition(ion_names=tuple(ion.name for ion in ions), ion_counts=integer,
                         elements=elements, atom_counts=integer @ matrix.astype(np.int64),
                         n_ions=composition.n_ions, n_ranged=int(integer.sum()))

@@ -26,7 +26,8 @@ import numpy as np
 from liprobe.apt._isotopes import parse_species, species_pattern
 from liprobe.errors import ParameterError
 
-__all__ = ["OverlapResult", "deconvolve_overlaps", "NCM_OVERLAP_SPECIES"]
+__all__ = ["OverlapResult", "deconvolve_overlaps", "deconvolve_window_counts",
+           "isotope_windows", "NCM_OVERLAP_SPECIES"]
 
 #: Species to fit together for the overlaps that bias NCM compositions.
 NCM_OVERLAP_SPECIES: tuple[str, ...] = (
@@ -116,6 +117,53 @@ def _window_counts(mass_to_charge_da, low_da: np.ndarray, high_da: np.ndarray) -
     return count_ions(mass_to_charge_da, windows).range_counts.astype(np.float64)
 
 
+def isotope_windows(species: Sequence[str], *, half_width_da: float = 0.12,
+                    min_abundance: float = 1e-4):
+    """The isotope windows of a deconvolution: peak centres, design matrix and edges.
+
+    Every isotope peak of every species gets a window of ``± half_width_da``; peaks closer
+    than ``half_width_da`` are merged, windows of neighbours closer than two half-widths
+    are shrunk to meet half-way (they never overlap), and peaks whose largest abundance is
+    below ``min_abundance`` get none.
+
+    Parameters
+    ----------
+    species : sequence of str
+        Species fitted together (see :func:`deconvolve_overlaps`).
+    half_width_da, min_abundance : float
+        As :func:`deconvolve_overlaps`.
+
+    Returns
+    -------
+    peaks_da : (n_peaks,) float64
+        Window centres (abundance-weighted mean of the merged peaks).
+    design : (n_peaks, n_species) float64
+        Natural abundance of each species' peaks inside each window.
+    low_da, high_da : (n_peaks,) float64
+        Window edges, ``low <= m < high``.
+
+    Examples
+    --------
+    >>> peaks, design, low, high = isotope_windows(("O+", "O2 2+"))
+    >>> [round(float(p), 2) for p in peaks[:3]]
+    [15.99, 16.5, 17.0]
+    """
+    if not species:
+        raise ParameterError("species must list at least one ion species")
+    if not (0 < half_width_da < 0.25):
+        raise ParameterError(f"half_width_da must be in (0, 0.25) Da, got {half_width_da}")
+    peaks, design = _peak_table(tuple(species), merge_da=half_width_da)
+    keep = design.max(axis=1) >= min_abundance
+    peaks, design = peaks[keep], design[keep]
+    # windows must not overlap: shrink where neighbours are closer than 2 half-widths
+    lo = peaks - half_width_da
+    hi = peaks + half_width_da
+    mid = 0.5 * (peaks[1:] + peaks[:-1])
+    lo[1:] = np.maximum(lo[1:], mid)
+    hi[:-1] = np.minimum(hi[:-1], mid)
+    return peaks, design, lo, hi
+
+
 def deconvolve_overlaps(
     mass_to_charge_da: np.ndarray,
     *,
@@ -151,6 +199,11 @@ def deconvolve_overlaps(
     -------
     OverlapResult
 
+    See Also
+    --------
+    deconvolve_window_counts : the same fit from window counts (summed over chunks of a
+        file larger than memory).
+
     Examples
     --------
     >>> import numpy as np
@@ -164,21 +217,61 @@ def deconvolve_overlaps(
     >>> bool(abs(res.counts[0] - 50_000) < 3 * res.sigmas[0])
     True
     """
-    if not species:
-        raise ParameterError("species must list at least one ion species")
-    if not (0 < half_width_da < 0.25):
-        raise ParameterError(f"half_width_da must be in (0, 0.25) Da, got {half_width_da}")
+    _, _, lo, hi = isotope_windows(species, half_width_da=half_width_da,
+                                   min_abundance=min_abundance)
+    return deconvolve_window_counts(_window_counts(mass_to_charge_da, lo, hi),
+                                    species=species, half_width_da=half_width_da,
+                                    background=background, min_abundance=min_abundance,
+                                    iterations=iterations)
+
+
+def deconvolve_window_counts(
+    window_counts: np.ndarray,
+    *,
+    species: Sequence[str] = NCM_OVERLAP_SPECIES,
+    half_width_da: float = 0.12,
+    background=None,
+    min_abundance: float = 1e-4,
+    iterations: int = 3,
+) -> OverlapResult:
+    """The isotope fit of :func:`deconvolve_overlaps` from the ions counted in its windows.
+
+    Window counts add over disjoint sets of ions, so the ions of a file too large for
+    memory can be counted chunk by chunk (:func:`liprobe.apt.overlap_statistics.
+    overlap_statistics`) and fitted once: the result equals :func:`deconvolve_overlaps`
+    on the whole file.
+
+    Parameters
+    ----------
+    window_counts : (n_peaks,) array of int or float
+        Ions in each window of :func:`isotope_windows` (same ``species``,
+        ``half_width_da`` and ``min_abundance``), background not removed.
+    species, half_width_da, background, min_abundance, iterations
+        As :func:`deconvolve_overlaps`.
+
+    Returns
+    -------
+    OverlapResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> peaks, design, low, high = isotope_windows(("O+", "O2 2+"))
+    >>> truth = np.array([3e6, 1e6])  # O+ and O2 2+ ions, all isotopes
+    >>> res = deconvolve_window_counts(np.round(design @ truth), species=("O+", "O2 2+"))
+    >>> [round(float(c), -3) for c in res.counts]
+    [3000000.0, 1000000.0]
+    """
     species = tuple(species)
-    peaks, design = _peak_table(species, merge_da=half_width_da)
-    keep = design.max(axis=1) >= min_abundance
-    peaks, design = peaks[keep], design[keep]
-    # windows must not overlap: shrink where neighbours are closer than 2 half-widths
-    lo = peaks - half_width_da
-    hi = peaks + half_width_da
-    mid = 0.5 * (peaks[1:] + peaks[:-1])
-    lo[1:] = np.maximum(lo[1:], mid)
-    hi[:-1] = np.minimum(hi[:-1], mid)
-    observed_raw = _window_counts(mass_to_charge_da, lo, hi)
+    peaks, design, lo, hi = isotope_windows(species, half_width_da=half_width_da,
+                                            min_abundance=min_abundance)
+    observed_raw = np.asarray(window_counts, dtype=np.float64)
+    if observed_raw.shape != peaks.shape:
+        raise ParameterError(f"window_counts has shape {observed_raw.shape}, but these species "
+                             f"have {peaks.size} isotope windows; count the ions in the "
+                             "windows of isotope_windows() with the same options")
+    if not np.all(np.isfinite(observed_raw) & (observed_raw >= 0)):
+        raise ParameterError("window_counts must be finite ion counts >= 0")
     if background is None:
         bg = np.zeros(peaks.size)
     elif hasattr(background, "counts_in"):

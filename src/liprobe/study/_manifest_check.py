@@ -28,7 +28,8 @@ class Locator:
         )
         return [i for i, line in enumerate(self.lines) if pattern.match(line)]
 
-    def line(self, table: str | None, index: int | None = None, key: str | None = None) -> int | None:
+    def line(self, table: str | None, index: int | None = None,
+             key: str | None = None) -> int | None:
         """1-based line of ``key`` in ``[table]`` (or its ``index``-th ``[[table]]``)."""
         if table is None:
             start, stop = 0, len(self.lines)
@@ -70,7 +71,8 @@ class Checker:
         for key in entry:
             if key not in allowed:
                 near = difflib.get_close_matches(key, allowed, n=1)
-                hint = f"; did you mean {near[0]!r}?" if near else f"; allowed: {', '.join(allowed)}"
+                hint = (f"; did you mean {near[0]!r}?" if near
+                        else f"; allowed: {', '.join(allowed)}")
                 raise self.fail(f"unknown key {key!r}{hint}", table, index, key)
         for key in required:
             if key not in entry:
@@ -86,6 +88,24 @@ class Checker:
                             "(relative paths resolve against the manifest's folder)",
                             table, index, key)
         return path
+
+    def files(self, base: Path, value: Any, table: str, index: int | None,
+              key: str) -> tuple[Path, ...]:
+        """A path or a list of paths (each checked by :meth:`file`)."""
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list):
+            raise self.fail(f"{key!r} must be a list of file paths", table, index, key)
+        return tuple(self.file(base, v, table, index, key) for v in values)
+
+    def reference(self, base: Path, value: Any, table: str, index: int | None,
+                  key: str) -> str | Path:
+        """A HAADF reference: ``"simulate"`` or an existing image file."""
+        if value == "simulate":
+            return "simulate"
+        if not isinstance(value, str) or not value:
+            raise self.fail(f"{key!r} must be \"simulate\" or the path of an image of the "
+                            "ordered material", table, index, key)
+        return self.file(base, value, table, index, key)
 
     def number(self, value: Any, table: str, index: int | None, key: str, *,
                integer: bool = False, minimum: float | None = None, positive: bool = False) -> Any:

@@ -10,6 +10,11 @@ contiguous slab of ``max_in_memory_ions`` ions taken from the middle of the evap
 sequence (a contiguous slab keeps the spatial neighbourhoods FDA blocks need; the middle
 avoids the tip's first, surface-affected nanometres). Peak memory is then about
 5 B x ``max_in_memory_ions`` + the chunk buffers, whatever the file size.
+
+When asked (``with_overlap_statistics``), the streamed pass that counts the ions also sums
+the isotope-overlap statistics of every chunk (:func:`liprobe.apt.overlap_statistics.
+overlap_statistics`: isotope-window counts, coarse spectrum, range counts), so that the
+peak-overlap correction of the whole file is the one the in-memory path applies.
 """
 
 from __future__ import annotations
@@ -49,6 +54,9 @@ class SpecimenIons:
     slab : (int, int) or None
         ``(start, stop)`` ion indices of ``ions`` in the file (chunked path); None when
         ``ions`` is the whole file.
+    overlap_statistics : OverlapStatistics or None
+        Isotope-overlap statistics of the whole file, summed over the chunks (chunked path
+        with ``with_overlap_statistics``); None otherwise.
     """
 
     ions: IonTable
@@ -58,6 +66,7 @@ class SpecimenIons:
     n_ranged: int
     profile: Any = None
     slab: tuple[int, int] | None = None
+    overlap_statistics: Any = None
 
     def scope(self) -> str:
         """Suffix for a method name: ``", ions a-b of N"`` on the chunked path, else ''."""
@@ -89,7 +98,8 @@ def load_specimen_ions(path: str | os.PathLike, ranges: RangeTable, *,
                        max_in_memory_ions: int, profile_axis: str = "z",
                        profile_bin_nm: float = 2.0,
                        normalize_to: tuple[str, ...] | None = None,
-                       chunk_ions: int | None = None) -> SpecimenIons:
+                       chunk_ions: int | None = None,
+                       with_overlap_statistics: bool = False) -> SpecimenIons:
     """Read and range ``path``, streaming it when it holds more than ``max_in_memory_ions``.
 
     Parameters
@@ -107,6 +117,12 @@ def load_specimen_ions(path: str | os.PathLike, ranges: RangeTable, *,
     chunk_ions : int, optional
         Ions per streamed chunk (default :data:`liprobe.study.scaleout.DEFAULT_CHUNK_IONS`,
         capped at ``max_in_memory_ions``).
+    with_overlap_statistics : bool
+        On the chunked path, also sum the isotope-overlap statistics of every chunk (for
+        :func:`~liprobe.apt.overlap_correction.correct_composition_from_statistics`), in
+        the same pass as the ion counts; ignored when the range table names none of the
+        overlap species (:func:`~liprobe.apt.overlap_statistics.overlap_species_for`). The
+        in-memory path leaves the correction to the caller.
 
     Returns
     -------
@@ -132,18 +148,27 @@ def load_specimen_ions(path: str | os.PathLike, ranges: RangeTable, *,
         return SpecimenIons(ions, species, counts, ions.n_ions, int(ranged.sum()))
     return _streamed(Path(path), ranges, limit, n_file, profile_axis=profile_axis,
                      profile_bin_nm=profile_bin_nm, normalize_to=normalize_to,
-                     chunk_ions=chunk_ions)
+                     chunk_ions=chunk_ions, with_overlap_statistics=with_overlap_statistics)
 
 
 def _streamed(path: Path, ranges: RangeTable, limit: int, n_file: int, *, profile_axis: str,
               profile_bin_nm: float, normalize_to: tuple[str, ...] | None,
-              chunk_ions: int | None) -> SpecimenIons:
+              chunk_ions: int | None, with_overlap_statistics: bool) -> SpecimenIons:
+    from liprobe.apt.overlap_statistics import overlap_species_for
     from liprobe.apt.ranging import assign_ions
     from liprobe.io import read_ions
     from liprobe.study.scaleout import DEFAULT_CHUNK_IONS, chunked_composition, chunked_profile
 
     chunk = min(int(chunk_ions or DEFAULT_CHUNK_IONS), limit)
-    comp = chunked_composition(path, ranges, chunk_ions=chunk, normalize_to=normalize_to)
+    statistics = None
+    if with_overlap_statistics and overlap_species_for(ranges):
+        # one pass: the statistics carry the ion counts per species as well
+        statistics = _summed_overlap_statistics(path, ranges, chunk)
+        ion_counts, n_ions, n_unranged = (statistics.ion_counts, statistics.n_ions,
+                                          statistics.n_unranged)
+    else:
+        comp = chunked_composition(path, ranges, chunk_ions=chunk, normalize_to=normalize_to)
+        ion_counts, n_ions, n_unranged = comp.ion_counts, comp.n_ions, comp.n_unranged
     profile = chunked_profile(path, ranges, bin_nm=profile_bin_nm, axis=profile_axis,
                               chunk_ions=chunk, normalize_to=normalize_to)
     start = (n_file - limit) // 2
@@ -153,5 +178,19 @@ def _streamed(path: Path, ranges: RangeTable, limit: int, n_file: int, *, profil
     whole = read_ions(path)
     slab = whole.take(slice(start, stop))
     species = assign_ions(slab, ranges)
-    return SpecimenIons(slab, species, np.asarray(comp.ion_counts, np.int64), comp.n_ions,
-                        comp.n_ions - comp.n_unranged, profile, (start, stop))
+    return SpecimenIons(slab, species, np.asarray(ion_counts, np.int64), n_ions,
+                        n_ions - n_unranged, profile, (start, stop), statistics)
+
+
+def _summed_overlap_statistics(path: Path, ranges: RangeTable, chunk: int):
+    """Overlap statistics of every ion of ``path``: the sum of its chunks' statistics."""
+    from liprobe.apt.overlap_statistics import overlap_statistics
+    from liprobe.study.scaleout import iter_ion_chunks
+
+    total = None
+    for part in iter_ion_chunks(path, chunk_ions=chunk):
+        stats = overlap_statistics(part, ranges)
+        total = stats if total is None else total + stats
+    if total is None:  # an empty file: the statistics of no ions
+        total = overlap_statistics(np.zeros(0, np.float32), ranges)
+    return total

@@ -30,6 +30,9 @@ folder)::
                                       # quality checks on a contiguous slab of this many
                                       # ions from the middle of the evaporation sequence
                                       # (POS/EPOS; an APT file above it is an error)
+    haadf_reference = "simulate"      # R0 source of every HAADF image that names none:
+                                      # "simulate" or an image of the ordered material
+                                      # recorded under the images' conditions
 
     [[samples]]                       # one per cycling state
     name = "NCM-100"                  # required, unique
@@ -44,6 +47,8 @@ folder)::
     apt = "apt/ncm100_r1_1.pos"       # required: POS / EPOS / APT file
     ranges = "ranges/ncm.rrng"        # required: RRNG / RNG / ENV file
     haadf = ["haadf/ncm100_r1.tif"]   # optional HAADF images of the same site
+    haadf_reference = "haadf/ref.tif" # optional R0 source of those images (needs haadf):
+                                      # "simulate" or an ordered-crystal image
     name = "ncm100-R1-1"              # optional, default "<sample>-<depth>-<replicate>"
 
     [icp]                             # optional bulk ICP-AES table
@@ -61,8 +66,14 @@ folder)::
     sample = "NCM-300"                # required
     depth_offset_nm = 0.0             # depth of the image's surface edge
     pixel_size_nm = 0.02              # optional, overrides the file's calibration
-    reference = "simulate"            # R0 source: "simulate" (default) or an image of the
-                                      # ordered material under the same conditions
+    reference = "simulate"            # R0 source: "simulate" or an image of the ordered
+                                      # material under the same conditions
+
+HAADF reference (R0) of an image: its entry's own key (``[[haadf]] reference``,
+``[[specimens]] haadf_reference``), else ``[settings] haadf_reference``, else
+``"simulate"``. The simulated reference has no detector background: an image without
+vacuum that keeps its background reads f too high against it (~+0.1 at f = 0.2), so name
+an ordered-crystal image recorded under the same conditions (DOMAIN.md section 4).
 
 Errors are :class:`~liprobe.errors.ManifestError` with one line naming the file, the
 line and the key, e.g. ``study.toml, line 14: [[specimens]] #2: unknown key 'dept_nm';
@@ -135,6 +146,7 @@ class StudySettings:
     seed: int = 0
     overlap_correction: str = "isotopes"
     max_in_memory_ions: int = 200_000_000
+    haadf_reference: str = "simulate"
 
 
 @dataclass(frozen=True)
@@ -149,6 +161,7 @@ class SpecimenSpec:
     apt: Path
     ranges: Path
     haadf: tuple[Path, ...] = ()
+    haadf_reference: str | Path = "simulate"
 
 
 @dataclass(frozen=True)
@@ -200,6 +213,8 @@ class Manifest:
         files = {self.path}
         for spec in self.specimens:
             files.update((spec.apt, spec.ranges, *spec.haadf))
+            if isinstance(spec.haadf_reference, Path):
+                files.add(spec.haadf_reference)
         if self.icp is not None:
             files.add(self.icp.file)
         files.update(c.file for c in self.cycling)
@@ -277,7 +292,7 @@ _OVERLAP_CORRECTIONS = ("isotopes", "none")
 _FORMATS = ("csv", "biologic", "neware", "arbin")
 
 
-def _settings(chk: Checker, raw: dict[str, Any]) -> StudySettings:
+def _settings(chk: Checker, raw: dict[str, Any], base: Path) -> StudySettings:
     defaults = StudySettings()
     allowed = tuple(StudySettings.__dataclass_fields__)
     chk.keys(raw, allowed, (), "settings")
@@ -316,6 +331,8 @@ def _settings(chk: Checker, raw: dict[str, Any]) -> StudySettings:
                                      minimum={"seed": 0, "max_in_memory_ions": 1_000}.get(key, 2))
         elif key == "bulk_depth_nm" and isinstance(value, float) and math.isnan(value):
             values[key] = value
+        elif key == "haadf_reference":
+            values[key] = str(chk.reference(base, value, "settings", None, key))
         else:
             values[key] = float(chk.number(value, "settings", None, key, positive=True))
     return StudySettings(**{**defaults.__dict__, **values})
@@ -347,7 +364,10 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
     if study is None:
         raise ManifestError(f"{path}: missing [study] table with name = \"...\"")
     chk.keys(study, ("name", "description"), ("name",), "study")
-    settings = _settings(chk, raw.get("settings", {}))
+    settings = _settings(chk, raw.get("settings", {}), base)
+    default_reference: str | Path = (settings.haadf_reference
+                                     if settings.haadf_reference == "simulate"
+                                     else Path(settings.haadf_reference))
 
     samples: list[Sample] = []
     raw_samples = raw.get("samples", [])
@@ -363,7 +383,8 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
 
     specimens: list[SpecimenSpec] = []
     seen: set[tuple[str, str, str]] = set()
-    spec_keys = ("sample", "depth_nm", "depth", "replicate", "apt", "ranges", "haadf", "name")
+    spec_keys = ("sample", "depth_nm", "depth", "replicate", "apt", "ranges", "haadf",
+                 "haadf_reference", "name")
     for i, entry in enumerate(raw.get("specimens", [])):
         chk.keys(entry, spec_keys, ("sample", "replicate", "apt", "ranges"), "specimens", i)
         if entry["sample"] not in cycles_of:
@@ -395,18 +416,20 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
         seen.add(ident)
         apt = chk.file(base, entry["apt"], "specimens", i, "apt")
         ranges = chk.file(base, entry["ranges"], "specimens", i, "ranges")
-        haadf_raw = entry.get("haadf", [])
-        if isinstance(haadf_raw, str):
-            haadf_raw = [haadf_raw]
-        if not isinstance(haadf_raw, list):
-            raise chk.fail("'haadf' must be a list of image paths", "specimens", i, "haadf")
-        haadf = tuple(chk.file(base, h, "specimens", i, "haadf") for h in haadf_raw)
+        haadf = chk.files(base, entry.get("haadf", []), "specimens", i, "haadf")
+        reference = default_reference
+        if "haadf_reference" in entry:
+            if not haadf:
+                raise chk.fail("'haadf_reference' needs HAADF images: add haadf = [...] or "
+                               "remove the key", "specimens", i, "haadf_reference")
+            reference = chk.reference(base, entry["haadf_reference"], "specimens", i,
+                                      "haadf_reference")
         name = entry.get("name") or f"{entry['sample']}-{depth.label}-{replicate}"
         if any(s.name == name for s in specimens):
             raise chk.fail(f"duplicate specimen name {name!r}", "specimens", i, "name")
         specimens.append(SpecimenSpec(str(name), str(entry["sample"]),
                                       cycles_of[entry["sample"]], depth, str(replicate),
-                                      apt, ranges, haadf))
+                                      apt, ranges, haadf, reference))
 
     icp = None
     if "icp" in raw:
@@ -448,9 +471,8 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
         px = entry.get("pixel_size_nm")
         if px is not None:
             px = float(chk.number(px, "haadf", i, "pixel_size_nm", positive=True))
-        reference: str | Path = entry.get("reference", "simulate")
-        if reference != "simulate":
-            reference = chk.file(base, reference, "haadf", i, "reference")
+        reference = (chk.reference(base, entry["reference"], "haadf", i, "reference")
+                     if "reference" in entry else default_reference)
         haadf_specs.append(HaadfSpec(image, str(entry["sample"]), offset, px, reference))
 
     return Manifest(path, str(study["name"]), str(study.get("description", "")), settings,

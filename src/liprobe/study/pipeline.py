@@ -121,11 +121,18 @@ def _step(spec: SpecimenSpec, what: str, func: Callable[[], Any]) -> Any:
 def _haadf_windows(image_path: Path, *, depth_offset_nm: float,
                    pixel_size_nm: float | None = None, reference: str | Path = "simulate",
                    seed: int = 0) -> list[dict[str, Any]]:
+    """Depth windows of one HAADF image as table rows.
+
+    ``reference`` is ``"simulate"`` or the path of an ordered-crystal image recorded under
+    the image's conditions (read with the same ``pixel_size_nm`` override); R0 comes from it
+    as in :func:`liprobe.stem.analyze.analyze_haadf`.
+    """
     from liprobe.io import read_image
     from liprobe.stem.analyze import analyze_haadf
 
     image = read_image(image_path, pixel_size_nm=pixel_size_nm)
-    ref: Any = reference if reference == "simulate" else read_image(reference)
+    ref: Any = (reference if reference == "simulate"
+                else read_image(reference, pixel_size_nm=pixel_size_nm))
     analysis = analyze_haadf(image, reference=ref, depth_offset_nm=depth_offset_nm, seed=seed)
     rows = []
     for window in analysis.windows:
@@ -143,12 +150,15 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
     sigmas, which then include the share uncertainty) are corrected for peak overlaps by
     :func:`liprobe.apt.overlap_correction.correct_composition`; the moved shares are
     recorded as ``share_<centre>da_<species>`` columns of the specimens table. Profiles,
-    FDA and quality checks use the ranged ions as they are.
+    FDA and quality checks use the ranged ions as they are. The specimen's HAADF images
+    are measured against ``spec.haadf_reference`` (``"simulate"`` or an ordered-crystal
+    image; the manifest resolves the study default).
 
     A file with more than ``settings.max_in_memory_ions`` ions is streamed in chunks:
-    counts, ratios and profile still come from every ion, FDA and quality checks from a
-    contiguous slab of that many ions, stated in the FDA ``method`` and an
-    ``in_memory_slab`` row (verdict ``note``) of the QC table.
+    counts, ratios, profile and the overlap correction (from isotope-window counts, spectrum
+    and range counts summed over the chunks: the same correction as in memory) still come
+    from every ion, FDA and quality checks from a contiguous slab of that many ions, stated
+    in the FDA ``method`` and an ``in_memory_slab`` row (verdict ``note``) of the QC table.
 
     Pure and picklable (module level, inputs and outputs plain data): safe to map over a
     cluster. Any failure raises :class:`~liprobe.errors.SpecimenError` naming the specimen
@@ -168,18 +178,25 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
     loaded = _step(spec, "reading and ranging the APT file", lambda: load_specimen_ions(
         spec.apt, ranges, max_in_memory_ions=settings.max_in_memory_ions,
         profile_axis=settings.profile_axis, profile_bin_nm=settings.profile_bin_nm,
-        normalize_to=tuple(settings.normalize_to)))
+        normalize_to=tuple(settings.normalize_to),
+        with_overlap_statistics=settings.overlap_correction == "isotopes"))
     ions, species, ion_counts = loaded.ions, loaded.species, loaded.ion_counts
     comp = _step(spec, "composition", lambda: composition_from_counts(
         ion_counts, ranges, n_ions=loaded.n_ions))
     correction = None
-    # the correction fits the spectrum of the ions it is given and re-attributes their range
-    # counts: on the chunked path (a slab in memory, whole-file counts) it is not applied,
-    # and the QC table says so (in_memory_slab row)
-    if settings.overlap_correction == "isotopes" and loaded.slab is None:
-        from liprobe.apt.overlap_correction import correct_composition, overlap_species_for
+    # on the chunked path the correction comes from statistics summed over every chunk
+    # (loaded.overlap_statistics): the same correction as in memory
+    if settings.overlap_correction == "isotopes":
+        from liprobe.apt.overlap_correction import (
+            correct_composition,
+            correct_composition_from_statistics,
+            overlap_species_for,
+        )
 
-        if overlap_species_for(ranges):  # else no known species in the ranges can overlap
+        if loaded.overlap_statistics is not None:
+            comp, correction = _step(spec, "overlap correction", lambda: (
+                correct_composition_from_statistics(loaded.overlap_statistics, ranges, comp)))
+        elif overlap_species_for(ranges):  # else no known species in the ranges can overlap
             comp, correction = _step(spec, "overlap correction", lambda: correct_composition(
                 ions, ranges, comp))
     counts = {el: int(comp.atoms(el)) if el in comp.elements else 0
@@ -216,16 +233,16 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
     if loaded.slab is not None:
         qc_rows.append({"check": "in_memory_slab", "verdict": "note",
                         "value": (loaded.slab[1] - loaded.slab[0]) / loaded.n_ions,
-                        "message": loaded.slab_note() + (
-                            "; peak-overlap correction not applied (it needs every ion's mass "
-                            "in memory)" if settings.overlap_correction == "isotopes" else "")})
+                        "message": loaded.slab_note()})
     windows = []
     for image in spec.haadf:
         offset = spec.depth.depth_nm if math.isfinite(spec.depth.depth_nm) else 0.0
         windows += _step(spec, f"HAADF analysis of {image}",
-                         lambda image=image: _haadf_windows(image, depth_offset_nm=offset,
-                                                            seed=settings.seed))
-    hashes = {str(p): file_sha256(p) for p in (spec.apt, spec.ranges, *spec.haadf)}
+                         lambda image=image, offset=offset: _haadf_windows(
+                             image, depth_offset_nm=offset, reference=spec.haadf_reference,
+                             seed=settings.seed))
+    reference = (spec.haadf_reference,) if isinstance(spec.haadf_reference, Path) else ()
+    hashes = {str(p): file_sha256(p) for p in (spec.apt, spec.ranges, *spec.haadf, *reference)}
     return SpecimenResult(spec.name, spec.sample, spec.cycles, float(spec.depth.depth_nm),
                           spec.depth.label, spec.replicate, loaded.n_ions,
                           loaded.n_ranged, counts, ratios, sigmas, profile_cols, fda_rows,

@@ -16,7 +16,8 @@ from liprobe.errors import ParameterError
 from liprobe.synth.profile import DepthProfile, paper_profile
 
 __all__ = ["PAPER_DESIGN", "StudyScale", "SCALES", "particle_average", "capacity_curve",
-           "disorder_at", "haadf_disorder_profile", "LI_SPREAD", "CO_SPREAD", "MN_SPREAD",
+           "disorder_at", "haadf_disorder_profile", "ROCKSALT_END_NM", "SURFACE_LAYER_END_NM",
+           "LAYERED_MAX_F", "LI_SPREAD", "CO_SPREAD", "MN_SPREAD",
            "O_SPREAD",
            "DEPTH_SPREAD", "PARTICLE_RADIUS_NM", "INITIAL_CAPACITY_MAH_G", "ACTIVE_MASS_G"]
 
@@ -108,11 +109,26 @@ def capacity_curve(cycle: np.ndarray, *, rng: np.random.Generator | None = None,
     return q
 
 
+#: The reconstructed surface layer of the 300-cycle particle (Chae et al.: rock-salt /
+#: spinel-like surface where Li is deficient, up to ~15 nm): rock salt from the surface to
+#: ``ROCKSALT_END_NM``, spinel-like to ``SURFACE_LAYER_END_NM``, layered below.
+ROCKSALT_END_NM, SURFACE_LAYER_END_NM = 5.0, 15.0
+#: Most TM on the Li sites of the layered lattice below the surface layer. Where the Li
+#: deficit would drive more (15-30 nm, where Li climbs back from ~0 to a third of the bulk)
+#: the layered zone keeps this much ("reduced TM migration at ~30 nm"): a layered region
+#: with its Li planes nearly as bright as its TM planes would be rock salt, which
+#: :func:`liprobe.stem.phases.classify_phase` calls from f >= 0.35 (its default), so the
+#: layered zone stays 0.03 below that boundary.
+LAYERED_MAX_F = 0.32
+
+
 def disorder_at(depth_nm: np.ndarray | float, cycles: int = 300) -> np.ndarray:
-    """Antisite (Li/TM exchange) fraction f vs depth used for the HAADF images.
+    """Antisite (Li/TM exchange) fraction f that the Li deficit drives at a depth.
 
     Set by the Li deficit, as the paper argues (Li accommodation follows the structural
     disorder): ``f = 0.5 (1 - Li(d) / Li_bulk)``, 0.5 being full cation mixing (rock salt).
+    The HAADF images follow :func:`haadf_disorder_profile`: this f, with the surface layer's
+    phases and the layered zone kept below the rock-salt boundary (``LAYERED_MAX_F``).
     """
     profile = paper_profile(cycles)
     bulk = float(profile.ratio_at("Li", PARTICLE_RADIUS_NM))
@@ -121,14 +137,34 @@ def disorder_at(depth_nm: np.ndarray | float, cycles: int = 300) -> np.ndarray:
 
 
 def haadf_disorder_profile(cycles: int) -> Any:
-    """DisorderProfile of the 300-cycle particle: rock salt, spinel-like, then layered."""
+    """DisorderProfile of the 300-cycle particle: rock salt, spinel-like, then layered.
+
+    Rock salt (f from 0.5 at the surface) to 5 nm and spinel-like (TM on every second
+    Li-plane column, mean f from :func:`disorder_at`) to 15 nm form the reconstructed
+    surface layer; from 15 nm the lattice is layered with f = min(:func:`disorder_at`,
+    ``LAYERED_MAX_F``): 0.32 at 15-30 nm (reduced TM migration), ~0.13 at 700 nm (slight),
+    0 in the centre (Chae et al. 2021, STEM-HAADF of the 300-cycle particle; F. Lin et
+    al., Nat. Commun. 5 (2014) 3529 for the rock-salt / spinel-like / layered sequence).
+    Every label is the one :func:`liprobe.stem.phases.classify_phase` gives for the
+    profile's own f and Li-plane alternation; f is linear between the knots, the step from
+    the surface layer to the layered zone lies within the last 0.5 nm of the spinel-like
+    zone.
+    """
     from liprobe.stem.simulate import DisorderProfile
 
-    knots = (0.0, 5.0, 15.0, 20.0, 30.0, 50.0, 100.0, 200.0, 350.0, 700.0, 1000.0, 1500.0,
-             2500.0, 5000.0)
-    f = [0.5 if d < 5.0 else float(disorder_at(d, cycles)) for d in knots]
-    phase = ["rock-salt" if d < 5.0 else "spinel-like" if d < 15.0 else "layered"
-             for d in knots]
+    knots = (0.0, ROCKSALT_END_NM, SURFACE_LAYER_END_NM - 0.5, SURFACE_LAYER_END_NM, 30.0,
+             50.0, 100.0, 200.0, 350.0, 700.0, 1000.0, 1500.0, 2500.0, 5000.0)
+    f, phase = [], []
+    for d in knots:
+        if d < ROCKSALT_END_NM:
+            f.append(0.5)
+            phase.append("rock-salt")
+        elif d < SURFACE_LAYER_END_NM:
+            f.append(float(disorder_at(d, cycles)))
+            phase.append("spinel-like")
+        else:
+            f.append(min(float(disorder_at(d, cycles)), LAYERED_MAX_F))
+            phase.append("layered")
     return DisorderProfile(knots, tuple(f), tuple(phase), interpolation="linear")
 
 

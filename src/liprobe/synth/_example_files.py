@@ -102,7 +102,7 @@ def write_haadf(root: Path, scale: StudyScale, rng: np.random.Generator) -> list
     detector background (no black-level correction): images without vacuum in view carry
     a background nothing in them measures, and it cancels in f only against a reference
     with the same background (DOMAIN.md §4), so the manifest names the reference for each
-    image. Disorder follows :func:`disorder_at`; the reference is the ordered crystal.
+    image. Disorder follows :func:`haadf_disorder_profile`; the reference is the ordered crystal.
     """
     import dataclasses
 
