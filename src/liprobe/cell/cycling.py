@@ -27,8 +27,8 @@ import numpy as np
 from liprobe.errors import ParameterError
 
 __all__ = [
-    "CapacityFade", "discharge_capacity_per_cycle", "discharge_capacity_from_records", "capacity_fade", "specific_capacity_mah_g",
-    "capacity_retention",
+    "CapacityFade", "discharge_capacity_per_cycle", "discharge_capacity_from_records",
+    "capacity_fade", "specific_capacity_mah_g", "capacity_retention",
 ]
 
 

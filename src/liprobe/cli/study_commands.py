@@ -81,7 +81,8 @@ def paper_text(payload: dict[str, Any]) -> str:
             lines.append(f"  {row['cycles']:>4} cycles  {row['model']:<12} not fitted: "
                          f"{row['message']}")
             continue
-        lines.append(f"  {row['cycles']:>4} cycles  {row['model']:<12} AICc {_fmt(row['aicc'], '7.2f')}"
+        lines.append(f"  {row['cycles']:>4} cycles  {row['model']:<12} "
+                     f"AICc {_fmt(row['aicc'], '7.2f')}"
                      f"  c_surface {_fmt(row['c_surface'])} ± {_fmt(row['c_surface_se'])}"
                      f"  c_bulk {_fmt(row['c_bulk'])} ± {_fmt(row['c_bulk_se'])}"
                      f"  half-recovery {_fmt(row['half_recovery_depth_nm'], '.0f')} ± "
@@ -94,10 +95,12 @@ def paper_text(payload: dict[str, Any]) -> str:
     lines.append("  model comparison (ΔAICc, Akaike weight, F-test p of the fixed α vs free):")
     for row in payload["growth_law"]:
         lines.append(f"    {row['shape']:<12} {row['growth_model']:<10} ΔAICc "
-                     f"{_fmt(row['delta_aicc'], '6.2f')}  weight {_fmt(row['akaike_weight'], '.2f')}"
+                     f"{_fmt(row['delta_aicc'], '6.2f')}  "
+                     f"weight {_fmt(row['akaike_weight'], '.2f')}"
                      f"  p {_fmt(row['p_value'], '.3f')}")
     if payload["best_growth_model"]:
-        lines.append(f"  shape with the lowest AICc of the free-α fit: {payload['best_growth_model']}")
+        lines.append("  shape with the lowest AICc of the free-α fit: "
+                     f"{payload['best_growth_model']}")
     for definition, est in payload["two_step_alpha"].items():
         lines.append(f"  two-step cross-check ({definition} depth): α = {_fmt(est['alpha'], '.2f')}"
                      f" (95% CI {_fmt(est['alpha_ci_low'], '.2f')} to "

@@ -99,8 +99,8 @@ def _section_body(section: ReportSection, summary: Mapping[str, Any], tables: di
     if section.id == "li-vs-f":
         model = summary.get("li_site_model")
         if isinstance(model, Mapping) and model.get("k") is not None:
-            parts.append(f'<p class="headline" id="li-site-model">{escape(li_site_model_statement(model))}'
-                         "</p>")
+            statement = escape(li_site_model_statement(model))
+            parts.append(f'<p class="headline" id="li-site-model">{statement}</p>')
     if section.id == "qc":
         warnings = summary.get("qc_warnings", summary.get("warnings"))
         if warnings is None:

@@ -100,7 +100,7 @@ def _retention(manifest: Any, fades: list[Any]) -> dict[int, float]:
     for sample in manifest.samples:
         if sample.cycles <= 0:
             continue
-        for spec, fade in sorted(fades, key=lambda sf: sf[0].sample != sample.name):
+        for _spec, fade in sorted(fades, key=lambda sf: sf[0].sample != sample.name):
             if np.any(fade.cycle == sample.cycles):
                 out[sample.cycles] = fade.retention_at(sample.cycles)
                 break

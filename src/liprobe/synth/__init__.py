@@ -11,6 +11,7 @@ Every generator returns ``(data, truth)`` and draws all randomness from an ``rng
 True
 """
 
+from liprobe.synth.example_study import example_study  # noqa: E402  (uses the modules above)
 from liprobe.synth.params import Cluster, DeadTime, LineFeature, SpecimenParams
 from liprobe.synth.presets import PRESET_ROWS, PRESETS, get_preset, li_line_features
 from liprobe.synth.profile import DepthProfile, paper_profile, published_apt_table
@@ -19,7 +20,6 @@ from liprobe.synth.species import SPECIES, Species, isotope_pattern, species_pea
 from liprobe.synth.specimen import generate_specimen
 from liprobe.synth.truth import DepthComposition, SpecimenTruth
 from liprobe.synth.write import truth_summary, write_specimen
-from liprobe.synth.example_study import example_study  # noqa: E402  (uses the modules above)
 
 __all__ = [
     "DepthProfile", "paper_profile", "published_apt_table",
