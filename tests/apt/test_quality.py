@@ -92,3 +92,14 @@ def test_o_metal_uses_a_given_overlap_corrected_composition():
     # ... the corrected composition brings it to the truth within its share uncertainty
     assert abs(corrected.value - true_o_metal) < abs(naive.value - true_o_metal) / 3
     assert "overlap-corrected" in corrected.message
+
+
+def test_li_isotope_check_against_a_given_source_abundance():
+    ions, _, ranges = _run(4)
+    assert check_quality(ions, ranges)["li_isotope_ratio"].verdict == "pass"
+    # the same natural-abundance data against a 6Li-depleted source (4.85 % 6Li): 60 % too much 6Li
+    depleted = 0.0485 / 0.9515
+    check = check_quality(ions, ranges, expected_li6_li7=depleted)["li_isotope_ratio"]
+    assert check.verdict == "warn"
+    assert check.expected == pytest.approx(depleted)
+    assert check.value / depleted - 1 == pytest.approx(0.0759 / 0.9241 / depleted - 1, abs=0.1)

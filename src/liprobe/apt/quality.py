@@ -116,7 +116,7 @@ def _wilson(k: float, n: float, z: float = _Z95) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def _li_isotopes(mass, tolerance, half_width_da):
+def _li_isotopes(mass, tolerance, half_width_da, expected=None):
     (m6, _), (m7, _) = element_isotopes("Li")
     spectrum = mass_spectrum(mass, bin_width_da=0.01, range_da=(1.0, 120.0))
     background = estimate_background(spectrum)
@@ -126,7 +126,9 @@ def _li_isotopes(mass, tolerance, half_width_da):
     b6 = float(background.counts_in(m6 - half_width_da, m6 + half_width_da))
     b7 = float(background.counts_in(m7 - half_width_da, m7 + half_width_da))
     k6, k7 = max(n6 - b6, 0.0), max(n7 - b7, 0.0)
-    r0 = natural_li_ratio()
+    r0 = natural_li_ratio() if expected is None else float(expected)
+    if not r0 > 0:
+        raise ParameterError(f"expected_li6_li7 must be positive, got {expected}")
     if k7 <= 0:
         raise ParameterError("no 7Li+ counts at 7.016 Da: is Li ranged in this data set?")
     ratio = k6 / k7
@@ -136,7 +138,8 @@ def _li_isotopes(mass, tolerance, half_width_da):
     outside = not (interval[0] <= r0 <= interval[1])
     verdict = "warn" if outside and abs(deviation) > tolerance else "pass"
     loss = 1.0 - r0 / ratio if ratio > 0 else float("nan")
-    msg = (f"6Li/7Li = {ratio:.4f} [{interval[0]:.4f}, {interval[1]:.4f}] vs natural "
+    reference = "natural" if expected is None else "the given reference"
+    msg = (f"6Li/7Li = {ratio:.4f} [{interval[0]:.4f}, {interval[1]:.4f}] vs {reference} "
            f"{r0:.4f} ({deviation:+.1%})")
     if verdict == "warn":
         msg += (f"; implies {loss:.1%} of 7Li lost (detector dead time on same-isotope "
@@ -253,6 +256,7 @@ def check_quality(
     o_metal_band: tuple[float, float] = (1.6, 2.2),
     overlap: str = "error",
     composition: Composition | None = None,
+    expected_li6_li7: float | None = None,
 ) -> QualityReport:
     """Run the Li quality checks (module docstring) on one data set.
 
@@ -260,7 +264,8 @@ def check_quality(
     :attr:`QualityReport.skipped` with the reason. ``composition`` (optional) is used for
     O/metal instead of the ranged counts, e.g. the result of
     :func:`liprobe.apt.overlap_correction.correct_composition`, which puts back the O of
-    O2 2+ ions hidden under O+ at 16 Da.
+    O2 2+ ions hidden under O+ at 16 Da. ``expected_li6_li7`` replaces the natural 6Li/7Li
+    (:func:`natural_li_ratio`) for Li from a source of known, non-natural abundance.
 
     Returns
     -------
@@ -281,7 +286,7 @@ def check_quality(
     checks, skipped = [], []
     if "Li" in elements:
         checks.append(_li_isotopes(ions.mass_to_charge_da, li_ratio_tolerance,
-                                   li_isotope_half_width_da))
+                                   li_isotope_half_width_da, expected_li6_li7))
     else:
         skipped.append(("li_isotope_ratio", "no Li in the range table"))
     if "ions_per_pulse" in ions.fields and "Li" in elements:
