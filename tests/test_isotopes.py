@@ -26,3 +26,16 @@ def test_other_elements_are_normalised_natural_abundances():
 def test_unknown_symbol_is_a_parameter_error():
     with pytest.raises(ParameterError, match="Xx"):
         element_isotopes("Xx")
+
+
+def test_isotopologue_peaks_of_o2_doubly_charged():
+    from liprobe.isotopes import isotopologue_peaks
+
+    (m16, a16), (m17, a17), (m18, a18) = element_isotopes("O")
+    peaks = isotopologue_peaks((("O", 2),), 2)
+    # binomial isotopologues of O2, at half their mass (16O17O and 16O18O lie 0.5 Da apart)
+    expected = [(m16, a16**2), ((m16 + m17) / 2, 2 * a16 * a17), ((m16 + m18) / 2, 2 * a16 * a18)]
+    for (mass, abundance), (mass_true, abundance_true) in zip(peaks[:3], expected):
+        assert mass == pytest.approx(mass_true, abs=1e-9)
+        assert abundance == pytest.approx(abundance_true, rel=1e-9)
+    assert sum(p for _, p in peaks) == pytest.approx(1.0)

@@ -5,15 +5,11 @@ from __future__ import annotations
 import re
 from functools import cache
 
-import numpy as np
-
 from liprobe.errors import ParameterError
-from liprobe.isotopes import element_isotopes
+from liprobe.isotopes import MERGE_DA, isotopologue_peaks
 
 #: Peaks of a species below this abundance are ignored.
 MIN_ABUNDANCE = 1e-5
-#: Isotopologues closer than this in m/q (Da) merge into one peak.
-MERGE_DA = 0.02
 
 #: Species of a laser-pulsed NCM spectrum: name -> (atoms, charge). Names follow the
 #: synthetic generator: ``"Ni2+"`` is Ni doubly charged, ``"O2+"`` is O2 singly charged,
@@ -68,21 +64,5 @@ def parse_species(name: str) -> tuple[tuple[tuple[str, int], ...], int]:
 def species_pattern(name: str) -> tuple[tuple[float, float], ...]:
     """Isotope peaks ``((mass_to_charge_da, abundance), ...)`` of a species (sums to ~1)."""
     atoms, charge = parse_species(name)
-    masses, probs = np.zeros(1), np.ones(1)
-    for symbol, count in atoms:
-        iso = element_isotopes(symbol)
-        m_iso = np.array([m for m, _ in iso])
-        p_iso = np.array([p for _, p in iso])
-        for _ in range(count):
-            masses = (masses[:, None] + m_iso[None, :]).ravel()
-            probs = (probs[:, None] * p_iso[None, :]).ravel()
-    mz = masses / charge
-    order = np.argsort(mz)
-    merged: list[list[float]] = []
-    for m, p in zip(mz[order], probs[order]):
-        if merged and m - merged[-1][0] / merged[-1][1] < MERGE_DA:
-            merged[-1][0] += m * p
-            merged[-1][1] += p
-        else:
-            merged.append([m * p, p])
-    return tuple((mp / p, p) for mp, p in merged if p >= MIN_ABUNDANCE)
+    return tuple((m, p) for m, p in isotopologue_peaks(atoms, charge, merge_da=MERGE_DA)
+                 if p >= MIN_ABUNDANCE)

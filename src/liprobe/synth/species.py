@@ -17,7 +17,7 @@ import numpy as np
 
 from liprobe.data import Ion
 from liprobe.errors import ParameterError
-from liprobe.isotopes import element_isotopes
+from liprobe.isotopes import element_isotopes, isotopologue_peaks
 
 __all__ = [
     "Species",
@@ -142,24 +142,9 @@ def species_peaks(name: str) -> tuple[tuple[float, float], ...]:
     below 1e-4 abundance are dropped and the rest renormalised.
     """
     sp = get_species(name)
-    masses = np.zeros(1)
-    probs = np.ones(1)
-    for symbol, count in sp.atoms:
-        iso = isotope_pattern(symbol)
-        for _ in range(count):
-            masses = (masses[:, None] + np.array([m for m, _ in iso])[None, :]).ravel()
-            probs = (probs[:, None] * np.array([p for _, p in iso])[None, :]).ravel()
-    mz = masses / sp.charge
-    order = np.argsort(mz)
-    mz, probs = mz[order], probs[order]
-    merged: list[list[float]] = []
-    for m, p in zip(mz, probs):
-        if merged and m - merged[-1][0] / merged[-1][1] < MERGE_TOLERANCE_DA:
-            merged[-1][0] += m * p
-            merged[-1][1] += p
-        else:
-            merged.append([m * p, p])
-    peaks = [(mp / p, p) for mp, p in merged if p >= MIN_PEAK_ABUNDANCE]
+    peaks = [(m, p) for m, p in isotopologue_peaks(sp.atoms, sp.charge,
+                                                   merge_da=MERGE_TOLERANCE_DA)
+             if p >= MIN_PEAK_ABUNDANCE]
     total = sum(p for _, p in peaks)
     return tuple((m, p / total) for m, p in peaks)
 
