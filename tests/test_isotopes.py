@@ -33,8 +33,11 @@ def test_isotopologue_peaks_of_o2_doubly_charged():
 
     (m16, a16), (m17, a17), (m18, a18) = element_isotopes("O")
     peaks = isotopologue_peaks((("O", 2),), 2)
-    # binomial isotopologues of O2, at half their mass (16O17O and 16O18O lie 0.5 Da apart)
-    expected = [(m16, a16**2), ((m16 + m17) / 2, 2 * a16 * a17), ((m16 + m18) / 2, 2 * a16 * a18)]
+    # binomial isotopologues of O2 at half their mass; 16O18O and 17O17O (0.002 Da apart)
+    # merge into one abundance-weighted peak
+    p1818, p1717 = 2 * a16 * a18, a17**2
+    merged_mass = (p1818 * (m16 + m18) / 2 + p1717 * m17) / (p1818 + p1717)
+    expected = [(m16, a16**2), ((m16 + m17) / 2, 2 * a16 * a17), (merged_mass, p1818 + p1717)]
     for (mass, abundance), (mass_true, abundance_true) in zip(peaks[:3], expected):
         assert mass == pytest.approx(mass_true, abs=1e-9)
         assert abundance == pytest.approx(abundance_true, rel=1e-9)
