@@ -103,3 +103,17 @@ def test_li_isotope_check_against_a_given_source_abundance():
     assert check.verdict == "warn"
     assert check.expected == pytest.approx(depleted)
     assert check.value / depleted - 1 == pytest.approx(0.0759 / 0.9241 / depleted - 1, abs=0.1)
+
+
+def test_precomputed_species_give_the_same_report_and_are_checked():
+    from liprobe.apt.ranging import assign_ions
+    from liprobe.errors import ParameterError
+
+    ions, _, ranges = _run(3)
+    species = assign_ions(ions, ranges)
+    fresh, reused = check_quality(ions, ranges), check_quality(ions, ranges, species=species)
+    assert [(c.name, c.value) for c in fresh.checks] == [(c.name, c.value) for c in reused.checks]
+    with pytest.raises(ParameterError, match="one index below"):
+        check_quality(ions, ranges, species=species[:-1])
+    with pytest.raises(ParameterError, match="one index below"):
+        check_quality(ions, ranges, species=np.full(ions.n_ions, ranges.n_ions))

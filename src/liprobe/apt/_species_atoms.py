@@ -12,10 +12,10 @@ import numpy as np
 
 from liprobe.apt.composition import atoms_per_ion
 from liprobe.apt.ranging import assign_ions
-from liprobe.data import RangeTable
+from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 
-__all__ = ["assign_species", "species_atoms", "element_index", "METALS"]
+__all__ = ["assign_species", "species_of", "species_atoms", "element_index", "METALS"]
 
 #: Transition metals of NCM: the paper normalises to their sum.
 METALS: tuple[str, ...] = ("Ni", "Co", "Mn")
@@ -26,6 +26,25 @@ def assign_species(
 ) -> np.ndarray:
     """Ion-species index per ion (int32, -1 for unranged ions)."""
     return np.asarray(assign_ions(mass_to_charge_da, ranges, overlap=overlap), dtype=np.int32)
+
+
+def species_of(
+    ions: IonTable, ranges: RangeTable, species: np.ndarray | None = None, *,
+    overlap: str = "error",
+) -> np.ndarray:
+    """Species index per ion: ``species`` when given (checked), else ranged now.
+
+    Lets analyses share one ranging pass: a caller that already ranged the ions passes
+    the result of :func:`liprobe.apt.ranging.assign_ions` on.
+    """
+    if species is None:
+        return assign_species(ions.mass_to_charge_da, ranges, overlap=overlap)
+    species = np.asarray(species)
+    if (species.shape != (ions.n_ions,) or species.dtype.kind not in "iu"
+            or (species.size and (species.max() >= ranges.n_ions or species.min() < -1))):
+        raise ParameterError(f"species must hold one index below {ranges.n_ions} (or -1) per "
+                             f"ion ({ions.n_ions} ions); compute it with assign_ions")
+    return species
 
 
 def species_atoms(ranges: RangeTable) -> tuple[tuple[str, ...], np.ndarray]:

@@ -31,7 +31,7 @@ import numpy as np
 
 from liprobe.apt import _profile_kernels as _pk
 from liprobe.apt._fractions import default_denominator
-from liprobe.apt._species_atoms import assign_species, element_index, species_atoms
+from liprobe.apt._species_atoms import element_index, species_atoms, species_of
 from liprobe.apt._voxel_kernels import voxelise
 from liprobe.apt.profiles import Profile
 from liprobe.data import IonTable, RangeTable
@@ -246,8 +246,7 @@ def find_line_features(
             raise ParameterError(f"{name} must be positive, got {value}")
     elements, atoms = species_atoms(ranges)
     (col,) = element_index(elements, [element], what="line features")
-    if species is None:
-        species = assign_species(ions.mass_to_charge_da, ranges, overlap=overlap)
+    species = species_of(ions, ranges, species, overlap=overlap)
     if ions.n_ions < 100:
         raise ParameterError(f"only {ions.n_ions} ions: too few for line features")
     xyz = _native(ions.xyz_nm)
@@ -321,9 +320,7 @@ def line_proxigram(
         raise ParameterError("bin_nm must be positive and below max_distance_nm")
     elements, atoms = species_atoms(ranges)
     denominator = default_denominator(elements, normalize_to)
-    if species is None:
-        species = assign_species(ions.mass_to_charge_da, ranges, overlap=overlap)
-    species = np.asarray(species)
+    species = species_of(ions, ranges, species, overlap=overlap)
     xyz = _native(ions.xyz_nm)
     ends = np.concatenate([f.endpoints_nm() for f in feats])
     lo, hi = ends.min(axis=0) - max_distance_nm, ends.max(axis=0) + max_distance_nm

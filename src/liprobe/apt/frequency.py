@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from liprobe.apt import _fda_kernels as _k
-from liprobe.apt._species_atoms import assign_species, element_index, species_atoms
+from liprobe.apt._species_atoms import element_index, species_atoms, species_of
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 
@@ -266,9 +266,7 @@ def frequency_distribution(
     all_elements, atoms = species_atoms(ranges)
     wanted = tuple(all_elements if elements is None else elements)
     idx = element_index(all_elements, wanted, what="FDA elements")
-    if species is None:
-        species = assign_species(ions.mass_to_charge_da, ranges, overlap=overlap)
-    species = np.asarray(species)
+    species = species_of(ions, ranges, species, overlap=overlap)
     xyz = ions.xyz_nm
     if not xyz.dtype.isnative:
         xyz = xyz.astype(np.float32)
@@ -332,7 +330,7 @@ def scan_block_sizes(
     sizes = np.asarray(sorted({int(b) for b in block_ions}), dtype=np.int64)
     if sizes.size == 0:
         raise ParameterError("block_ions must list at least one block size")
-    species = assign_species(ions.mass_to_charge_da, ranges, overlap=overlap)
+    species = species_of(ions, ranges, options.pop("species", None), overlap=overlap)
     if options.get("method", "spatial") == "spatial" and "volume_nm3" not in options:
         options["volume_nm3"] = occupied_volume_nm3(ions.xyz_nm)
     results = tuple(

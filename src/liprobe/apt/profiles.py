@@ -19,7 +19,7 @@ import numpy as np
 from liprobe.apt import _profile_kernels as _k
 from liprobe.apt._axis import axis_coordinate
 from liprobe.apt._fractions import default_denominator, fractions_with_sigma, ratios_with_sigma
-from liprobe.apt._species_atoms import assign_species, species_atoms
+from liprobe.apt._species_atoms import species_atoms, species_of
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 
@@ -207,12 +207,7 @@ def concentration_profile(
         raise ParameterError("the ion table is empty: nothing to profile")
     elements, atoms = species_atoms(ranges)
     denominator = default_denominator(elements, normalize_to)
-    if species is None:
-        species = assign_species(ions.mass_to_charge_da, ranges, overlap=overlap)
-    species = np.asarray(species)
-    if species.shape != (ions.n_ions,) or (species.size and species.max() >= ranges.n_ions):
-        raise ParameterError(f"species must hold one index below {ranges.n_ions} (or -1) per "
-                             f"ion ({ions.n_ions} ions); compute it with assign_ions")
+    species = species_of(ions, ranges, species, overlap=overlap)
     coord, origin, sign, label = axis_coordinate(ions.xyz_nm, axis)
     far = float(coord.max()) if sign > 0 else float(coord.min())
     span = max(float(sign * (far - origin)), 0.0)

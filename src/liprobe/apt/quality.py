@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from liprobe.apt._fractions import ratios_with_sigma
-from liprobe.apt._species_atoms import METALS, assign_species, species_atoms
+from liprobe.apt._species_atoms import METALS, species_atoms, species_of
 from liprobe.apt.composition import Composition
 from liprobe.apt.profiles import concentration_profile
 from liprobe.apt.spectrum import estimate_background, mass_spectrum
@@ -257,6 +257,7 @@ def check_quality(
     overlap: str = "error",
     composition: Composition | None = None,
     expected_li6_li7: float | None = None,
+    species: np.ndarray | None = None,
 ) -> QualityReport:
     """Run the Li quality checks (module docstring) on one data set.
 
@@ -266,6 +267,8 @@ def check_quality(
     :func:`liprobe.apt.overlap_correction.correct_composition`, which puts back the O of
     O2 2+ ions hidden under O+ at 16 Da. ``expected_li6_li7`` replaces the natural 6Li/7Li
     (:func:`natural_li_ratio`) for Li from a source of known, non-natural abundance.
+    ``species`` (optional) is the species index per ion from
+    :func:`liprobe.apt.ranging.assign_ions`, to skip ranging again.
 
     Returns
     -------
@@ -281,7 +284,7 @@ def check_quality(
     >>> report.verdict, report["o_metal"].verdict
     ('pass', 'pass')
     """
-    species = assign_species(ions.mass_to_charge_da, ranges, overlap=overlap)
+    species = species_of(ions, ranges, species, overlap=overlap)
     elements, atoms = species_atoms(ranges)
     checks, skipped = [], []
     if "Li" in elements:

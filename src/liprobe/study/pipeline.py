@@ -225,7 +225,7 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
     fda_rows = [{"element": el, **res.to_dict(), "method": fda.method + loaded.scope()}
                 for el, res in fda.species.items()]
     quality = _step(spec, "quality checks", lambda: check_quality(
-        ions, ranges, composition=comp if correction is not None else None))
+        ions, ranges, composition=comp if correction is not None else None, species=species))
     qc_rows = [{"check": c.name, "verdict": c.verdict, "value": float(c.value),
                 "message": c.message} for c in quality.checks]
     qc_rows += [{"check": name, "verdict": "skipped", "value": math.nan, "message": reason}
