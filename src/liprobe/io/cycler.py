@@ -126,11 +126,7 @@ def read_biologic(path: str | os.PathLike, **_: Any) -> Any:
     import pandas as pd
 
     path = _exists(path)
-    try:
-        from galvani import BioLogic
-    except ImportError as exc:  # pragma: no cover - galvani is a dependency
-        from liprobe.errors import DependencyError
-        raise DependencyError("reading .mpr needs galvani: pip install galvani") from exc
+    from galvani import BioLogic
     try:
         with open(path, "rb") as fh:
             mpr = BioLogic.MPRfile(fh)
@@ -165,11 +161,7 @@ def read_neware(path: str | os.PathLike, **_: Any) -> Any:
     import pandas as pd
 
     path = _exists(path)
-    try:
-        import NewareNDA
-    except ImportError as exc:  # pragma: no cover - NewareNDA is a dependency
-        from liprobe.errors import DependencyError
-        raise DependencyError("reading .nda needs NewareNDA: pip install NewareNDA") from exc
+    import NewareNDA
     try:
         frame = NewareNDA.read(os.fspath(path), log_level="ERROR")
     except (ValueError, KeyError, IndexError, EOFError, OSError, TypeError) as exc:
