@@ -11,13 +11,16 @@ round the bounds to float32 first), with the convention ``low <= m < high``.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 __all__ = ["build_lookup", "count_segments", "label_segments", "CHUNK"]
 
 #: Ions converted to native float32 per pass when the input is big-endian or not float32.
 CHUNK = 1 << 20
+
+#: From this many ions on, the compiled kernels run (below, importing numba costs more
+#: than the whole pass).
+COMPILED_MIN_IONS = 1 << 21
 
 #: Cell width of the lookup table is 2**-CELL_BITS Da (halved until the table is small).
 CELL_BITS = 6
@@ -53,53 +56,60 @@ def build_lookup(
     return cells, float(origin), inv_width
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _segment_of(m, cells, origin, inv_width, seg_low, seg_high):  # pragma: no cover - jitted
-    x = (m - origin) * inv_width
-    if not (x >= 0.0 and x < cells.shape[0]):  # also false for NaN
-        return -1
-    s = cells[int(x)]
-    if s != -2:
-        return s
-    lo = 0
-    hi = seg_low.shape[0]
-    while lo < hi:  # first segment with low > m
-        mid = (lo + hi) >> 1
-        if seg_low[mid] <= m:
-            lo = mid + 1
-        else:
-            hi = mid
-    k = lo - 1
-    if k >= 0 and m < seg_high[k]:
-        return k
-    return -1
+def numpy_cells(cells: np.ndarray, n_seg: int) -> np.ndarray:
+    """The table for the NumPy evaluation: one guard cell at each end, ``-1`` as ``n_seg``."""
+    padded = np.full(cells.shape[0] + 2, n_seg, np.int32)
+    padded[1:-1] = np.where(cells == -1, n_seg, cells)
+    return padded
 
 
-@numba.njit(cache=True, nogil=True)
-def count_segments(mass, cells, origin, inv_width, seg_low, seg_high, counts):  # pragma: no cover
-    """Add the number of ions per segment to ``counts[:-1]`` and unassigned to ``counts[-1]``.
-
-    Four interleaved histograms break the store-to-load chain of runs of ions landing in
-    the same bin (2-4x faster than one histogram).
-    """
+def _segments_numpy(mass, padded, origin, inv_width, seg_low, seg_high):
+    """Segment of every ion of one chunk (``n_seg`` when none), evaluated with NumPy."""
     n_seg = seg_low.shape[0]
-    width = counts.shape[0]
-    partial = np.zeros((4, width), np.int64)
-    for i in range(mass.shape[0]):
-        s = _segment_of(np.float64(mass[i]), cells, origin, inv_width, seg_low, seg_high)
-        if s < 0:
-            s = n_seg
-        partial[i & 3, s] += 1
-    for j in range(4):
-        for s in range(width):
-            counts[s] += partial[j, s]
+    x = mass.astype(np.float64)
+    x -= origin
+    x *= inv_width
+    np.fmax(x, -1.0, out=x)  # NaN and -inf: the guard cell before the table
+    np.fmin(x, padded.shape[0] - 2, out=x)  # +inf and far masses: the guard cell after it
+    np.floor(x, out=x)
+    s = padded[x.astype(np.intp) + 1]
+    exact = np.flatnonzero(s == -2)
+    if exact.size:
+        m = mass[exact]
+        k = np.searchsorted(seg_low, m, side="right") - 1
+        inside = (k >= 0) & (m < seg_high[np.maximum(k, 0)])
+        s[exact] = np.where(inside, k, n_seg)
+    return s
 
 
-@numba.njit(cache=True, nogil=True)
-def label_segments(  # pragma: no cover - jitted
-    mass, cells, origin, inv_width, seg_low, seg_high, seg_value, out
-):
-    """Write ``seg_value[segment]`` (or -1 when unassigned) of every ion into ``out``."""
-    for i in range(mass.shape[0]):
-        s = _segment_of(np.float64(mass[i]), cells, origin, inv_width, seg_low, seg_high)
-        out[i] = -1 if s < 0 else seg_value[s]
+def count_segments(mass, table, origin, inv_width, seg_low, seg_high, counts, *, compiled):
+    """Add the ions per segment to ``counts[:-1]`` and the unassigned ones to ``counts[-1]``.
+
+    ``compiled=True`` runs the numba kernel over ``table`` (the cells of
+    :func:`build_lookup`); otherwise NumPy evaluates ``table`` from :func:`numpy_cells`.
+    Both give identical counts; the compiled one pays for numba's import above ~10^6 ions.
+    """
+    if compiled:
+        from liprobe.apt import _range_jit
+
+        _range_jit.count_segments(mass, table, origin, inv_width, seg_low, seg_high, counts)
+        return
+    s = _segments_numpy(mass, table, origin, inv_width, seg_low, seg_high)
+    counts += np.bincount(s, minlength=counts.shape[0])
+
+
+def label_segments(mass, table, origin, inv_width, seg_low, seg_high, seg_value, out, *,
+                   compiled):
+    """Write ``seg_value[segment]`` (or -1 when unassigned) of every ion into ``out``.
+
+    ``table`` as for :func:`count_segments`.
+    """
+    if compiled:
+        from liprobe.apt import _range_jit
+
+        _range_jit.label_segments(mass, table, origin, inv_width, seg_low, seg_high, seg_value,
+                                  out)
+        return
+    s = _segments_numpy(mass, table, origin, inv_width, seg_low, seg_high)
+    value = np.append(np.asarray(seg_value, np.int32), np.int32(-1))
+    np.take(value, s, out=out)

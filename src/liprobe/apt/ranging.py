@@ -257,9 +257,18 @@ def _native_chunks(mass: np.ndarray):
         yield start, out
 
 
+def _kernel_table(seg: _Segments, n_ions: int) -> tuple[np.ndarray, bool]:
+    """The lookup table for ``n_ions`` ions and whether the compiled kernels use it."""
+    compiled = n_ions >= _k.COMPILED_MIN_IONS
+    if compiled:
+        return seg.cells, True
+    return _k.numpy_cells(seg.cells, seg.low.shape[0]), False
+
+
 def _label(mass_to_charge_da: object, ranges: RangeTable, overlap: str, by_ion: bool) -> np.ndarray:
     mass = _mass_array(mass_to_charge_da)
     seg = _segments(ranges, overlap)
+    table, compiled = _kernel_table(seg, mass.shape[0])
     value = seg.range_index
     if by_ion:
         value = ranges.ion_index[value] if value.size else value
@@ -267,8 +276,8 @@ def _label(mass_to_charge_da: object, ranges: RangeTable, overlap: str, by_ion: 
     out = np.empty(mass.shape[0], dtype=np.int32)
     for start, chunk in _native_chunks(mass):
         _k.label_segments(
-            chunk, seg.cells, seg.origin, seg.inv_width, seg.low, seg.high, value,
-            out[start : start + chunk.shape[0]],
+            chunk, table, seg.origin, seg.inv_width, seg.low, seg.high, value,
+            out[start : start + chunk.shape[0]], compiled=compiled,
         )
     return out
 
@@ -357,10 +366,11 @@ def count_ions(
     """
     mass = _mass_array(mass_to_charge_da)
     seg = _segments(ranges, overlap)
+    table, compiled = _kernel_table(seg, mass.shape[0])
     per_segment = np.zeros(seg.low.shape[0] + 1, dtype=np.int64)
     for _, chunk in _native_chunks(mass):
-        _k.count_segments(chunk, seg.cells, seg.origin, seg.inv_width, seg.low, seg.high,
-                          per_segment)
+        _k.count_segments(chunk, table, seg.origin, seg.inv_width, seg.low, seg.high,
+                          per_segment, compiled=compiled)
     range_counts = np.zeros(ranges.n_ranges, dtype=np.int64)
     np.add.at(range_counts, seg.range_index, per_segment[:-1])
     counts = np.zeros(ranges.n_ions, dtype=np.int64)
