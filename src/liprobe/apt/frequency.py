@@ -268,9 +268,8 @@ def frequency_distribution(
     idx = element_index(all_elements, wanted, what="FDA elements")
     species = species_of(ions, ranges, species, overlap=overlap)
     xyz = ions.xyz_nm
-    if not xyz.dtype.isnative:
-        xyz = xyz.astype(np.float32)
-    x, y, z = xyz[:, 0], xyz[:, 1], xyz[:, 2]
+    # read in place (a big-endian memory map is byte-swapped inside the kernels, not copied)
+    x, y, z = (_k.column_view(xyz[:, a]) for a in range(3))
     contains = (atoms > 0).astype(np.int32)
     total_ions = int(np.count_nonzero(species >= 0))
     if total_ions < 2 * n_b:
@@ -281,12 +280,12 @@ def frequency_distribution(
     if method == "spatial":
         volume = occupied_volume_nm3(xyz) if volume_nm3 is None else float(volume_nm3)
         cell = float((n_b * volume / total_ions) ** (1.0 / 3.0))
-        x0, y0 = float(x.min()), float(y.min())
-        nx = int((float(x.max()) - x0) / cell) + 1
-        ny = int((float(y.max()) - y0) / cell) + 1
-        z0 = float(z.min())
+        low, high = xyz.min(axis=0).astype(np.float64), xyz.max(axis=0).astype(np.float64)
+        x0, y0, z0 = float(low[0]), float(low[1]), float(low[2])
+        nx = int((float(high[0]) - x0) / cell) + 1
+        ny = int((float(high[1]) - y0) / cell) + 1
         dz = cell / 20.0
-        n_slices = int((float(z.max()) - z0) / dz) + 1
+        n_slices = int((float(high[2]) - z0) / dz) + 1
         order = _k.counting_order(z, species, z0, dz, n_slices)
         counts, height = _k.stream_blocks(order, x, y, z, species, contains, True, x0, y0, cell,
                                           nx, ny, n_b, max_blocks)
