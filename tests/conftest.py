@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,19 @@ def rng() -> np.random.Generator:
 
 
 @pytest.fixture
-def artifact_dir() -> Path:
-    """Folder for figures and screenshots produced by tests (git-ignored)."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
+def artifact_dir(tmp_path: Path):
+    """Folder for figures and screenshots a test makes for a person to look at.
+
+    The test writes under its own ``tmp_path``; what it leaves there is copied to
+    ``test-artifacts/`` (git-ignored) when it ends, so no test writes into the checkout.
+    """
+    folder = tmp_path / "artifacts"
+    folder.mkdir()
+    yield folder
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    if files:
+        ARTIFACTS.mkdir(exist_ok=True)
+        for path in files:
+            target = ARTIFACTS / path.relative_to(folder)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
