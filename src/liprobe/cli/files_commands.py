@@ -55,11 +55,17 @@ def info_payload(path: Path) -> dict[str, Any]:
     }
 
 
-def ranges_payload(path: Path) -> dict[str, Any]:
+ALLOW_UNKNOWN_OPTION = typer.Option(
+    False, "--allow-unknown-elements",
+    help="Read placeholder symbols of an RRNG (A, Ab ...) as named ions without atoms, "
+         "with a warning, instead of rejecting the file.")
+
+
+def ranges_payload(path: Path, *, allow_unknown_elements: bool = False) -> dict[str, Any]:
     """``liprobe ranges`` payload: the species and ranges of a range file."""
     from liprobe.io import read_ranges
 
-    table = read_ranges(path)
+    table = read_ranges(path, allow_unknown_elements=allow_unknown_elements)
     return {
         "n_ions": table.n_ions,
         "n_ranges": table.n_ranges,
@@ -86,12 +92,13 @@ def _elements_option(value: str | None) -> list[str] | None:
 
 
 def composition_payload(path: Path, ranges_path: Path, *, normalize_to: str | None = None,
-                        overlap: str = "error") -> dict[str, Any]:
+                        overlap: str = "error",
+                        allow_unknown_elements: bool = False) -> dict[str, Any]:
     """``liprobe composition`` payload (see :meth:`Composition.to_dict`)."""
     from liprobe.apt.composition import compose
     from liprobe.io import read_ions, read_ranges
 
-    ranges = read_ranges(ranges_path)
+    ranges = read_ranges(ranges_path, allow_unknown_elements=allow_unknown_elements)
     ions = read_ions(path)
     try:
         result = compose(ions, ranges, overlap=overlap)
@@ -141,9 +148,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("ranges")
     def ranges(rangefile: Path = typer.Argument(..., help="Range file (RRNG, RNG, ENV)."),
+               allow_unknown_elements: bool = ALLOW_UNKNOWN_OPTION,
                as_json: bool = JSON_OPTION) -> None:
         """Ion species and mass ranges of a range file."""
-        payload = ranges_payload(rangefile)
+        payload = ranges_payload(rangefile, allow_unknown_elements=allow_unknown_elements)
         rows = [[r["ion"], f"{r['low_da']:.3f}", f"{r['high_da']:.3f}",
                  " ".join(f"{el}:{n}" for el, n in r["atoms"].items())]
                 for r in payload["ranges"]]
@@ -160,10 +168,12 @@ def register(app: typer.Typer) -> None:
             "(default: the transition metals present), e.g. Ni,Co,Mn."),
         overlap: str = typer.Option(
             "error", "--overlap", help="Overlapping ranges: error, first or narrowest."),
+        allow_unknown_elements: bool = ALLOW_UNKNOWN_OPTION,
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Ion counts, atomic fractions and ratios with counting-statistics sigma."""
-        payload = composition_payload(file, ranges, normalize_to=normalize_to, overlap=overlap)
+        payload = composition_payload(file, ranges, normalize_to=normalize_to, overlap=overlap,
+                                      allow_unknown_elements=allow_unknown_elements)
         emit(payload, as_json=as_json, text=_composition_text(payload, file))
 
     @app.command("convert")

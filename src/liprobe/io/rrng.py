@@ -6,7 +6,13 @@ Dialects accepted (all seen in real files): decimal commas (``22,8615``), CRLF, 
 section names in any case, trailing spaces, ``#`` and ``;`` comment lines, a missing
 ``Vol:``, a missing or empty ``[Ions]`` section, counts written as ``O:2`` or
 ``A:1.000``, ``Name:`` without a composition (an ion with no atoms, i.e. a named but
-unidentified peak), and duplicated keys.
+unidentified peak), duplicated keys, and the column-title dialect of some lab exports
+(a first line ``mq1 mq2 volume element color``, no section headers, ranges following
+directly; compositions run together as ``Mo:1C:1``).
+
+Placeholder symbols (``A``, ``Ab`` in 3Depict's conformance set) are an error by default;
+``allow_unknown_elements=True`` makes each composition containing one a named ion without
+atoms (named by its composition as written, ``AB2``), with one warning per file.
 
 Decisions (documented behaviour):
 
@@ -33,9 +39,10 @@ from __future__ import annotations
 import math
 import os
 import re
+import warnings
 
 from liprobe.data import Ion, RangeTable
-from liprobe.errors import FormatError, ParameterError
+from liprobe.errors import FormatError, LiprobeWarning, ParameterError
 from liprobe.io._formula import canonical_name, composition_key, is_element, merge_atoms
 from liprobe.io._rangetext import (
     RawRange,
@@ -50,10 +57,22 @@ __all__ = ["read_rrng", "write_rrng"]
 
 _RANGE_KEY = re.compile(r"range\d*$")
 _SYMBOL = re.compile(r"[A-Za-z][A-Za-z0-9_]*$")
+#: ``Mo:1C:1``: several ``Symbol:count`` pairs written without spaces.
+_JOINED_PAIRS = re.compile(r"(?:[A-Z][a-z]?:\d+(?:[.,]\d+)?){2,}$")
+_PAIR = re.compile(r"([A-Z][a-z]?):(\d+(?:[.,]\d+)?)")
+#: Words of the column-title first line some exports write instead of ``[Ranges]``.
+_TITLE_WORDS = {"mq1", "mq2", "volume", "vol", "element", "elements", "color", "colour",
+                "ion", "ions", "low", "high", "name"}
+
+
+def _is_column_titles(text: str) -> bool:
+    words = text.lower().split()
+    return len(words) >= 2 and "=" not in text and all(w in _TITLE_WORDS for w in words)
 
 
 def read_rrng(path: str | os.PathLike, *, check_elements: bool = True,
-              same_ion_overlaps: str = "keep") -> RangeTable:
+              same_ion_overlaps: str = "keep",
+              allow_unknown_elements: bool = False) -> RangeTable:
     """Read an RRNG range file.
 
     Parameters
@@ -65,6 +84,10 @@ def read_rrng(path: str | os.PathLike, *, check_elements: bool = True,
         files with placeholder symbols (the 3Depict conformance set uses ``A``, ``Aa``).
     same_ion_overlaps : {"keep", "error"}, keyword-only
         What to do with a range that overlaps another range of the same ion.
+    allow_unknown_elements : bool, keyword-only
+        Read a composition with a symbol that is not a chemical element as a named ion
+        without atoms (counted as ranged, contributing no atoms), with a
+        :class:`~liprobe.errors.LiprobeWarning`, instead of raising.
 
     Returns
     -------
@@ -89,10 +112,18 @@ def read_rrng(path: str | os.PathLike, *, check_elements: bool = True,
     seen_ranges = False
     ions: dict[object, Ion] = {}
     ranges: list[RawRange] = []
+    placeholders: dict[str, int] = {}
+    check = "error" if check_elements and not allow_unknown_elements else (
+        "name" if allow_unknown_elements else "keep")
+    first = True
     for number, raw_line in enumerate(lines, start=1):
         text = raw_line.strip()
         if not text or text[0] in "#;":
             continue
+        if first and _is_column_titles(text):  # column-title dialect: ranges follow
+            section, seen_ranges, first = "ranges", True, False
+            continue
+        first = False
         if text.startswith("["):
             if "]" not in text:
                 raise FormatError(f"section header {text!r} has no closing ']'", path=path,
@@ -105,17 +136,29 @@ def read_rrng(path: str | os.PathLike, *, check_elements: bool = True,
                               line=number, hint="RRNG lines are [Section] or Key=Value")
         key, value = (part.strip() for part in text.split("=", 1))
         if section == "ranges" and _RANGE_KEY.match(key.lower()):
-            rng, ion = _parse_range(value, path=path, line=number, check=check_elements)
+            rng, ion = _parse_range(value, path=path, line=number, check=check,
+                                    placeholders=placeholders)
             ions.setdefault(rng.ion_key, ion)
             ranges.append(rng)
     if not seen_ranges:
         raise FormatError("no [Ranges] section", path=path, line=len(lines),
                           hint="is this an RRNG file? RNG and ENV files have their own readers")
+    if placeholders:
+        listed = ", ".join(f"{symbol!r} (line {line})" for symbol, line in placeholders.items())
+        warnings.warn(f"{path}: symbols that are not chemical elements: {listed}; their "
+                      "ranges are read as named ions without atoms (counted as ranged, "
+                      "contributing no atoms to a composition)", LiprobeWarning, stacklevel=2)
     return build_range_table(path, ions, ranges, same_ion_overlaps=same_ion_overlaps)
 
 
-def _parse_range(value: str, *, path, line: int, check: bool) -> tuple[RawRange, Ion]:
-    tokens = value.split()
+def _parse_range(value: str, *, path, line: int, check: str,
+                 placeholders: dict[str, int]) -> tuple[RawRange, Ion]:
+    tokens = []
+    for token in value.split():
+        if _JOINED_PAIRS.match(token):  # "Mo:1C:1" -> "Mo:1", "C:1"
+            tokens += [f"{symbol}:{count}" for symbol, count in _PAIR.findall(token)]
+        else:
+            tokens.append(token)
     if len(tokens) < 2:
         raise FormatError(f"range {value!r} needs a lower and an upper bound", path=path,
                           line=line)
@@ -137,15 +180,21 @@ def _parse_range(value: str, *, path, line: int, check: bool) -> tuple[RawRange,
         else:
             if not _SYMBOL.match(key):
                 raise FormatError(f"{key!r} is not an element symbol", path=path, line=line)
-            if check and not is_element(key):
-                raise FormatError(f"unknown element {key!r}", path=path, line=line,
-                                  hint="fix the symbol, or pass check_elements=False for "
-                                       "placeholder symbols")
+            if check != "keep" and not is_element(key):
+                if check == "error":
+                    raise FormatError(f"unknown element {key!r}", path=path, line=line,
+                                      hint="fix the symbol, or pass --allow-unknown-elements "
+                                           "(allow_unknown_elements=True) to read placeholder "
+                                           "symbols as named ions without atoms")
+                placeholders.setdefault(key, line)
             count = parse_count(val, path=path, line=line, what=f"count of {key}")
             if count:
                 atoms.append((key, count))
     merged = merge_atoms(atoms)
-    if merged:
+    if merged and check == "name" and not all(is_element(symbol) for symbol, _ in merged):
+        label = canonical_name(merged)
+        ion_key, ion = ("placeholder", composition_key(merged)), Ion(label, (), color)
+    elif merged:
         ion_key: object = ("atoms", composition_key(merged))
         ion = Ion(canonical_name(merged), merged, color)
     elif name is not None:
