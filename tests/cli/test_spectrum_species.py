@@ -61,3 +61,18 @@ def test_ncm_candidates_do_not_force_silicon_onto_nickel(silicon_run, capsys):
 def test_unknown_species_token_is_a_one_line_error(silicon_run, capsys):
     code, _, err = _spectrum(capsys, str(silicon_run), "--species", "Si,Xx")
     assert code == 2 and "'Xx' is not an element" in err
+
+
+def test_proposed_rrng_is_complete_for_ivas_without_float_noise(silicon_run, capsys,
+                                                                tmp_path):
+    out = tmp_path / "proposed.rrng"
+    code, payload, err = _spectrum(capsys, str(silicon_run), "--species", "Si",
+                                   "--propose", str(out))
+    assert code == 0, err
+    lines = [ln for ln in out.read_text().splitlines() if ln.startswith("Range")]
+    assert len(lines) == len(payload["proposed_ranges"]) >= 3
+    for line in lines:
+        low, high = line.split("=", 1)[1].split()[:2]
+        # bin edges are multiples of 0.01 Da: at most 2 decimals once the noise is gone
+        assert len(low.partition(".")[2]) <= 2 and len(high.partition(".")[2]) <= 2, line
+        assert " Vol:" in line and " Color:" in line and " Si:1" in line

@@ -223,6 +223,7 @@ def propose_ranges(
     (scaled from the main peak by the natural abundances) is detected too. Each matched
     peak is then ranged (its detected extent) as the accepted species predicted to give it
     the most counts. Ions are named by formula (``"Ni"`` for Ni+ and Ni2+, ``"O2"``).
+    Bounds are the peak extents rounded to 1e-6 Da (bin edges without float noise).
 
     Parameters
     ----------
@@ -290,8 +291,8 @@ def propose_ranges(
         if ion_name not in names:
             names[ion_name] = len(ions)
             ions.append(Ion(ion_name, tuple(atoms)))
-        low.append(peaks[j].low_da)
-        high.append(peaks[j].high_da)
+        low.append(round(peaks[j].low_da, 6))  # bin edges k * width: drop the float noise
+        high.append(round(peaks[j].high_da, 6))
         index.append(names[ion_name])
     return RangeTable(tuple(ions), np.array(low), np.array(high), np.array(index))
 

@@ -103,7 +103,7 @@ def spectrum_payload(path: Path, *, bin_da: float = 0.01, log: bool = True,
         if propose is not None:
             from liprobe.io import write_ranges
 
-            write_ranges(propose, ranges, inputs=(path,))
+            write_ranges(propose, ranges, inputs=(path,), fill_missing=True)  # for IVAS
     if deconvolve:
         from liprobe.apt.overlaps import deconvolve_overlaps
 

@@ -62,11 +62,12 @@ def read_ranges(path: str | os.PathLike, *, format: str | None = None,
 
 
 def write_ranges(path: str | os.PathLike, ranges: RangeTable, *, format: str | None = None,
-                 inputs: tuple[str | os.PathLike, ...] = ()) -> Path:
-    """Write a range table atomically (RRNG)."""
+                 inputs: tuple[str | os.PathLike, ...] = (), **options: Any) -> Path:
+    """Write a range table atomically (RRNG); ``options`` go to the format's writer (e.g.
+    ``fill_missing=True``: ``Vol:`` and ``Color:`` on every range, for IVAS/AP Suite)."""
     writer = _pick(path, "ranges", format, True).writer()
     with atomic_path(path, inputs=inputs) as tmp:
-        writer(tmp, ranges)
+        writer(tmp, ranges, **options)
     return Path(path)
 
 

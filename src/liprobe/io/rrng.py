@@ -211,37 +211,86 @@ def _number(value: float, what: str) -> str:
     return repr(float(value))
 
 
-def write_rrng(path: str | os.PathLike, ranges: RangeTable) -> None:
+_AVOGADRO = 6.02214076e23
+
+
+def _atomic_volume_nm3(symbol: str) -> float:
+    """Volume per atom of the element's solid, mass / (density N_A), from ``periodictable``
+    (Si: 0.0200 nm^3, the value IVAS lists)."""
+    import periodictable
+
+    element = getattr(periodictable, symbol, None)
+    density = getattr(element, "density", None)
+    if not density:
+        return math.nan
+    return float(f"{element.mass / (density * _AVOGADRO) * 1e21:.5g}")
+
+
+def _default_color(ion: Ion) -> str:
+    """A stable colour for an ion without one (from its name), ``"#rrggbb"``."""
+    import hashlib
+
+    return "#" + hashlib.sha256(ion.name.encode("utf-8")).hexdigest()[:6]
+
+
+def _ions_section(ranges: RangeTable) -> list[str]:
+    """IVAS lists the elements (and the names of ions without atoms) under ``[Ions]``."""
+    names: dict[str, None] = {}
+    for ion in ranges.ions:
+        for symbol, _ in ion.atoms:
+            names.setdefault(symbol, None)
+        if not ion.atoms:
+            names.setdefault(ion.name, None)
+    return [f"Ion{i}={_token(name, 'ion name')}" for i, name in enumerate(names, start=1)]
+
+
+def write_rrng(path: str | os.PathLike, ranges: RangeTable, *,
+               fill_missing: bool = False) -> None:
     """Write ``ranges`` as RRNG so that :func:`read_rrng` gives the same table back.
 
     Bounds and volumes are written as the shortest decimal that reads back to the same
-    float64 (bit-exact round trip); a NaN volume omits ``Vol:``, a None colour omits
-    ``Color:``. Ions with atoms are written as ``El:count`` (so their names read back in
-    canonical form); ions without atoms as ``Name:``. Ions are read back from the ranges,
-    so an ion without ranges is listed under ``[Ions]`` but not read back. Use
+    float64 (bit-exact round trip, no float noise beyond what the values hold). Ions with
+    atoms are written as ``El:count`` (so their names read back in canonical form); ions
+    without atoms as ``Name:``; ``[Ions]`` lists the elements, as IVAS does. Use
     :func:`liprobe.io.write_ranges` for an atomic write.
+
+    Parameters
+    ----------
+    fill_missing : bool, keyword-only
+        IVAS / AP Suite expect ``Vol:`` and ``Color:`` on every range. By default a NaN
+        volume omits ``Vol:`` and a None colour omits ``Color:`` (the table round-trips).
+        With ``fill_missing=True`` a NaN volume is the sum of the atoms' volumes in their
+        solid (``periodictable`` density; 0 for an ion without atoms) and a None colour a
+        stable colour derived from the ion's name, so the file imports into IVAS.
 
     Raises
     ------
     ParameterError
-        A bound or volume is not finite, or a name / symbol cannot be written as one token.
+        A bound or volume is not finite, a name / symbol cannot be written as one token,
+        or (``fill_missing``) an element has no known density.
     """
-    out = ["[Ions]", f"Number={ranges.n_ions}"]
-    for i, ion in enumerate(ranges.ions, start=1):
-        out.append(f"Ion{i}={_token(ion.name, 'ion name')}")
+    out = ["[Ions]", f"Number={len(_ions_section(ranges))}", *_ions_section(ranges)]
     out += ["[Ranges]", f"Number={ranges.n_ranges}"]
     for k in range(ranges.n_ranges):
         ion = ranges.ions[int(ranges.ion_index[k])]
         parts = [_number(ranges.low_da[k], "lower bound"), _number(ranges.high_da[k],
                                                                    "upper bound")]
-        if not math.isnan(ranges.volume_nm3[k]):
-            parts.append("Vol:" + _number(ranges.volume_nm3[k], "volume"))
+        volume = float(ranges.volume_nm3[k])
+        if math.isnan(volume) and fill_missing:
+            volume = float(f"{sum(n * _atomic_volume_nm3(el) for el, n in ion.atoms):.5g}")
+            if math.isnan(volume):
+                raise ParameterError(f"cannot fill the volume of ion {ion.name!r}: an element "
+                                     "has no known density; give volume_nm3 for its ranges")
+        if not math.isnan(volume):
+            parts.append("Vol:" + _number(volume, "volume"))
         if ion.atoms:
             parts += [f"{_token(symbol, 'element symbol')}:{int(count)}"
                       for symbol, count in ion.atoms]
         else:
             parts.append("Name:" + _token(ion.name, "ion name"))
         color = ranges.colors[k]
+        if color is None and fill_missing:
+            color = ion.color or _default_color(ion)
         if color is not None:
             parts.append("Color:" + color.lstrip("#").upper())
         out.append(f"Range{k + 1}=" + " ".join(parts))
