@@ -57,6 +57,7 @@ FORMATS: tuple[Format, ...] = (
            "detector x/y, pulses and multiplicity", writable=True),
     Format("apt", "ions", (".apt",), "apt", "APT: AP Suite 6 / IVAS 4 exchange format",
            magic=(b"APT\x00",), writable=True),
+    Format("ato", "ions", (".ato",), "ato", "ATO: GPM Rouen point cloud (v3, v5; read only)"),
     Format("rrng", "ranges", (".rrng",), "rrng", "RRNG: IVAS range file", writable=True),
     Format("rng", "ranges", (".rng",), "rng", "RNG: Oak Ridge range file"),
     Format("env", "ranges", (".env",), "env", "ENV: GPM Rouen range file"),
