@@ -19,6 +19,7 @@ from liprobe.data import Ion, IonTable, RangeTable
 from liprobe.errors import FormatError, LiprobeWarning
 from liprobe.io.apt import read_apt, write_apt
 from liprobe.io.ato import read_ato
+from liprobe.io.nexus import read_nexus, write_nexus
 from liprobe.io.env import read_env
 from liprobe.io.epos import EPOS_FIELDS, read_epos, write_epos
 from liprobe.io.pos import read_pos, write_pos
@@ -83,6 +84,8 @@ def _seed(tmp_path_factory, name: str) -> bytes:
                                     np.array([6.9, 44.7]), np.array([7.1, 46.3]),
                                     np.array([0, 1]), np.array([0.02, 0.07]),
                                     ("#ff0000", None)))
+    elif name.endswith(".nxs"):
+        write_nexus(path, ions)
     elif name.endswith(".ato"):  # v3: 8-byte header, 14 little-endian float32 per ion
         records = np.zeros((ions.n_ions, 14), "<f4")
         records[:, :3], records[:, 3] = ions.xyz_nm, ions.mass_to_charge_da
@@ -95,6 +98,7 @@ def _seed(tmp_path_factory, name: str) -> bytes:
 
 
 READERS = {".pos": read_pos, ".epos": read_epos, ".apt": read_apt, ".ato": read_ato,
+           ".nxs": read_nexus,
            ".rrng": read_rrng,
            ".rng": read_rng, ".env": read_env}
 

@@ -30,10 +30,12 @@ CONTENT_FORMATS: dict[str, tuple[tuple[str, ...], str]] = {
 
 
 def _text(value) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    if hasattr(value, "shape") and getattr(value, "shape", None) == ():
-        return _text(value[()])
+    import numpy as np
+
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    if isinstance(value, (bytes, np.bytes_)):
+        return bytes(value).decode("utf-8", errors="replace")
     return str(value)
 
 

@@ -3,12 +3,14 @@ record NXapm asks for in every process, and element <-> nuclide encodings of NXa
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
-from liprobe.errors import FormatError, ParameterError
+from liprobe.errors import FormatError, LiprobeError, ParameterError
 
 __all__ = ["EVENT", "MAX_ATOMS", "write_group", "nuclide_arrays", "atoms_of_nuclides",
-           "text_of", "strings"]
+           "text_of", "strings", "open_hdf5"]
 
 #: The one event group liprobe writes (instrument state during the run).
 EVENT = "measurement/event1"
@@ -87,3 +89,21 @@ def atoms_of_nuclides(nuclides: np.ndarray, *, path) -> list[tuple[str, int]]:
             raise FormatError(f"nuclide_list names atomic number {int(z)}", path=path)
         atoms.append((table[int(z)], 1))
     return atoms
+
+
+@contextmanager
+def open_hdf5(path):
+    """Open ``path`` read-only; anything h5py raises on a damaged or unexpected file
+    (truncated, a dataset where a group should be ...) becomes a FormatError."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            yield f
+    except LiprobeError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError, IndexError, AttributeError,
+            RuntimeError) as exc:
+        raise FormatError(f"cannot read the HDF5 content ({type(exc).__name__}: {exc})",
+                          path=path, hint="the file is damaged or not in the layout "
+                                          "liprobe expects") from None

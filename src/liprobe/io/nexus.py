@@ -62,6 +62,7 @@ from liprobe.io._nxlayout import (
     MAX_ATOMS,
     atoms_of_nuclides,
     nuclide_arrays,
+    open_hdf5,
     strings,
     text_of,
     write_group,
@@ -307,14 +308,8 @@ def read_nexus(path: str | os.PathLike) -> IonTable:
     FormatError
         Not HDF5, no NXapm entry, no reconstruction, or per-ion arrays of unequal length.
     """
-    import h5py
-
     path = existing_file(path)
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise FormatError(f"not a readable HDF5 file ({exc})", path=path, offset=0) from None
-    with f:
+    with open_hdf5(path) as f:
         entry = _nxapm_entry(f, path)
         probe = _probe(entry, path)
         positions = probe["reconstruction"].get("reconstructed_positions")
@@ -371,11 +366,7 @@ def read_nexus_ranges(path: str | os.PathLike) -> RangeTable:
     from liprobe.io._formula import canonical_name, merge_atoms
 
     path = existing_file(path)
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise FormatError(f"not a readable HDF5 file ({exc})", path=path, offset=0) from None
-    with f:
+    with open_hdf5(path) as f:
         groups = []
         f.visititems(lambda name, obj: groups.append(obj) if isinstance(obj, h5py.Group)
                      and text_of(obj.attrs.get("NX_class", "")) in ("NXion", "NXatom")
