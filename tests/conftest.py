@@ -11,6 +11,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 #: The workplace's shared material (reference tables, range files) beside the checkout.
 SHARED = REPO.parent / "shared"
+#: The published tables of Chae et al. (2021) as packaged with liprobe (``liprobe/study/data``):
+#: the same files as ``shared/reference/chae2021``, present in every clone.
+PUBLISHED = REPO / "src" / "liprobe" / "study" / "data"
 #: Test artefacts (figures, screenshots) a person may want to look at after a run.
 ARTIFACTS = REPO / "test-artifacts"
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from liprobe.errors import ParameterError
 
-__all__ = ["IonTable", "Ion", "RangeTable", "Image", "ION_FIELDS"]
+__all__ = ["IonTable", "Ion", "RangeTable", "Image", "ION_FIELDS", "ACQUISITION_METADATA"]
 
 #: Optional per-ion fields with their units. Formats carry a subset; unknown
 #: one-to-one APT sections are kept under their own (sanitised) names.
@@ -28,6 +28,21 @@ ION_FIELDS: Mapping[str, str] = MappingProxyType(
         "detector_y_mm": "mm",
         "pulses_since_last": "pulses",
         "ions_per_pulse": "ions",
+    }
+)
+
+#: Acquisition conditions a Li measurement depends on, with their units (the keys of
+#: :attr:`IonTable.metadata` that liprobe reads, writes and reports). Li evaporation and the
+#: apparent Li content depend on laser pulse energy and base temperature (thermal tails,
+#: preferential evaporation), detection rate (multi-hits, pile-up of 6Li/7Li) and pulse
+#: frequency; the instrument names the detector (efficiency, dead time).
+ACQUISITION_METADATA: Mapping[str, str] = MappingProxyType(
+    {
+        "instrument": "",
+        "laser_pulse_energy_pj": "pJ",
+        "base_temperature_k": "K",
+        "detection_rate_ions_per_pulse": "ions per pulse",
+        "pulse_frequency_khz": "kHz",
     }
 )
 
@@ -51,6 +66,9 @@ class IonTable:
         Mass-to-charge-state ratio in Da.
     fields : mapping of str to (N,) arrays, optional
         Optional per-ion fields (see :data:`ION_FIELDS` for the known names and units).
+    metadata : mapping of str to str or float, optional
+        Acquisition conditions of the whole run where the file states them (see
+        :data:`ACQUISITION_METADATA` for the known keys and units); empty by default.
 
     Examples
     --------
@@ -63,6 +81,7 @@ class IonTable:
     xyz_nm: np.ndarray
     mass_to_charge_da: np.ndarray
     fields: Mapping[str, np.ndarray] = field(default_factory=dict)
+    metadata: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         xyz = np.asarray(self.xyz_nm)
@@ -87,6 +106,7 @@ class IonTable:
         object.__setattr__(self, "xyz_nm", _frozen(xyz))
         object.__setattr__(self, "mass_to_charge_da", _frozen(mass))
         object.__setattr__(self, "fields", MappingProxyType(frozen_fields))
+        object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
 
     @property
     def n_ions(self) -> int:
@@ -112,6 +132,7 @@ class IonTable:
             self.xyz_nm[selection],
             self.mass_to_charge_da[selection],
             {k: v[selection] for k, v in self.fields.items()},
+            self.metadata,
         )
 
 

@@ -125,3 +125,25 @@ def test_bad_options_raise_parameter_error(rng):
         concentration_profile(ions, LI_NI, axis="w")
     with pytest.raises(ParameterError, match="normalize_to"):
         concentration_profile(ions, LI_NI, normalize_to="Co")
+
+
+def test_profile_and_composition_share_the_default_denominator():
+    """Ni+Co+Mn where ranged, also with another transition metal (Zr) ranged: counted by
+    hand, Li/(Ni+Co+Mn) = 30 / (20 + 6 + 4) = 1 in both, not 30 / 40 with Zr."""
+    from liprobe.apt.composition import compose
+
+    names = ["Li", "Ni", "Co", "Mn", "Zr"]
+    peaks = [7.0, 29.0, 29.5, 27.5, 45.0]
+    counts = [30, 20, 6, 4, 10]
+    mass = np.repeat(np.float32(peaks), counts)
+    xyz = np.zeros((mass.size, 3), np.float32)
+    xyz[:, 2] = np.linspace(0.0, 0.5, mass.size)  # one 1-nm bin
+    ions = IonTable(xyz, mass)
+    ranges = RangeTable(tuple(Ion(n, ((n, 1),)) for n in names),
+                        [p - 0.2 for p in peaks], [p + 0.2 for p in peaks], range(5))
+    composition = compose(ions, ranges)
+    profile = concentration_profile(ions, ranges, bin_nm=1.0)
+    assert profile.denominator == ("Ni", "Co", "Mn")
+    assert composition.ratio("Li") == 1.0
+    assert profile.ratios[0, profile.elements.index("Li")] == 1.0
+    assert composition.to_dict()["normalized_to"] == ["Ni", "Co", "Mn"]

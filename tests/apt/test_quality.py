@@ -117,3 +117,17 @@ def test_precomputed_species_give_the_same_report_and_are_checked():
         check_quality(ions, ranges, species=species[:-1])
     with pytest.raises(ParameterError, match="one index below"):
         check_quality(ions, ranges, species=np.full(ions.n_ions, ranges.n_ions))
+
+
+def test_multi_hit_checks_without_li_say_so_not_that_the_field_is_missing():
+    from liprobe.data import Ion, RangeTable
+
+    mass = np.full(100, 28.97, np.float32)
+    ions = IonTable(np.zeros((100, 3), np.float32), mass,
+                    {"ions_per_pulse": np.ones(100, np.int32)})
+    ranges = RangeTable((Ion("Ni", (("Ni", 1),)),), [28.8], [29.2], [0])
+    reasons = dict(check_quality(ions, ranges).skipped)
+    assert reasons["multi_hit_fraction"] == "no Li in the range table"
+    assert reasons["li_same_species_multihits"] == "no Li in the range table"
+    without_field = dict(check_quality(IonTable(ions.xyz_nm, mass), ranges).skipped)
+    assert "no ions_per_pulse field" in without_field["multi_hit_fraction"]

@@ -77,3 +77,26 @@ def test_bad_spectrum_options_raise():
         mass_spectrum(np.ones(3, np.float32), bin_width_da=0)
     with pytest.raises(ParameterError, match="no peaks"):
         propose_ranges(())
+
+
+def test_species_for_elements_builds_atomic_ions_and_oxides():
+    from liprobe.apt._isotopes import species_for_elements
+
+    assert species_for_elements("Si,O") == ("Si+", "Si 2+", "O+", "O 2+", "O2+", "O2 2+",
+                                            "SiO+")
+    assert species_for_elements(["Li", "Li2O+"]) == ("Li2O+", "Li+", "Li 2+")
+    everything = species_for_elements("all")
+    assert {"H+", "Pb+", "Si+", "NiO+"} <= set(everything)
+    assert "Tc+" not in everything  # no natural isotopes
+
+
+def test_unranged_peaks_are_those_outside_every_range():
+    from liprobe.apt.spectrum import Peak, unranged_peaks
+    from liprobe.data import Ion, RangeTable
+
+    peaks = [Peak(7.0, 6.9, 7.1, 1000.0, 10.0, 30.0), Peak(28.0, 27.9, 28.1, 500.0, 5.0, 20.0),
+             Peak(40.0, 39.9, 40.1, 5.0, 5.0, 1.5)]
+    ranges = RangeTable((Ion("Li", (("Li", 1),)),), [6.9], [7.1], [0])
+    assert [p.position_da for p in unranged_peaks(peaks, ranges)] == [28.0, 40.0]
+    strong = unranged_peaks(peaks, ranges, min_fraction_of_strongest=0.01)
+    assert [p.position_da for p in strong] == [28.0]

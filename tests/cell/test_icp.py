@@ -9,9 +9,9 @@ import pytest
 
 from liprobe.cell.icp import atomic_weight, ratios_to_wt_pct, wt_pct_to_ratios
 from liprobe.errors import ParameterError
-from tests.conftest import SHARED
+from tests.conftest import PUBLISHED
 
-TABLE1 = SHARED / "reference" / "chae2021" / "table1_icp_aes.csv"
+TABLE1 = PUBLISHED / "table1_icp_aes.csv"
 
 
 def _table1() -> list[dict[str, str]]:

@@ -54,10 +54,10 @@ def test_unknown_suffix(tmp_path, capsys):
     _one_line_error(capsys, ["info", str(odd)], "data.xyz", ".pos")
 
 
-def test_info_on_a_range_file_points_to_ranges(tmp_path, capsys):
+def test_info_on_a_damaged_range_file_is_one_line(tmp_path, capsys):
     rrng = tmp_path / "r.rrng"
-    rrng.write_text(GOOD_RRNG)
-    _one_line_error(capsys, ["info", str(rrng)], "r.rrng", "liprobe ranges")
+    rrng.write_text(GOOD_RRNG.replace("[Ranges]", "[Ranges"))
+    _one_line_error(capsys, ["info", str(rrng)], "r.rrng", "no closing ']'")
 
 
 def test_overlapping_ranges_name_file_ranges_and_option(tmp_path, pos_file, capsys):

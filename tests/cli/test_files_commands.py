@@ -91,6 +91,17 @@ def test_info_json(files, capsys, fmt):
     assert payload["bbox_nm"] == BBOX
 
 
+def test_info_dispatches_on_the_kind_of_file(files, capsys):
+    payload = _run_json(capsys, "info", str(files["rrng"]))
+    assert (payload["kind"], payload["format"]) == ("ranges", "rrng")
+    assert (payload["n_ions"], payload["n_ranges"]) == (7, 7)
+    assert payload["elements"] == ["Li", "O", "Ni", "Co", "Mn"]
+    assert payload["mass_range_da"] == [6.8, 91.2]
+    assert _run_json(capsys, "info", str(files["epos"]))["kind"] == "ions"
+    assert main(["info", str(files["rrng"])]) == 0
+    assert "ranges    7 (6.800 .. 91.200 Da)" in capsys.readouterr().out
+
+
 def test_info_text(files, capsys):
     assert main(["info", str(files["pos"])]) == 0
     out = capsys.readouterr().out

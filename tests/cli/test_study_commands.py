@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from liprobe.cli import main
-from tests.conftest import SHARED
+from tests.conftest import PUBLISHED
 from tests.study.tiny_study import write_tiny_study
 
 
@@ -29,7 +29,7 @@ def test_manifest_error_is_one_line_naming_the_place(tmp_path, capsys):
 
 
 def test_paper_prints_alpha_comparison_and_particle_integral(capsys):
-    reference = SHARED / "reference" / "chae2021"
+    reference = PUBLISHED
     assert main(["study", "paper", "--reference", str(reference), "--model", "exponential",
                  "--model", "erf"]) == 0
     out = capsys.readouterr().out

@@ -177,3 +177,85 @@ def test_read_apt_memory_maps_sections(tmp_path):
         base = base.base
     assert isinstance(base, np.memmap)
     assert read_apt(path, mmap=False).xyz_nm.tolist() == XYZ.tolist()
+
+
+# --- AP Suite 6 export layout (tests/data/apsuite6_layout.apt, see its generator) ---------
+from tests.data.make_apsuite6_layout import (  # noqa: E402
+    MASS as LAYOUT_MASS,
+    MULTIPLICITY as LAYOUT_MULTIPLICITY,
+    XDET as LAYOUT_XDET,
+    XYZ as LAYOUT_XYZ,
+    YDET as LAYOUT_YDET,
+    layout_bytes,
+)
+from pathlib import Path  # noqa: E402
+
+LAYOUT = Path(__file__).resolve().parents[1] / "data" / "apsuite6_layout.apt"
+
+
+def test_committed_layout_fixture_is_what_its_generator_writes():
+    assert LAYOUT.read_bytes() == layout_bytes()
+
+
+def test_apsuite_export_with_redundant_detector_sections_reads_one_field_each(recwarn):
+    ions = read_apt(LAYOUT)
+    assert not [w for w in recwarn if issubclass(w.category, LiprobeWarning)]
+    np.testing.assert_array_equal(ions.mass_to_charge_da, LAYOUT_MASS)
+    np.testing.assert_array_equal(ions.xyz_nm, LAYOUT_XYZ)
+    assert sorted(ions.fields) == ["detector_x_mm", "detector_y_mm", "ions_per_pulse", "tofc"]
+    np.testing.assert_array_equal(ions.fields["detector_x_mm"], LAYOUT_XDET)
+    np.testing.assert_array_equal(ions.fields["detector_y_mm"], LAYOUT_YDET)
+    np.testing.assert_array_equal(ions.fields["ions_per_pulse"], LAYOUT_MULTIPLICITY)
+    sections = read_apt_sections(LAYOUT)
+    assert [s.header_size for s in sections] == [148] * 6 + [172]
+
+
+def test_redundant_sections_that_disagree_are_an_error_naming_both(tmp_path):
+    blob = bytearray(layout_bytes())
+    det = [s for s in read_apt_sections(LAYOUT) if s.name == "Detector Coordinates"][0]
+    struct.pack_into("<f", blob, det.data_offset + 8 + 4, 99.0)  # ion 1, y
+    path = tmp_path / "contradicts.apt"
+    path.write_bytes(bytes(blob))
+    with pytest.raises(FormatError, match="'YDet_mm' and 'Detector Coordinates'.*"
+                                          "detector_y_mm.*ion 1") as info:
+        read_apt(path)
+    assert info.value.offset == det.header_offset
+
+
+def test_a_section_header_longer_than_148_bytes_is_skipped_over(tmp_path):
+    tof = np.array([1.0, 2.0, 3.0], "<f4")
+    longer = bytearray(section("tof", tof.tobytes(), count=3, unit="ns"))
+    struct.pack_into("<i", longer, 4, 148 + 24)
+    longer[148:148] = bytes(range(24))  # 24 bytes of a future header extension
+    path = tmp_path / "long.apt"
+    path.write_bytes(_basic(bytes(longer)))
+    np.testing.assert_array_equal(read_apt(path).fields["tof_ns"], tof)
+    assert read_apt_sections(path)[-1].header_size == 172
+
+
+@pytest.mark.parametrize(("name", "size"), [("tof", 140), ("Position", 148)])
+def test_a_section_header_too_short_for_its_fields_is_rejected(tmp_path, name, size):
+    blob = bytearray(section(name, XYZ.tobytes(), count=3, record=12))
+    struct.pack_into("<i", blob, 4, size)
+    path = tmp_path / "short.apt"
+    path.write_bytes(file_header(3) + section("Mass", MASS.tobytes(), count=3) + bytes(blob))
+    with pytest.raises(FormatError, match="header size") as info:
+        read_apt(path)
+    assert info.value.offset == 540 + 148 + 12 + 4
+
+
+def test_skipped_sections_warn_once_per_kind_naming_each(tmp_path):
+    notes = section("Notes", b"text", count=1, data_type=4, bits=8, record=0, record_type=2,
+                    relationship=3)
+    extra = (notes + section("Log", b"more", count=1, data_type=4, bits=8, record=0,
+                             record_type=2, relationship=3)
+             + section("Hits", MASS.tobytes(), count=3, relationship=2))
+    path = tmp_path / "kinds.apt"
+    path.write_bytes(_basic(extra))
+    with pytest.warns(LiprobeWarning) as record:
+        read_apt(path)
+    messages = [str(w.message) for w in record]
+    assert len(messages) == 2
+    assert "2 APT section(s) that are unrelated" in messages[0]
+    assert "'Notes'" in messages[0] and "'Log'" in messages[0]
+    assert "'Hits'" in messages[1] and "indexed" in messages[1]

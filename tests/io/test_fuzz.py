@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from liprobe.data import Ion, IonTable, RangeTable
 from liprobe.errors import FormatError, LiprobeWarning
 from liprobe.io.apt import read_apt, write_apt
+from liprobe.io.ato import read_ato
+from liprobe.io.nexus import read_nexus, write_nexus
 from liprobe.io.env import read_env
 from liprobe.io.epos import EPOS_FIELDS, read_epos, write_epos
 from liprobe.io.pos import read_pos, write_pos
@@ -82,6 +84,12 @@ def _seed(tmp_path_factory, name: str) -> bytes:
                                     np.array([6.9, 44.7]), np.array([7.1, 46.3]),
                                     np.array([0, 1]), np.array([0.02, 0.07]),
                                     ("#ff0000", None)))
+    elif name.endswith(".nxs"):
+        write_nexus(path, ions)
+    elif name.endswith(".ato"):  # v3: 8-byte header, 14 little-endian float32 per ion
+        records = np.zeros((ions.n_ions, 14), "<f4")
+        records[:, :3], records[:, 3] = ions.xyz_nm, ions.mass_to_charge_da
+        path.write_bytes(np.array([0, 3], "<u4").tobytes() + records.tobytes())
     elif name.endswith(".rng"):
         path.write_bytes(RNG_TEXT)
     else:
@@ -89,7 +97,9 @@ def _seed(tmp_path_factory, name: str) -> bytes:
     return path.read_bytes()
 
 
-READERS = {".pos": read_pos, ".epos": read_epos, ".apt": read_apt, ".rrng": read_rrng,
+READERS = {".pos": read_pos, ".epos": read_epos, ".apt": read_apt, ".ato": read_ato,
+           ".nxs": read_nexus,
+           ".rrng": read_rrng,
            ".rng": read_rng, ".env": read_env}
 
 

@@ -187,3 +187,27 @@ def test_write_rejects_names_that_are_not_one_word(tmp_path):
     table = RangeTable((Ion("two words", ()),), np.array([1.0]), np.array([2.0]), np.array([0]))
     with pytest.raises(ParameterError, match="one non-empty word"):
         write_rrng(tmp_path / "x.rrng", table)
+
+
+def test_fill_missing_writes_vol_and_color_on_every_range_for_ivas(tmp_path):
+    table = RangeTable(
+        ions=(Ion("Si", (("Si", 1),)), Ion("CrO", (("Cr", 1), ("O", 1))), Ion("peak59", ())),
+        low_da=np.array([27.9, 67.6, 58.5]), high_da=np.array([28.6, 69.6, 59.0]),
+        ion_index=np.array([0, 1, 2]), volume_nm3=np.array([np.nan, 0.04083, np.nan]),
+        colors=(None, "#ff0000", None))
+    path = tmp_path / "ivas.rrng"
+    write_rrng(path, table, fill_missing=True)
+    text = path.read_text()
+    lines = [ln for ln in text.splitlines() if ln.startswith("Range")]
+    assert all(" Vol:" in ln and " Color:" in ln for ln in lines)
+    assert "[Ions]\nNumber=4\nIon1=Si\nIon2=Cr\nIon3=O\nIon4=peak59\n" in text
+    back = read_rrng(path)
+    # IVAS's own Si.RRNG (APAV test data) lists Vol:0.02003 for Si; periodictable's
+    # density gives the volume per atom of solid Si to 0.1 %.
+    assert back.volume_nm3[0] == pytest.approx(0.02003, rel=1e-3)
+    assert back.volume_nm3[1] == 0.04083 and back.volume_nm3[2] == 0.0
+    assert back.colors[1] == "#ff0000" and back.colors[0] is not None
+    np.testing.assert_array_equal(back.low_da, table.low_da)
+    # the same table written twice gives the same colours (stable, from the name)
+    write_rrng(tmp_path / "again.rrng", table, fill_missing=True)
+    assert (tmp_path / "again.rrng").read_text() == text

@@ -10,9 +10,9 @@ import pytest
 from scipy.optimize import curve_fit
 
 from liprobe.study.paper import analyze_published
-from tests.conftest import SHARED
+from tests.conftest import PUBLISHED
 
-REFERENCE = SHARED / "reference" / "chae2021"
+REFERENCE = PUBLISHED
 
 
 @pytest.fixture(scope="module")

@@ -24,9 +24,9 @@ from liprobe.synth.example_study import (
     study_is_complete,
 )
 from liprobe.synth.profile import paper_profile
-from tests.conftest import SHARED
+from tests.conftest import PUBLISHED
 
-REFERENCE = SHARED / "reference" / "chae2021"
+REFERENCE = PUBLISHED
 
 
 def _reference(name: str) -> list[dict[str, str]]:

@@ -10,9 +10,9 @@ import pytest
 from liprobe.apt.frequency import frequency_distribution
 from liprobe.errors import ParameterError
 from liprobe.synth import PRESET_ROWS, PRESETS, generate_specimen, get_preset, ncm_ranges
-from tests.conftest import SHARED
+from tests.conftest import PUBLISHED
 
-TABLE = SHARED / "reference" / "chae2021" / "table2_apt.csv"
+TABLE = PUBLISHED / "table2_apt.csv"
 
 
 def test_every_row_of_table2_has_a_preset():

@@ -9,9 +9,9 @@ import pytest
 
 from liprobe.errors import ParameterError
 from liprobe.synth import DepthProfile, paper_profile
-from tests.conftest import SHARED
+from tests.conftest import PUBLISHED
 
-TABLE = SHARED / "reference" / "chae2021" / "table2_apt.csv"
+TABLE = PUBLISHED / "table2_apt.csv"
 
 
 def _published_rows():

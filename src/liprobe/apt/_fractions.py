@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from liprobe.apt._species_atoms import METALS
+from liprobe.apt.composition import default_ratio_denominator
 from liprobe.errors import ParameterError
 
 
 def default_denominator(elements: tuple[str, ...], normalize_to) -> tuple[str, ...]:
-    """Elements of the ratio denominator: ``normalize_to`` or the NCM metals present."""
+    """Elements of the ratio denominator: ``normalize_to``, or the default of every ratio in
+    liprobe (:func:`liprobe.apt.composition.default_ratio_denominator`)."""
     if normalize_to is None:
-        names = tuple(m for m in METALS if m in elements)
+        names = default_ratio_denominator(elements)
     elif isinstance(normalize_to, str):
         names = (normalize_to,)
     else:

@@ -36,6 +36,51 @@ NCM_SPECIES: dict[str, tuple[tuple[tuple[str, int], ...], int]] = {
 _TOKEN = re.compile(r"([A-Z][a-z]?)(\d*)")
 
 
+@cache
+def _natural_elements() -> tuple[str, ...]:
+    """Symbols of the elements with natural isotopes (``periodictable``), by atomic number."""
+    import periodictable
+
+    return tuple(el.symbol for el in periodictable.elements
+                 if el.number > 0 and any(iso.abundance > 0 for iso in el))
+
+
+def species_for_elements(elements) -> tuple[str, ...]:
+    """Candidate ion species for a list of element symbols, or ``"all"`` for every element
+    with natural isotopes.
+
+    Each element gives its 1+ and 2+ atomic ions; with O among the elements, O2+ and
+    O2 2+, and the 1+ monoxide of every other element (``NiO+``). A token containing ``+``
+    is taken as a species name itself (``"Li2O+"``, ``"NiO2 2+"``).
+    """
+    if isinstance(elements, str):
+        tokens = _natural_elements() if elements.strip().lower() == "all" else tuple(
+            t.strip() for t in elements.split(",") if t.strip())
+    else:
+        tokens = tuple(elements)
+    known = set(_natural_elements())
+    species: dict[str, None] = {}
+    symbols = [t for t in tokens if "+" not in t]
+    for token in tokens:
+        if "+" in token:
+            parse_species(token)
+            species[token] = None
+        elif token not in known:
+            raise ParameterError(f"{token!r} is not an element with natural isotopes; give "
+                                 "element symbols (e.g. Li,O,Ni), species ('Li2O+') or 'all'")
+    for symbol in symbols:
+        species[f"{symbol}+"] = None
+        species[f"{symbol} 2+"] = None
+    if "O" in symbols:
+        species["O2+"] = species["O2 2+"] = None
+        for symbol in symbols:
+            if symbol != "O":
+                species[f"{symbol}O+"] = None
+    if not species:
+        raise ParameterError("no candidate species: give element symbols, e.g. Li,O,Ni")
+    return tuple(species)
+
+
 def parse_species(name: str) -> tuple[tuple[tuple[str, int], ...], int]:
     """Atoms and charge of a species name: a key of :data:`NCM_SPECIES`, or
     ``"<formula> <z>+"`` / ``"<formula>+"`` (e.g. ``"Li2O+"``, ``"NiO2 2+"``)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from liprobe.apt.composition import atoms_per_ion
+from liprobe.apt.composition import NCM_METALS, atoms_per_ion
 from liprobe.apt.ranging import assign_ions
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
@@ -18,7 +18,7 @@ from liprobe.errors import ParameterError
 __all__ = ["assign_species", "species_of", "species_atoms", "element_index", "METALS"]
 
 #: Transition metals of NCM: the paper normalises to their sum.
-METALS: tuple[str, ...] = ("Ni", "Co", "Mn")
+METALS: tuple[str, ...] = NCM_METALS
 
 
 def assign_species(

@@ -38,6 +38,8 @@ from liprobe.errors import ParameterError
 
 __all__ = [
     "TRANSITION_METALS",
+    "NCM_METALS",
+    "default_ratio_denominator",
     "Composition",
     "atoms_per_ion",
     "compose",
@@ -49,6 +51,27 @@ __all__ = [
 TRANSITION_METALS = frozenset(
     "Sc Ti V Cr Mn Fe Co Ni Cu Zn Y Zr Nb Mo Tc Ru Rh Pd Ag Cd Hf Ta W Re Os Ir Pt Au Hg".split()
 )
+
+#: The metals of an NCM cathode: the paper normalises every ratio to their sum.
+NCM_METALS: tuple[str, ...] = ("Ni", "Co", "Mn")
+
+
+def default_ratio_denominator(elements: Iterable[str]) -> tuple[str, ...]:
+    """The default denominator of every ratio in liprobe (composition, profiles, proxigrams).
+
+    Ni + Co + Mn, those of them that are ranged (Chae et al. 2021). Without any of them, the
+    transition metals that are ranged (Sc..Zn, Y..Cd, Hf..Hg); without those, ``()``.
+
+    Examples
+    --------
+    >>> default_ratio_denominator(("Li", "O", "Ni", "Zr", "Mn"))
+    ('Ni', 'Mn')
+    >>> default_ratio_denominator(("Si", "Cr", "O"))
+    ('Cr',)
+    """
+    elements = tuple(elements)
+    ncm = tuple(m for m in NCM_METALS if m in elements)
+    return ncm or tuple(e for e in elements if e in TRANSITION_METALS)
 
 
 def atoms_per_ion(ranges: RangeTable) -> tuple[tuple[str, ...], np.ndarray]:
@@ -184,7 +207,7 @@ class Composition:
     # -- ratios -------------------------------------------------------------------------
     def _ratio_set(self, to: str | Iterable[str] | None) -> tuple[str, ...]:
         if to is None:
-            chosen = tuple(e for e in self.elements if e in TRANSITION_METALS)
+            chosen = default_ratio_denominator(self.elements)
             if not chosen:
                 raise ParameterError(
                     "no transition metal in the ranges to normalise to; pass to=<elements>"
@@ -207,8 +230,9 @@ class Composition:
     def ratio(self, element: str, to: str | Iterable[str] | None = None) -> float:
         """Atoms of ``element`` over the summed atoms of the elements ``to``.
 
-        ``to`` defaults to the transition metals present (Sc..Zn, Y..Cd, Hf..Hg), giving
-        the metal-normalised ratios of Chae et al. (2021). NaN when the denominator is 0.
+        ``to`` defaults to :func:`default_ratio_denominator`: Ni + Co + Mn where ranged
+        (the metal-normalised ratios of Chae et al. 2021), else the transition metals
+        ranged. NaN when the denominator is 0.
 
         Examples
         --------
@@ -243,8 +267,8 @@ class Composition:
         """Plain-Python summary (the ``liprobe composition --json`` payload).
 
         Ion ``fraction`` is the share of the ranged ions; element ``fraction`` the atomic
-        fraction; ``ratio`` is normalised to ``normalize_to`` (default: the transition
-        metals present; when there are none, ratios are null).
+        fraction; ``ratio`` is normalised to ``normalize_to`` (default:
+        :func:`default_ratio_denominator`; when it is empty, ratios are null).
         """
         try:
             chosen = self._ratio_set(normalize_to)

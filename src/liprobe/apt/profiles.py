@@ -44,7 +44,8 @@ class Profile:
     ion_counts : (n_bins,) int64
         Ranged ions per bin.
     denominator : tuple of str
-        Elements summed in the ratio denominator (default the NCM metals present).
+        Elements summed in the ratio denominator (default as for every ratio in liprobe,
+        :func:`liprobe.apt.composition.default_ratio_denominator`: Ni+Co+Mn where ranged).
     axis : str
         What the distance means.
     """
@@ -174,7 +175,8 @@ def concentration_profile(
         Approximately this many ranged ions per bin (edges quantised to span / 65536;
         no sort of the ions). Exclusive with ``bin_nm``.
     normalize_to : str or tuple of str, optional
-        Ratio denominator; default the NCM metals present (Ni + Co + Mn, as in the paper).
+        Ratio denominator; default Ni + Co + Mn where ranged (as in the paper; see
+        :func:`liprobe.apt.composition.default_ratio_denominator`).
     overlap : {"error", "first"}
         Passed to the ranging step.
     species : (N,) int array, optional

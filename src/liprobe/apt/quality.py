@@ -302,7 +302,8 @@ def check_quality(
         else:
             checks.append(pair_check)
     else:
-        reason = "no ions_per_pulse field (read an EPOS or APT file)"
+        reason = ("no Li in the range table" if "ions_per_pulse" in ions.fields
+                  else "no ions_per_pulse field (read an EPOS or APT file)")
         skipped.extend([("multi_hit_fraction", reason), ("li_same_species_multihits", reason)])
     has_metal = any(m in elements for m in METALS)
     if "Li" in elements and has_metal:

@@ -24,7 +24,7 @@ from liprobe.data import Ion, RangeTable
 from liprobe.errors import ParameterError
 
 __all__ = ["MassSpectrum", "Background", "Peak", "mass_spectrum", "estimate_background",
-           "find_peaks", "propose_ranges"]
+           "find_peaks", "propose_ranges", "unranged_peaks"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -223,15 +223,24 @@ def propose_ranges(
     (scaled from the main peak by the natural abundances) is detected too. Each matched
     peak is then ranged (its detected extent) as the accepted species predicted to give it
     the most counts. Ions are named by formula (``"Ni"`` for Ni+ and Ni2+, ``"O2"``).
+    Bounds are the peak extents rounded to 1e-6 Da (bin edges without float noise).
 
     Parameters
     ----------
     peaks : sequence of Peak
         From :func:`find_peaks`.
     species : sequence of str, optional
-        Candidates (default the NCM species, :data:`liprobe.apt._isotopes.NCM_SPECIES`).
+        Candidate species names (default the NCM species,
+        :data:`liprobe.apt._isotopes.NCM_SPECIES`; for another material build them with
+        :func:`liprobe.apt._isotopes.species_for_elements`). Only candidates are ever
+        assigned: a peak no candidate explains stays unranged (see :func:`unranged_peaks`).
     tolerance_da : float
         Largest distance between a predicted and a detected peak position.
+
+    Raises
+    ------
+    ParameterError
+        No peaks, or no candidate explains any peak (the message names the strongest peaks).
     """
     if not peaks:
         raise ParameterError("no peaks to range: lower min_significance or check the data")
@@ -263,7 +272,11 @@ def propose_ranges(
         if ok:
             accepted.append((name, scale, matched))
     if not accepted:
-        raise ParameterError("no candidate species matches the detected peaks")
+        strongest = sorted(peaks, key=lambda p: -p.net_counts)[:3]
+        raise ParameterError(
+            f"none of the {len(candidates)} candidate species explains the detected peaks "
+            f"(strongest at {', '.join(f'{p.position_da:.2f}' for p in strongest)} Da); "
+            "give the elements of the material (--species Si,O,... or --species all)")
     best: dict[int, tuple[float, str]] = {}
     for name, _, matched in accepted:
         for j, predicted in matched:
@@ -278,7 +291,23 @@ def propose_ranges(
         if ion_name not in names:
             names[ion_name] = len(ions)
             ions.append(Ion(ion_name, tuple(atoms)))
-        low.append(peaks[j].low_da)
-        high.append(peaks[j].high_da)
+        low.append(round(peaks[j].low_da, 6))  # bin edges k * width: drop the float noise
+        high.append(round(peaks[j].high_da, 6))
         index.append(names[ion_name])
     return RangeTable(tuple(ions), np.array(low), np.array(high), np.array(index))
+
+
+def unranged_peaks(peaks: Sequence[Peak], ranges: RangeTable, *,
+                   min_fraction_of_strongest: float = 0.0) -> tuple[Peak, ...]:
+    """The peaks whose position lies in no range (``low_da <= m < high_da``).
+
+    ``min_fraction_of_strongest`` keeps only those with at least that fraction of the net
+    counts of the strongest peak (e.g. 0.01: the peaks a ranging must not miss).
+    """
+    if not peaks:
+        return ()
+    strongest = max(p.net_counts for p in peaks)
+    low, high = np.asarray(ranges.low_da), np.asarray(ranges.high_da)
+    return tuple(p for p in peaks
+                 if not np.any((low <= p.position_da) & (p.position_da < high))
+                 and p.net_counts >= min_fraction_of_strongest * strongest)

@@ -53,11 +53,26 @@ def _save(fig, figure: Path | None) -> None:
         save_figure(fig, figure)
 
 
+#: A peak with at least this fraction of the strongest peak's net counts must be ranged.
+STRONG_PEAK_FRACTION = 0.01
+
+
 def spectrum_payload(path: Path, *, bin_da: float = 0.01, log: bool = True,
                      deconvolve: bool = False, propose: Path | None = None,
-                     figure: Path | None = None) -> dict[str, Any]:
-    """``liprobe spectrum`` payload: background, peaks, proposed ranges, overlaps."""
-    from liprobe.apt.spectrum import estimate_background, find_peaks, mass_spectrum, propose_ranges
+                     figure: Path | None = None, species: str | None = None) -> dict[str, Any]:
+    """``liprobe spectrum`` payload: background, peaks, proposed ranges, overlaps.
+
+    ``species``: comma-separated elements (or species such as ``Li2O+``) the proposal may
+    use, or ``"all"``; default the species of an NCM cathode (H, Li, O, Ni, Co, Mn).
+    """
+    from liprobe.apt._isotopes import species_for_elements
+    from liprobe.apt.spectrum import (
+        estimate_background,
+        find_peaks,
+        mass_spectrum,
+        propose_ranges,
+        unranged_peaks,
+    )
     from liprobe.io import read_ions
 
     ions = read_ions(path)
@@ -75,14 +90,20 @@ def spectrum_payload(path: Path, *, bin_da: float = 0.01, log: bool = True,
     }
     ranges = None
     if peaks:
-        ranges = propose_ranges(peaks)
+        candidates = None if species is None else species_for_elements(species)
+        ranges = propose_ranges(peaks, species=candidates)
+        payload["candidate_species"] = list(candidates) if candidates else "NCM default"
         payload["proposed_ranges"] = [
             {"low_da": float(lo), "high_da": float(hi), "ion": ranges.ions[int(k)].name}
             for lo, hi, k in zip(ranges.low_da, ranges.high_da, ranges.ion_index)]
+        payload["unranged_strong_peaks"] = [
+            {"position_da": p.position_da, "net_counts": p.net_counts}
+            for p in unranged_peaks(peaks, ranges,
+                                    min_fraction_of_strongest=STRONG_PEAK_FRACTION)]
         if propose is not None:
             from liprobe.io import write_ranges
 
-            write_ranges(propose, ranges, inputs=(path,))
+            write_ranges(propose, ranges, inputs=(path,), fill_missing=True)  # for IVAS
     if deconvolve:
         from liprobe.apt.overlaps import deconvolve_overlaps
 
@@ -194,12 +215,22 @@ def register(app: typer.Typer) -> None:
                                         help="Deconvolve the NCM peak overlaps."),
         propose: Path | None = typer.Option(None, "--propose",
                                             help="Write the proposed ranges to this RRNG."),
+        species: str | None = typer.Option(
+            None, "--species", help="Candidate elements of the proposal, comma-separated "
+            "(e.g. Si,O,Cr; species like Li2O+ too), or 'all' for every element "
+            "(default: H,Li,O,Ni,Co,Mn of an NCM cathode)."),
         figure: Path | None = FIGURE_OPTION,
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Mass spectrum: background, peaks, isotope-pattern ranges, overlaps."""
         payload = spectrum_payload(file, bin_da=bin_da, log=not linear, deconvolve=deconvolve,
-                                   propose=propose, figure=figure)
+                                   propose=propose, figure=figure, species=species)
+        missed = payload.get("unranged_strong_peaks", [])
+        if missed:
+            typer.echo(f"liprobe: warning: {len(missed)} strong peak(s) got no range: "
+                       + ", ".join(f"{p['position_da']:.2f} Da ({p['net_counts']:.0f} ions)"
+                                   for p in missed)
+                       + "; add their elements with --species (or --species all)", err=True)
         lines = [f"{file}: {payload['n_ions']} ions, background amplitude "
                  f"{payload['background']['amplitude']:.1f} counts Da^-1/2",
                  f"{len(payload['peaks'])} peaks"]

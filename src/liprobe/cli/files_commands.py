@@ -14,7 +14,8 @@ import typer
 from liprobe.cli._output import emit
 from liprobe.errors import OverwriteError, ParameterError, RangeOverlapError
 
-__all__ = ["register", "info_payload", "ranges_payload", "composition_payload"]
+__all__ = ["register", "info_payload", "info_text", "INFO_BY_KIND", "ranges_payload",
+           "composition_payload"]
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
@@ -34,32 +35,81 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
-def info_payload(path: Path) -> dict[str, Any]:
-    """``liprobe info`` payload: format, ion count, fields and bounding box of an ion file."""
-    from liprobe.io import detect_format, read_ions
+def _ions_info(path: Path, fmt) -> dict[str, Any]:
+    from liprobe.io import read_ions
 
-    fmt = detect_format(path)
-    if fmt.kind != "ions":
-        raise ParameterError(
-            f"{path}: is a {fmt.name.upper()} {fmt.kind} file, not an ion file; "
-            + ("use 'liprobe ranges'" if fmt.kind == "ranges" else "use an ion file")
-        )
     ions = read_ions(path, format=fmt.name)
     bbox = ions.bbox_nm()
     return {
-        "format": fmt.name,
         "n_ions": ions.n_ions,
         "fields": list(ions.field_names),
         "bbox_nm": {axis: [float(bbox[i, 0]), float(bbox[i, 1])]
                     for i, axis in enumerate("xyz")},
+        "metadata": dict(ions.metadata),
     }
 
 
-def ranges_payload(path: Path) -> dict[str, Any]:
+def _ions_text(payload: dict[str, Any]) -> list[str]:
+    bbox = payload["bbox_nm"]
+    return [f"ions      {payload['n_ions']}",
+            f"fields    {', '.join(payload['fields'])}",
+            *(f"{axis} (nm)    {_fmt(bbox[axis][0], '.2f')} .. {_fmt(bbox[axis][1], '.2f')}"
+              for axis in "xyz"),
+            *(f"{key:<9} {value}" for key, value in payload["metadata"].items())]
+
+
+def _ranges_info(path: Path, fmt) -> dict[str, Any]:
+    from liprobe.io import read_ranges
+
+    table = read_ranges(path, format=fmt.name)
+    return {"n_ions": table.n_ions, "n_ranges": table.n_ranges, "ions": list(table.ion_names),
+            "elements": list(table.elements),
+            "mass_range_da": [float(table.low_da.min()), float(table.high_da.max())]
+            if table.n_ranges else None}
+
+
+def _ranges_text(payload: dict[str, Any]) -> list[str]:
+    span = payload["mass_range_da"]
+    return [f"species   {payload['n_ions']}: {', '.join(payload['ions'])}",
+            f"ranges    {payload['n_ranges']}"
+            + (f" ({span[0]:.3f} .. {span[1]:.3f} Da)" if span else ""),
+            f"elements  {', '.join(payload['elements']) or '-'}"]
+
+
+#: ``liprobe info`` per kind of file (the registry's ``Format.kind``): payload and text lines.
+INFO_BY_KIND = {"ions": (_ions_info, _ions_text), "ranges": (_ranges_info, _ranges_text)}
+
+
+def info_payload(path: Path) -> dict[str, Any]:
+    """``liprobe info`` payload: ``{"kind", "format", ...}`` with what that kind of file holds
+    (ions: count, fields, bounding box, acquisition metadata; ranges: species and ranges)."""
+    from liprobe.io import detect_format
+
+    fmt = detect_format(path)
+    handler = INFO_BY_KIND.get(fmt.kind)
+    if handler is None:
+        raise ParameterError(f"{path}: is a {fmt.name.upper()} {fmt.kind} file; 'liprobe info' "
+                             f"describes {' and '.join(INFO_BY_KIND)} files")
+    return {"kind": fmt.kind, "format": fmt.name, **handler[0](path, fmt)}
+
+
+def info_text(path: Path, payload: dict[str, Any]) -> str:
+    """The human-readable ``liprobe info`` of a payload from :func:`info_payload`."""
+    lines = [f"file      {path}", f"format    {payload['format'].upper()} ({payload['kind']})"]
+    return "\n".join(lines + INFO_BY_KIND[payload["kind"]][1](payload))
+
+
+ALLOW_UNKNOWN_OPTION = typer.Option(
+    False, "--allow-unknown-elements",
+    help="Read placeholder symbols of an RRNG (A, Ab ...) as named ions without atoms, "
+         "with a warning, instead of rejecting the file.")
+
+
+def ranges_payload(path: Path, *, allow_unknown_elements: bool = False) -> dict[str, Any]:
     """``liprobe ranges`` payload: the species and ranges of a range file."""
     from liprobe.io import read_ranges
 
-    table = read_ranges(path)
+    table = read_ranges(path, allow_unknown_elements=allow_unknown_elements)
     return {
         "n_ions": table.n_ions,
         "n_ranges": table.n_ranges,
@@ -86,12 +136,13 @@ def _elements_option(value: str | None) -> list[str] | None:
 
 
 def composition_payload(path: Path, ranges_path: Path, *, normalize_to: str | None = None,
-                        overlap: str = "error") -> dict[str, Any]:
+                        overlap: str = "error",
+                        allow_unknown_elements: bool = False) -> dict[str, Any]:
     """``liprobe composition`` payload (see :meth:`Composition.to_dict`)."""
     from liprobe.apt.composition import compose
     from liprobe.io import read_ions, read_ranges
 
-    ranges = read_ranges(ranges_path)
+    ranges = read_ranges(ranges_path, allow_unknown_elements=allow_unknown_elements)
     ions = read_ions(path)
     try:
         result = compose(ions, ranges, overlap=overlap)
@@ -124,26 +175,19 @@ def register(app: typer.Typer) -> None:
     """Add ``info``, ``ranges``, ``composition`` and ``convert`` to ``app``."""
 
     @app.command("info")
-    def info(file: Path = typer.Argument(..., help="Ion file (POS, EPOS, APT)."),
+    def info(file: Path = typer.Argument(..., help="Ion or range file."),
              as_json: bool = JSON_OPTION) -> None:
-        """Format, ion count, per-ion fields and bounding box of an ion file."""
+        """What a file holds: an ion file's count, fields, bounding box and acquisition
+        conditions; a range file's species and ranges."""
         payload = info_payload(file)
-        bbox = payload["bbox_nm"]
-        text = "\n".join([
-            f"file      {file}",
-            f"format    {payload['format'].upper()}",
-            f"ions      {payload['n_ions']}",
-            f"fields    {', '.join(payload['fields'])}",
-            *(f"{axis} (nm)    {_fmt(bbox[axis][0], '.2f')} .. {_fmt(bbox[axis][1], '.2f')}"
-              for axis in "xyz"),
-        ])
-        emit(payload, as_json=as_json, text=text)
+        emit(payload, as_json=as_json, text=info_text(file, payload))
 
     @app.command("ranges")
     def ranges(rangefile: Path = typer.Argument(..., help="Range file (RRNG, RNG, ENV)."),
+               allow_unknown_elements: bool = ALLOW_UNKNOWN_OPTION,
                as_json: bool = JSON_OPTION) -> None:
         """Ion species and mass ranges of a range file."""
-        payload = ranges_payload(rangefile)
+        payload = ranges_payload(rangefile, allow_unknown_elements=allow_unknown_elements)
         rows = [[r["ion"], f"{r['low_da']:.3f}", f"{r['high_da']:.3f}",
                  " ".join(f"{el}:{n}" for el, n in r["atoms"].items())]
                 for r in payload["ranges"]]
@@ -160,10 +204,12 @@ def register(app: typer.Typer) -> None:
             "(default: the transition metals present), e.g. Ni,Co,Mn."),
         overlap: str = typer.Option(
             "error", "--overlap", help="Overlapping ranges: error, first or narrowest."),
+        allow_unknown_elements: bool = ALLOW_UNKNOWN_OPTION,
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Ion counts, atomic fractions and ratios with counting-statistics sigma."""
-        payload = composition_payload(file, ranges, normalize_to=normalize_to, overlap=overlap)
+        payload = composition_payload(file, ranges, normalize_to=normalize_to, overlap=overlap,
+                                      allow_unknown_elements=allow_unknown_elements)
         emit(payload, as_json=as_json, text=_composition_text(payload, file))
 
     @app.command("convert")
@@ -172,8 +218,11 @@ def register(app: typer.Typer) -> None:
         target: Path = typer.Argument(..., metavar="OUT",
                                       help="File to write; its suffix picks the format."),
         force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
+        ranges: Path | None = typer.Option(
+            None, "--ranges", "-r", help="Range file stored with the ions (NeXus OUT only)."),
     ) -> None:
-        """Convert ion files (POS, EPOS, APT) or range files (RRNG, RNG, ENV -> RRNG)."""
+        """Convert ion files (POS, EPOS, APT, ATO -> POS, EPOS, APT, NeXus) or range files
+        (RRNG, RNG, ENV, NeXus -> RRNG)."""
         from liprobe.io import detect_format, read_ions, read_ranges, write_ions, write_ranges
         from liprobe.io._atomic import check_not_input
 
@@ -182,8 +231,14 @@ def register(app: typer.Typer) -> None:
         out_format = detect_format(target, kind=kind, for_writing=True)
         if target.exists() and not force:
             raise OverwriteError(f"{target}: already exists; pass --force to replace it")
+        if ranges is not None and out_format.name != "nexus":
+            raise ParameterError(f"--ranges: {out_format.name.upper()} cannot hold ranging "
+                                 "definitions; write a NeXus .nxs file, or convert the range "
+                                 "file on its own")
         if kind == "ions":
-            write_ions(target, read_ions(source), format=out_format.name, inputs=(source,))
+            options = {} if ranges is None else {"ranges": read_ranges(ranges)}
+            write_ions(target, read_ions(source), format=out_format.name,
+                       inputs=(source,) + (() if ranges is None else (ranges,)), **options)
         elif kind == "ranges":
             write_ranges(target, read_ranges(source), format=out_format.name, inputs=(source,))
         else:

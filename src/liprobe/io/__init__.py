@@ -46,17 +46,28 @@ def write_ions(path: str | os.PathLike, ions: IonTable, *, format: str | None = 
     return Path(path)
 
 
-def read_ranges(path: str | os.PathLike, *, format: str | None = None) -> RangeTable:
-    """Read a range file (RRNG, RNG, ENV)."""
-    return _pick(path, "ranges", format, False).reader()(path)
+def read_ranges(path: str | os.PathLike, *, format: str | None = None,
+                allow_unknown_elements: bool = False) -> RangeTable:
+    """Read a range file (RRNG, RNG, ENV).
+
+    ``allow_unknown_elements`` reads RRNG compositions with placeholder symbols (not
+    chemical elements) as named ions without atoms, with a warning, instead of raising.
+    RNG and ENV labels that are not formulas of elements are always such ions (their
+    labels are names, not compositions).
+    """
+    fmt = _pick(path, "ranges", format, False)
+    if fmt.name == "rrng":
+        return fmt.reader()(path, allow_unknown_elements=allow_unknown_elements)
+    return fmt.reader()(path)
 
 
 def write_ranges(path: str | os.PathLike, ranges: RangeTable, *, format: str | None = None,
-                 inputs: tuple[str | os.PathLike, ...] = ()) -> Path:
-    """Write a range table atomically (RRNG)."""
+                 inputs: tuple[str | os.PathLike, ...] = (), **options: Any) -> Path:
+    """Write a range table atomically (RRNG); ``options`` go to the format's writer (e.g.
+    ``fill_missing=True``: ``Vol:`` and ``Color:`` on every range, for IVAS/AP Suite)."""
     writer = _pick(path, "ranges", format, True).writer()
     with atomic_path(path, inputs=inputs) as tmp:
-        writer(tmp, ranges)
+        writer(tmp, ranges, **options)
     return Path(path)
 
 

@@ -57,6 +57,11 @@ FORMATS: tuple[Format, ...] = (
            "detector x/y, pulses and multiplicity", writable=True),
     Format("apt", "ions", (".apt",), "apt", "APT: AP Suite 6 / IVAS 4 exchange format",
            magic=(b"APT\x00",), writable=True),
+    Format("ato", "ions", (".ato",), "ato", "ATO: GPM Rouen point cloud (v3, v5; read only)"),
+    Format("nexus", "ions", (".nxs", ".nx5"), "nexus", "NeXus NXapm (HDF5): reconstruction, "
+           "ranging definitions, acquisition conditions", writable=True),
+    Format("nexus_ranges", "ranges", (".nxs", ".nx5"), "nexus",
+           "NeXus ranging definitions (NXapm peak_identification, NXion groups)"),
     Format("rrng", "ranges", (".rrng",), "rrng", "RRNG: IVAS range file", writable=True),
     Format("rng", "ranges", (".rng",), "rng", "RNG: Oak Ridge range file"),
     Format("env", "ranges", (".env",), "env", "ENV: GPM Rouen range file"),
@@ -74,6 +79,35 @@ FORMATS: tuple[Format, ...] = (
     Format("neware", "cycling", (".nda", ".ndax"), "cycler", "Neware .nda/.ndax (NewareNDA)"),
     Format("arbin", "cycling", (), "cycler", "Arbin MITS Pro CSV export (format='arbin')"),
 )
+
+
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def _hdf5_format(path: Path, kind: str | None) -> Format:
+    """HDF5 files are told apart by their content (NXapm, EMD, HyperSpy, pyccapt ...)."""
+    from liprobe.io._hdf5kind import CONTENT_FORMATS, hdf5_content
+
+    try:
+        content = hdf5_content(path)
+    except OSError as exc:
+        raise UnknownFormatError(f"HDF5 signature but the file cannot be opened ({exc})",
+                                 path=path, hint="the file may be truncated") from None
+    names, what = CONTENT_FORMATS[content]
+    known = {f.name: f for f in FORMATS}
+    candidates = [known[n] for n in names if n in known]
+    if kind is not None and content == "nxapm" and kind == "ranges":
+        candidates = [known["nexus_ranges"]]
+    for fmt in candidates:
+        if kind is None or fmt.kind == kind:
+            return fmt
+    def a(kind_: str) -> str:
+        return f"{'an' if kind_[0] in 'aeiou' else 'a'} {kind_} file"
+
+    if candidates:
+        raise UnknownFormatError(f"this is {what}, not {a(kind)}", path=path,
+                                 hint=f"use it where {a(candidates[0].kind)} is expected")
+    raise UnknownFormatError(f"this is {what}; liprobe cannot read it", path=path)
 
 
 def formats_of_kind(kind: str) -> tuple[Format, ...]:
@@ -110,6 +144,8 @@ def detect_format(path: str | os.PathLike, *, kind: str | None = None,
             raise MissingFileError(f"{path}: no such file")
         with open(path, "rb") as fh:
             head = fh.read(64)
+        if head.startswith(_HDF5_MAGIC):
+            return _hdf5_format(path, kind)
         for fmt in FORMATS:
             if (kind is None or fmt.kind == kind) and any(head.startswith(m) for m in fmt.magic):
                 return fmt

@@ -143,10 +143,16 @@ def _parse_section(fh, path: Path, offset: int, size: int, ion_count: int) -> Ap
                           hint="the previous section's byte count may be wrong")
     name = lay.decode_wchar(raw["name"])
     header_size = int(raw["header_size"])
+    # AP Suite writes 148-byte headers, 172 for Position (its bounding box); a longer header
+    # is tolerated (its extra bytes are skipped), a shorter one cannot hold the fields.
     expected = lay.POSITION_HEADER_BYTES if name == "Position" else lay.SECTION_HEADER_BYTES
-    if header_size != expected:
-        raise FormatError(f"section {name!r} header size {header_size} is not {expected}",
-                          path=path, offset=offset + 4)
+    if header_size < expected:
+        raise FormatError(f"section {name!r} header size {header_size} is below the "
+                          f"{expected} bytes its fields need", path=path, offset=offset + 4)
+    if header_size > size - offset:
+        raise FormatError(f"section {name!r} header size {header_size} exceeds the "
+                          f"{size - offset} bytes left", path=path, offset=offset + 4,
+                          hint="the file is truncated or the header is corrupt")
     bbox = None
     if name == "Position":
         extra = _read_exact(fh, offset + lay.SECTION_HEADER_BYTES, lay.BBOX.itemsize, path,
@@ -242,6 +248,54 @@ def _snake_case(name: str) -> str:
     return text
 
 
+def _columns_of(path: Path, section: AptSection, mmap: bool) -> list[tuple[str, np.ndarray]]:
+    """The ion-table columns one readable section gives (name, values), units converted."""
+    dtype = np.dtype(f"<{section.data_type[0]}{section.data_type_bits // 8}")
+    k = section.record_bytes // dtype.itemsize
+    data = map_records(path, dtype, section.record_count, offset=section.data_offset,
+                       shape_tail=(k,) if k > 1 else (), mmap=mmap)
+    key = section.name.lower()
+    if key in ("mass", "position"):
+        want = 1 if key == "mass" else 3
+        if k != want or section.data_type != "float":
+            raise FormatError(f"section {section.name!r} must hold {want} float value(s) "
+                              f"per ion, found {k} {section.data_type}", path=path,
+                              offset=section.header_offset)
+        if dtype.itemsize != 4:
+            with np.errstate(over="ignore", invalid="ignore"):
+                data = data.astype(np.float32)
+        return [("mass_to_charge_da" if key == "mass" else "xyz_nm", data)]
+    if key == "detector coordinates" and k == 2:
+        return [("detector_x_mm", data[:, 0]), ("detector_y_mm", data[:, 1])]
+    name = _FIELD_OF_SECTION.get(key, _snake_case(section.name))
+    if name in _VOLTAGE_FIELDS and section.unit.strip().lower() == "v":
+        with np.errstate(invalid="ignore"):
+            data = data * np.float32(1e-3)
+    return [(name, data)]
+
+
+def _check_redundant(path: Path, name: str, kept: np.ndarray, kept_section: str,
+                     value: np.ndarray, section: AptSection) -> None:
+    """Two sections giving one column (AP Suite writes ``XDet_mm`` and ``Detector
+    Coordinates``) must agree value for value; otherwise the file contradicts itself."""
+    same_shape = kept.shape == value.shape
+    if same_shape and np.array_equal(kept, value, equal_nan=kept.dtype.kind == "f"
+                                     and value.dtype.kind == "f"):
+        return
+    if same_shape:
+        with np.errstate(invalid="ignore"):
+            equal = kept == value
+            if kept.dtype.kind == "f" and value.dtype.kind == "f":
+                equal |= np.isnan(kept) & np.isnan(value)
+        differ = np.flatnonzero(~equal)
+        detail = f"first at ion {int(differ[0])}: {kept[differ[0]]!r} vs {value[differ[0]]!r}"
+    else:
+        detail = f"shapes {kept.shape} and {value.shape}"
+    raise FormatError(f"sections {kept_section!r} and {section.name!r} both give {name!r} "
+                      f"but disagree ({detail})", path=path, offset=section.header_offset,
+                      hint="the file contradicts itself; re-export it from AP Suite")
+
+
 def read_apt(path: str | os.PathLike, *, mmap: bool = True) -> IonTable:
     """Read an AP Suite 6 ``.apt`` file.
 
@@ -263,51 +317,37 @@ def read_apt(path: str | os.PathLike, *, mmap: bool = True) -> IonTable:
     ------
     FormatError
         Bad signature, header sizes, counts or byte counts (the message names the byte
-        offset), a missing ``Mass`` or ``Position`` section or a repeated section.
+        offset), a missing ``Mass`` or ``Position`` section, or two sections giving the
+        same column with different values (AP Suite's redundant ``XDet_mm``/``YDet_mm``
+        and ``Detector Coordinates`` are read once when they agree).
 
     Warns
     -----
     LiprobeWarning
-        For each skipped section (not one-to-one, or not fixed-size numeric records).
+        Once per kind of skipped section (not one-to-one, or not fixed-size numeric
+        records), naming every section of that kind.
     """
     path, header, sections = _scan(path)
     columns: dict[str, np.ndarray] = {}
+    source: dict[str, str] = {}
+    skipped: dict[tuple[str, str, str], list[AptSection]] = {}
     for section in sections:
         if not section.readable:
-            warnings.warn(f"{path}: skipped APT section {section.name!r} at byte "
-                          f"{section.header_offset} ({section.relationship}, "
-                          f"{section.record_type}, {section.data_type})", LiprobeWarning,
-                          stacklevel=2)
+            kind = (section.relationship, section.record_type, section.data_type)
+            skipped.setdefault(kind, []).append(section)
             continue
-        dtype = np.dtype(f"<{section.data_type[0]}{section.data_type_bits // 8}")
-        k = section.record_bytes // dtype.itemsize
-        data = map_records(path, dtype, section.record_count, offset=section.data_offset,
-                           shape_tail=(k,) if k > 1 else (), mmap=mmap)
-        key = section.name.lower()
-        if key == "mass" or key == "position":
-            want = 1 if key == "mass" else 3
-            if k != want or section.data_type != "float":
-                raise FormatError(f"section {section.name!r} must hold {want} float value(s) "
-                                  f"per ion, found {k} {section.data_type}", path=path,
-                                  offset=section.header_offset)
-            names = ["mass_to_charge_da" if key == "mass" else "xyz_nm"]
-            if dtype.itemsize != 4:
-                with np.errstate(over="ignore", invalid="ignore"):
-                    data = data.astype(np.float32)
-            values = [data]
-        elif key == "detector coordinates" and k == 2:
-            names, values = ["detector_x_mm", "detector_y_mm"], [data[:, 0], data[:, 1]]
-        else:
-            names, values = [_FIELD_OF_SECTION.get(key, _snake_case(section.name))], [data]
-        for name, value in zip(names, values):
-            if name in columns:
-                raise FormatError(f"a second section gives {name!r} (section "
-                                  f"{section.name!r})", path=path, offset=section.header_offset,
-                                  hint="remove the duplicate section")
-            if name in _VOLTAGE_FIELDS and section.unit.strip().lower() == "v":
-                with np.errstate(invalid="ignore"):
-                    value = value * np.float32(1e-3)
-            columns[name] = value
+        for name, value in _columns_of(path, section, mmap):
+            if name not in columns:
+                columns[name], source[name] = value, section.name
+                continue
+            _check_redundant(path, name, columns[name], source[name], value, section)
+            if value.flags.c_contiguous and not columns[name].flags.c_contiguous:
+                columns[name], source[name] = value, section.name
+    for (relationship, record_type, data_type), group in skipped.items():
+        names = ", ".join(f"{s.name!r} (byte {s.header_offset})" for s in group)
+        warnings.warn(f"{path}: skipped {len(group)} APT section(s) that are {relationship}, "
+                      f"{record_type}, {data_type} (liprobe reads one-to-one fixed-size "
+                      f"numeric sections): {names}", LiprobeWarning, stacklevel=2)
     for required, section_name in (("mass_to_charge_da", "Mass"), ("xyz_nm", "Position")):
         if required not in columns:
             raise FormatError(f"no {section_name} section", path=path,
