@@ -65,3 +65,26 @@ def test_position_error_estimate_is_honest():
 def test_empty_input_gives_empty_columns():
     cols = refine_columns(np.zeros((20, 20)), np.zeros((0, 2), int), sigma_px=2.0)
     assert cols.n_columns == 0
+
+
+@pytest.mark.parametrize("noise", ["poisson", "gaussian"])
+def test_position_se_covers_over_200_seeds(noise):
+    # exact Gaussian columns (the fitted model) in counting or uniform noise: the per-axis
+    # error divided by the reported SE must fall within +-1 in 68 % of cases, two-sided
+    # (an SE inflated by sqrt(2) gives 84 %, one that ignores the Poisson excess on the
+    # column ~58 %)
+    yy, xx = np.mgrid[0:48, 0:48]
+    z = []
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        truth = np.array([[12, 12], [12, 36], [36, 12], [36, 36]]) + rng.uniform(-0.5, 0.5, (4, 2))
+        lam = 80.0 + sum(470 * np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * 1.9**2))
+                         for x, y in truth)
+        img = (rng.poisson(lam) if noise == "poisson"
+               else lam + rng.normal(0.0, 12.0, lam.shape)).astype(np.float32)
+        cols = refine_columns(img, np.round(truth[:, ::-1]).astype(int), sigma_px=2.0)
+        assert cols.converged.all()
+        z += list((cols.x_px - truth[:, 0]) / cols.position_se_px)
+        z += list((cols.y_px - truth[:, 1]) / cols.position_se_px)
+    inside = np.mean(np.abs(np.array(z)) < 1.0)
+    assert 0.62 <= inside <= 0.74, inside

@@ -61,3 +61,37 @@ def test_model_names_and_errors():
         antisite_fraction(RatioEstimate(0.3, 0, 9, 9), RatioEstimate(0.1, 0, 9, 9), model="x")
     with pytest.raises(ParameterError):
         antisite_fraction(RatioEstimate(0.3, 0, 9, 9), RatioEstimate(1.2, 0, 9, 9))
+
+
+@pytest.mark.parametrize("which", ["reference", "sensitivity"])
+def test_interval_covers_with_an_uncertain_reference_and_k(which):
+    # 2000 draws of R, R0 and k around their truth, with the reference (or k) the larger
+    # source of error: the 95 % interval must cover f 93-97 % of the time and +-1 SE
+    # 62-74 % (two-sided: ignoring the reference's SE drops coverage to ~50 %)
+    from liprobe.stem.mixing import RatioEstimate, antisite_fraction
+
+    rng = np.random.default_rng(7)
+    f_true, r0_true, k_true, ktm_true = 0.10, 0.05, 0.72, 1.05
+    r_true = (r0_true + k_true * f_true * (1 - r0_true)) / (1 - ktm_true * f_true * (1 - r0_true))
+    se_r, se_r0, se_k = (0.002, 0.006, 0.01) if which == "reference" else (0.002, 0.001, 0.06)
+    hits95 = hits68 = 0
+    n = 2000
+    for _ in range(n):
+        r = RatioEstimate(r_true + rng.normal(0, se_r), se_r, 100, 100)
+        r0 = RatioEstimate(r0_true + rng.normal(0, se_r0), se_r0, 100, 100)
+        k = k_true + rng.normal(0, se_k)
+        est = antisite_fraction(r, r0, k=k, k_se=se_k, k_tm=ktm_true, k_tm_se=0.0)
+        hits95 += est.f_ci[0] <= f_true <= est.f_ci[1]
+        hits68 += abs(est.f - f_true) <= est.f_se
+    assert 0.93 <= hits95 / n <= 0.97
+    assert 0.62 <= hits68 / n <= 0.74
+
+
+def test_calibrated_inversion_inverts_the_forward_model():
+    from liprobe.stem.mixing import exchange_fraction, substitution_fraction
+
+    r0, k, ktm = 0.03, 0.7, 1.1
+    for f in (0.0, 0.05, 0.2, 0.4):
+        r_ex = (r0 + k * f * (1 - r0)) / (1 - ktm * f * (1 - r0))
+        assert exchange_fraction(r_ex, r0, k=k, k_tm=ktm) == pytest.approx(f, abs=1e-12)
+        assert substitution_fraction(r0 + k * f * (1 - r0), r0, k=k) == pytest.approx(f, abs=1e-12)

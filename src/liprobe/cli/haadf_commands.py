@@ -1,10 +1,13 @@
-"""``liprobe haadf analyze`` and ``liprobe haadf simulate``: parse, call, format.
+"""``liprobe haadf analyze``, ``calibrate`` and ``simulate``: parse, call, format.
 
 ``analyze`` reads an image (TIFF, DM3/DM4, EMD, NPY), runs
 :func:`liprobe.stem.analyze.analyze_haadf` and prints the summary (``--json``: the
 result's ``to_dict()``); ``-o DIR`` also writes ``haadf.json``, ``windows.csv``,
 ``profile.csv`` and three PNG figures. ``simulate`` writes a simulated image (TIFF with
-its pixel size) and, with ``--truth``, the columns' ground truth as CSV.
+its pixel size) and, with ``--truth``, the columns' ground truth as CSV. ``calibrate``
+computes a frozen-phonon multislice calibration table (R0, k vs thickness; abTEM) and
+writes it as JSON; ``analyze --kv --convergence-mrad --detector-mrad --thickness-nm``
+uses one (the shipped default, or ``--calibration FILE``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,82 @@ import typer
 from liprobe.cli._output import emit, to_json
 from liprobe.errors import ParameterError
 
-__all__ = ["register", "parse_profile", "analyze_payload", "simulate_payload"]
+__all__ = ["register", "parse_profile", "analyze_payload", "simulate_payload",
+           "calibrate_payload", "parse_pairs", "parse_floats"]
+
+
+def parse_floats(text: str, option: str) -> tuple[float, ...]:
+    """``"2,4,8"`` -> (2.0, 4.0, 8.0)."""
+    try:
+        values = tuple(float(p) for p in text.replace(";", ",").split(",") if p.strip())
+    except ValueError:
+        raise ParameterError(f"{option} {text!r}: give numbers separated by commas") from None
+    if not values:
+        raise ParameterError(f"{option} is empty")
+    return values
+
+
+def parse_pairs(texts: list[str], option: str) -> tuple[tuple[float, float], ...]:
+    """``["70,160", "90,200"]`` -> ((70, 160), (90, 200)) (inner < outer, mrad)."""
+    pairs = []
+    for text in texts:
+        values = parse_floats(text, option)
+        if len(values) != 2 or not 0 <= values[0] < values[1]:
+            raise ParameterError(f"{option} {text!r}: give inner,outer in mrad (e.g. 70,160)")
+        pairs.append((values[0], values[1]))
+    return tuple(pairs)
+
+
+def _calibration_point(*, calibration: Path | None, kv: float | None,
+                       convergence_mrad: float | None, detector_mrad: str | None,
+                       thickness_nm: float | None, thickness_sigma_nm: float | None):
+    from liprobe.stem.calibration import calibration_at
+
+    given = {"--kv": kv, "--convergence-mrad": convergence_mrad,
+             "--detector-mrad": detector_mrad, "--thickness-nm": thickness_nm}
+    if all(v is None for v in given.values()):
+        if calibration is not None:
+            raise ParameterError("--calibration needs the optics and thickness: --kv, "
+                                 "--convergence-mrad, --detector-mrad, --thickness-nm")
+        return None
+    missing = [k for k, v in given.items() if v is None]
+    if missing:
+        raise ParameterError(f"a calibrated analysis needs {', '.join(missing)} as well "
+                             "(all of --kv, --convergence-mrad, --detector-mrad, "
+                             "--thickness-nm)")
+    table = None
+    if calibration is not None:
+        from liprobe.io.haadf_calibration import read_haadf_calibration
+
+        table = read_haadf_calibration(calibration)
+    sigma = 0.1 * thickness_nm if thickness_sigma_nm is None else thickness_sigma_nm
+    return calibration_at(table, kv=kv, convergence_mrad=convergence_mrad,
+                          detector_mrad=parse_pairs([detector_mrad], "--detector-mrad")[0],
+                          thickness_nm=thickness_nm, thickness_sigma_nm=sigma)
+
+
+def calibrate_payload(output: Path, *, kv: str, convergence_mrad: str, detector_mrad: list[str],
+                      thickness_nm: str, configs: int, seed: int, device: str,
+                      a_nm: float, c_nm: float, progress=None) -> dict[str, Any]:
+    """Compute the calibration table, write it, return a summary."""
+    import dataclasses
+
+    from liprobe.io.haadf_calibration import write_haadf_calibration
+    from liprobe.stem.calibration import compute_calibration
+    from liprobe.stem.multislice import NCM811, MultisliceSettings
+
+    material = dataclasses.replace(NCM811, a_nm=a_nm, c_nm=c_nm)
+    cal = compute_calibration(kv=parse_floats(kv, "--kv"),
+                              convergence_mrad=parse_floats(convergence_mrad,
+                                                            "--convergence-mrad"),
+                              detectors_mrad=parse_pairs(detector_mrad, "--detector-mrad"),
+                              thickness_nm=parse_floats(thickness_nm, "--thickness-nm"),
+                              material=material,
+                              settings=MultisliceSettings(n_configs=configs, seed=seed,
+                                                          device=device),
+                              progress=progress)
+    write_haadf_calibration(output, cal)
+    return {"calibration": str(output), "rows": cal.n_rows, "provenance": cal.provenance}
 
 
 def parse_profile(text: str):
@@ -52,20 +130,28 @@ def analyze_payload(image_path: Path, *, pixel_size_nm: float | None, reference:
                     simulate_reference: bool, model: str, window_nm: float,
                     depth_offset_nm: float, background: float | None,
                     probe_fwhm_nm: float | None, out_dir: Path | None,
-                    orientation_deg: float | None = None):
+                    orientation_deg: float | None = None, calibration: Path | None = None,
+                    kv: float | None = None, convergence_mrad: float | None = None,
+                    detector_mrad: str | None = None, thickness_nm: float | None = None,
+                    thickness_sigma_nm: float | None = None,
+                    surface_normal_deg: float | None = None):
     """Run the analysis; write the outputs to ``out_dir``; return (payload, analysis)."""
     from liprobe.io import read_image
     from liprobe.stem.analyze import analyze_haadf
 
     if reference is not None and simulate_reference:
         raise ParameterError("give either --reference REF or --simulate-reference, not both")
+    point = _calibration_point(calibration=calibration, kv=kv, convergence_mrad=convergence_mrad,
+                               detector_mrad=detector_mrad, thickness_nm=thickness_nm,
+                               thickness_sigma_nm=thickness_sigma_nm)
     image = read_image(image_path, pixel_size_nm=pixel_size_nm)
     ref: Any = "simulate"
     if reference is not None:
         ref = read_image(reference, pixel_size_nm=pixel_size_nm)
     analysis = analyze_haadf(image, reference=ref, model=model, window_nm=window_nm,
                              depth_offset_nm=depth_offset_nm, background=background,
-                             probe_fwhm_nm=probe_fwhm_nm, orientation_deg=orientation_deg)
+                             probe_fwhm_nm=probe_fwhm_nm, orientation_deg=orientation_deg,
+                             calibration=point, surface_normal_deg=surface_normal_deg)
     payload = analysis.to_dict()
     payload["image"] = str(image_path)
     if out_dir is not None:
@@ -183,6 +269,22 @@ def register(app: typer.Typer) -> None:
         orientation_deg: float = typer.Option(
             None, "--orientation-deg", help="Approximate (003) plane direction from x "
             "(only for images without layered material)."),
+        kv: float = typer.Option(None, "--kv", help="Accelerating voltage (kV), for the "
+                                 "multislice calibration."),
+        convergence_mrad: float = typer.Option(None, "--convergence-mrad",
+                                               help="Probe convergence semi-angle (mrad)."),
+        detector_mrad: str = typer.Option(None, "--detector-mrad",
+                                          help="HAADF detector inner,outer (mrad), e.g. 70,160."),
+        thickness_nm: float = typer.Option(None, "--thickness-nm",
+                                           help="Specimen thickness (nm)."),
+        thickness_sigma_nm: float = typer.Option(
+            None, "--thickness-sigma-nm", help="Its standard uncertainty (default 10 %)."),
+        calibration: Path = typer.Option(None, "--calibration", help="Calibration table "
+                                         "(`haadf calibrate`; default: the shipped NCM one)."),
+        surface_normal_deg: float = typer.Option(
+            None, "--surface-normal-deg", help="Direction of increasing depth (deg from x) "
+            "for an image with no vacuum edge: depth strips across it, --depth-offset-nm "
+            "at the image centre."),
         out_dir: Path = typer.Option(None, "-o", "--output", help="Folder for tables and "
                                      "figures."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -192,18 +294,51 @@ def register(app: typer.Typer) -> None:
             image, pixel_size_nm=pixel_size_nm, reference=reference,
             simulate_reference=simulate_reference, model=model, window_nm=window_nm,
             depth_offset_nm=depth_offset_nm, background=background,
-            probe_fwhm_nm=probe_fwhm_nm, out_dir=out_dir, orientation_deg=orientation_deg)
+            probe_fwhm_nm=probe_fwhm_nm, out_dir=out_dir, orientation_deg=orientation_deg,
+            calibration=calibration, kv=kv, convergence_mrad=convergence_mrad,
+            detector_mrad=detector_mrad, thickness_nm=thickness_nm,
+            thickness_sigma_nm=thickness_sigma_nm, surface_normal_deg=surface_normal_deg)
         lines = [
             f"image        {image}",
             f"d(003)       {analysis.d003_nm:.4f} nm (FFT {analysis.d003_fft_nm:.4f} nm)",
             f"orientation  {analysis.orientation_deg:.2f} deg",
             f"R / R0       {analysis.R:.4f} / {analysis.R0:.4f} ({analysis.reference})",
+            f"k / k_tm     {analysis.k:.3f} / {analysis.k_tm:.3f}",
             f"f            {analysis.f:.4f} [{analysis.f_ci[0]:.4f}, {analysis.f_ci[1]:.4f}] "
-            f"({analysis.model} model)",
+            f"({analysis.model} model; {analysis.R_se_method})",
+            f"interval     {analysis.interval_note}",
             "depth_nm        R        f  phase",
             *(f"{w.depth_nm:8.2f} {w.R:8.4f} {w.f:8.4f}  {w.phase}" for w in analysis.windows),
         ]
         emit(payload, as_json=as_json, text="\n".join(lines))
+
+    @haadf.command("calibrate")
+    def calibrate(
+        output: Path = typer.Option(..., "-o", "--output", help="Table to write (.json)."),
+        kv: str = typer.Option("200", "--kv", help="Voltages (kV), comma-separated."),
+        convergence_mrad: str = typer.Option("25", "--convergence-mrad",
+                                             help="Convergence semi-angles (mrad)."),
+        detector_mrad: list[str] = typer.Option(["70,160"], "--detector-mrad",
+                                                help="Detector inner,outer (mrad); repeat."),
+        thickness_nm: str = typer.Option("2,4,8,12,16,20,30,40", "--thickness-nm",
+                                         help="Thicknesses (nm), comma-separated."),
+        configs: int = typer.Option(2, "--configs", help="Frozen-phonon configurations."),
+        a_nm: float = typer.Option(0.287, "--a-nm", help="Lattice parameter a (nm)."),
+        c_nm: float = typer.Option(1.419, "--c-nm", help="Lattice parameter c (nm)."),
+        device: str = typer.Option("auto", "--device", help="auto, cpu or gpu."),
+        seed: int = typer.Option(0, "--seed"),
+        quiet: bool = typer.Option(False, "--quiet", help="No progress lines."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Frozen-phonon multislice calibration (R0, k vs thickness) with abTEM."""
+        progress = None if quiet else (lambda line: typer.echo(line, err=True))
+        payload = calibrate_payload(output, kv=kv, convergence_mrad=convergence_mrad,
+                                    detector_mrad=detector_mrad, thickness_nm=thickness_nm,
+                                    configs=configs, seed=seed, device=device, a_nm=a_nm,
+                                    c_nm=c_nm, progress=progress)
+        emit(payload, as_json=as_json,
+             text=f"wrote {output} ({payload['rows']} rows, abTEM "
+                  f"{payload['provenance']['abtem_version']})")
 
     @haadf.command("simulate")
     def simulate(

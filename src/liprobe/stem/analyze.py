@@ -18,6 +18,7 @@ import numpy as np
 
 from liprobe.data import Image
 from liprobe.errors import ParameterError
+from liprobe.stem._areas import independent_area_se
 from liprobe.stem._pipeline import Measurement, measure_sites
 from liprobe.stem.columns import Columns
 from liprobe.stem.layers import LayerSites, PlaneProfile, plane_profile
@@ -64,14 +65,23 @@ class HaadfAnalysis:
 
     ``R``, ``f`` and ``f_ci`` pool every site inside the particle; ``windows`` hold the
     same per depth window. ``model`` is the disorder model used for f, ``reference`` how
-    R0 was obtained (``"simulated"``, ``"image"`` or ``"none"``; with ``"none"`` f is NaN),
+    R0 was obtained (``"calibration"``: a frozen-phonon multislice table;
+    ``"image"``: a recorded ordered reference; ``"simulated-approximate"``: a linear-
+    incoherent simulation, without channelling, whose model error the interval does not
+    contain; ``"none"``: f is NaN), ``k``/``k_tm`` the sensitivities used (1 without a
+    calibration), ``calibration`` the calibration point (optics, thickness, R0, k with
+    their errors) when one was used, ``R_se_method`` how the independent areas behind
+    R's error were counted, ``depth_source`` where depths come from (``"surface"`` in
+    view, ``"normal"``: strips along a given surface normal, ``"none"``),
+    ``interval_note`` what the interval does and does not contain,
     ``background_source`` where the subtracted ``background`` came from (``"vacuum"``,
     ``"given"``, or ``"none"``: no vacuum in view and none given, so nothing was subtracted
     from the image or the reference and f is right only if the reference shares the
     image's background).
     ``depth_nm`` of a window is its centre's distance below the surface found in the
-    image plus ``depth_offset_nm``; when no surface is in view every window (a square
-    tile) gets depth ``depth_offset_nm``.
+    image plus ``depth_offset_nm``; when no surface is in view but a surface normal is
+    given, windows are strips across it with depth ``depth_offset_nm`` at the image
+    centre; otherwise every window (a square tile) gets depth ``depth_offset_nm``.
     """
 
     d003_nm: float
@@ -98,10 +108,19 @@ class HaadfAnalysis:
     profile: PlaneProfile
     pixel_size_nm: float
     background_source: str = "none"
+    k: float = 1.0
+    k_tm: float = 1.0
+    calibration: dict | None = None
+    R_se_method: str = "sites"
+    depth_source: str = "none"
+    interval_note: str = ""
 
     def to_dict(self) -> dict[str, object]:
         """The result in the CLI's JSON shape."""
         return {
+            "k": self.k, "k_tm": self.k_tm, "calibration": self.calibration,
+            "R_se_method": self.R_se_method, "depth_source": self.depth_source,
+            "interval_note": self.interval_note,
             "d003_nm": self.d003_nm, "orientation_deg": self.orientation_deg, "R": self.R,
             "R0": self.R0, "f": self.f, "f_ci": list(self.f_ci), "model": self.model,
             "windows": [w.to_dict() for w in self.windows],
@@ -137,7 +156,8 @@ def _ratio(meas: Measurement, select: np.ndarray) -> RatioEstimate:
 
 
 def _reference_ratio(reference, reference_params, meas: Measurement, *, surface: str,
-                     background_known: bool, seed: int) -> tuple[RatioEstimate, str]:
+                     background_known: bool, seed: int, calibration=None
+                     ) -> tuple[RatioEstimate, str]:
     """R0 of the ordered reference, measured exactly as the image was (DOMAIN.md §4).
 
     Same probe width (hence site integration radius) and the same background treatment:
@@ -148,6 +168,9 @@ def _reference_ratio(reference, reference_params, meas: Measurement, *, surface:
     recorded or simulated under the image's conditions.
     """
     probe_fwhm_nm = meas.probe_sigma_nm * 2.3548
+    if calibration is not None and (reference is None or (isinstance(reference, str)
+                                                          and reference == "simulate")):
+        return (RatioEstimate(calibration.R0, calibration.R0_se, 0, 0), "calibration")
     if reference is None:
         return RatioEstimate(math.nan, math.nan, 0, 0), "none"
     if isinstance(reference, Image):
@@ -176,15 +199,30 @@ def _reference_ratio(reference, reference_params, meas: Measurement, *, surface:
                             probe_fwhm_nm=probe_fwhm_nm, surface="none",
                             background=params.background_fraction if background_known
                             else 0.0)
-        return _ratio(ref, ref.in_material), "simulated"
+        return _ratio(ref, ref.in_material), "simulated-approximate"
     raise ParameterError(
         f"reference must be None, an Image or 'simulate', got {type(reference).__name__}"
     )
 
 
-def _window_groups(meas: Measurement, window_nm: float, depth_offset_nm: float):
+def _normal_depth(meas: Measurement, shape, normal_deg: float, depth_offset_nm: float):
+    """Depth of every site along a given surface normal, ``depth_offset_nm`` at the centre."""
+    cy, cx = (shape[0] - 1) / 2.0, (shape[1] - 1) / 2.0
+    theta = math.radians(normal_deg)
+    return depth_offset_nm + ((meas.sites.x_px - cx) * math.cos(theta)
+                              + (meas.sites.y_px - cy) * math.sin(theta)) * meas.pixel_size_nm
+
+
+def _window_groups(meas: Measurement, window_nm: float, depth_offset_nm: float,
+                   strip_depth=None):
     sites = meas.sites
     inside = meas.in_material
+    if strip_depth is not None:
+        k = np.floor(strip_depth / window_nm)
+        for kk in np.unique(k[inside & np.isfinite(k)]):
+            lo = kk * window_nm
+            yield inside & (k == kk), lo + 0.5 * window_nm, lo, lo + window_nm
+        return
     if meas.surface.found:
         depth = meas.depth_nm + depth_offset_nm
         k = np.floor((depth - depth_offset_nm) / window_nm)
@@ -222,6 +260,8 @@ def analyze_haadf(
     confidence: float = 0.95,
     seed: int = 0,
     orientation_deg: float | None = None,
+    calibration=None,
+    surface_normal_deg: float | None = None,
 ) -> HaadfAnalysis:
     """Measure the TM-on-Li fraction and phase against depth in a [100]hex HAADF image.
 
@@ -274,6 +314,16 @@ def analyze_haadf(
         and superstructures look like (003)), and the indexing with the strongest TM/Li
         plane contrast (lowest R) that passes the consistency check is kept.
 
+    calibration : CalibrationPoint, optional
+        R0, k and k_tm for the image's optics and thickness from a multislice table
+        (:func:`liprobe.stem.calibration.calibration_at`). With ``reference`` "simulate"
+        or None, R0 comes from it; with a reference image, R0 comes from the image and k
+        from the calibration. Its errors (frozen phonons, thickness) enter the interval.
+    surface_normal_deg : float, optional
+        Direction (from the x axis, pixel coordinates) in which depth increases, for an
+        image with no vacuum edge in view: windows become strips of ``window_nm`` across
+        it, ``depth_offset_nm`` being the depth of the image centre.
+
     Returns
     -------
     HaadfAnalysis
@@ -304,20 +354,26 @@ def analyze_haadf(
     background_source = ("given" if background is not None
                          else "vacuum" if meas.surface.found else "none")
     ref, ref_kind = _reference_ratio(reference, reference_params, meas, surface=surface,
-                                     background_known=background_known, seed=seed)
-    overall = _ratio(meas, meas.in_material)
-    if ref_kind == "none":
-        mix = MixingEstimate(math.nan, math.nan, (math.nan, math.nan), model, overall.R,
-                             math.nan, confidence)
-    else:
-        mix = antisite_fraction(overall, ref, model=model, confidence=confidence)
-    windows = []
-    for sel, depth, lo, hi in _window_groups(meas, window_nm, depth_offset_nm):
+                                     background_known=background_known, seed=seed,
+                                     calibration=calibration)
+    sens = ({} if calibration is None else
+            {"k": calibration.k, "k_se": calibration.k_se, "k_tm": calibration.k_tm,
+             "k_tm_se": calibration.k_tm_se})
+    strip_depth = None
+    depth_source = "surface" if meas.surface.found else "none"
+    if not meas.surface.found and surface_normal_deg is not None:
+        strip_depth = _normal_depth(meas, image.pixels.shape, surface_normal_deg,
+                                    depth_offset_nm)
+        depth_source = "normal"
+    windows, area_R, area_se = [], [], []
+    for sel, depth, lo, hi in _window_groups(meas, window_nm, depth_offset_nm, strip_depth):
         n_tm = int(np.sum(sel & (meas.sites.site == 0)))
         n_li = int(np.sum(sel & (meas.sites.site == 1)))
         if n_tm < min_sites or n_li < min_sites:
             continue
         ratio = _ratio(meas, sel)
+        area_R.append(ratio.R)
+        area_se.append(ratio.se)
         tm_level = float(np.mean(meas.intensity[sel & (meas.sites.site == 0)])) - meas.background
         li = sel & (meas.sites.site == 1)
         alt = li_alternation(meas.intensity[li] - meas.background, meas.sites.plane[li],
@@ -325,14 +381,23 @@ def analyze_haadf(
         if ref_kind == "none":
             f, ci = math.nan, (math.nan, math.nan)
         else:
-            est = antisite_fraction(ratio, ref, model=model, confidence=confidence)
+            est = antisite_fraction(ratio, ref, model=model, confidence=confidence, **sens)
             f, ci = est.f, est.f_ci
         phase = classify_phase(_classification_f(ratio, ref), alt)
         windows.append(HaadfWindow(float(depth), float(lo), float(hi), ratio.R, ratio.se, f,
                                    ci, phase, alt.amplitude, alt.z, n_tm, n_li))
     windows.sort(key=lambda w: w.depth_lo_nm)
+    pooled = _ratio(meas, meas.in_material)
+    areas = independent_area_se(pooled.se, np.array(area_R), np.array(area_se))
+    overall = dataclasses.replace(pooled, se=areas.se)
+    if ref_kind == "none":
+        mix = MixingEstimate(math.nan, math.nan, (math.nan, math.nan), model, overall.R,
+                             math.nan, confidence)
+    else:
+        mix = antisite_fraction(overall, ref, model=model, confidence=confidence, **sens)
     profile = plane_profile(image.pixels, meas.sites, pixel_size_nm=meas.pixel_size_nm,
                             mask=meas.surface.material if meas.surface.found else None)
+    site_depth = (strip_depth if strip_depth is not None else meas.depth_nm + depth_offset_nm)
     return HaadfAnalysis(
         d003_nm=meas.sites.d003_nm, d003_se_nm=meas.sites.d003_se_nm,
         d003_fft_nm=meas.lattice.d003_nm, orientation_deg=meas.sites.orientation_deg,
@@ -341,6 +406,37 @@ def analyze_haadf(
         background=meas.background, surface_found=meas.surface.found,
         depth_offset_nm=float(depth_offset_nm), windows=tuple(windows), columns=meas.columns,
         sites=meas.sites, site_intensity=meas.intensity,
-        site_depth_nm=meas.depth_nm + depth_offset_nm, profile=profile,
+        site_depth_nm=site_depth, profile=profile,
         pixel_size_nm=meas.pixel_size_nm, background_source=background_source,
+        k=mix.k, k_tm=mix.k_tm,
+        calibration=None if calibration is None else calibration.to_dict(),
+        R_se_method=areas.method, depth_source=depth_source,
+        interval_note=_interval_note(ref_kind, calibration, background_source),
     )
+
+
+def _interval_note(ref_kind: str, calibration, background_source: str) -> str:
+    """What the f interval contains, in words."""
+    if ref_kind == "none":
+        return "no reference: f not computed"
+    parts = ["counting and site-to-site scatter over independent areas"]
+    if ref_kind == "calibration":
+        parts.append(f"R0 and k from the multislice calibration ({calibration.source}) with "
+                     f"their frozen-phonon errors and a thickness uncertainty of "
+                     f"{calibration.thickness_sigma_nm:g} nm")
+    elif ref_kind == "image":
+        parts.append("R0 measured on the reference image")
+        parts.append(f"k = {calibration.k:.3f} ± {calibration.k_se:.3f} from the multislice "
+                     f"calibration ({calibration.source})" if calibration is not None else
+                     "k = 1 (linear imaging) assumed: without a calibration, channelling "
+                     "makes f read low by up to ~30 %")
+    else:
+        return ("APPROXIMATE: R0 from a linear-incoherent simulation (no channelling, no "
+                "thermal diffuse scattering) and k = 1; the interval holds only the "
+                "counting scatter, not this model error (f can read ~30 % low); give the "
+                "optics and thickness for a multislice calibration, or a reference image")
+    text = "interval contains " + "; ".join(parts)
+    if ref_kind == "calibration" and background_source == "none":
+        text += ("; WARNING: no vacuum in view and no background given, so R includes the "
+                 "detector offset that the calibration's R0 does not: pass the background")
+    return text

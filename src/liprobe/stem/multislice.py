@@ -1,0 +1,363 @@
+"""Frozen-phonon multislice calibration of HAADF site ratios (abTEM, optional).
+
+For a layered oxide viewed along [100]hex this computes, at several thicknesses and for
+given optics (kV, convergence semi-angle, annular detectors), the quantities that the
+inversion R -> f of :mod:`liprobe.stem.calibration` needs:
+
+- ``R0`` = I(Li site) / I(TM site) of the perfectly ordered crystal;
+- ``k`` = sensitivity of the Li-site intensity to TM atoms on Li sites, relative to the
+  linear-incoherent expectation: I_Li(f) / I_TM,0 = R0 + k f (1 - R0);
+- ``k_tm`` = the same for Li atoms on TM sites: I_TM(f) / I_TM,0 = 1 - k_tm f (1 - R0).
+
+With k = k_tm = 1 the exchange formula f = (R - R0) / ((1 - R0)(1 + R)) of DOMAIN.md §4
+is recovered. Site intensities are HAADF intensities averaged over a Gaussian kernel of
+``kernel_sigma_nm`` around each site (the source size combined with the analysis'
+integration disk), by a 7-point Gauss-Radau rule (centre weight 1/2, six points at
+2 sigma, weight 1/12 each; exact for intensities quadratic in r^2 and angular harmonics
+below 6). Each frozen-phonon configuration draws new thermal displacements, a new Ni/Co/Mn
+arrangement and (disordered crystal) new antisite positions: every ``1/f_cal``-th atom of
+every Li column is a TM atom and every ``1/f_cal``-th atom of every TM column is Li, at a
+random phase per column, so the calibration averages over the depth of the antisites. The
+exact antisite count above each exit plane enters k.
+
+abTEM (J. Madsen & T. Susi, Open Research Europe 1 (2021) 24) does the multislice; it is
+imported here only (``pip install liprobe[simulate]``). It runs on a GPU when CuPy and a
+device are present, on the CPU otherwise. References: E. J. Kirkland, *Advanced Computing
+in Electron Microscopy*, 3rd ed. (2020), ch. 6-7 (multislice, frozen phonons).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from liprobe.errors import DependencyError, ParameterError
+
+__all__ = ["LayeredMaterial", "NCM811", "MultisliceSettings", "calibrate_multislice",
+           "electron_wavelength_nm"]
+
+
+@dataclass(frozen=True)
+class LayeredMaterial:
+    """A layered R-3m oxide LiMO2: lattice, TM composition, O z and thermal displacements.
+
+    ``u_rms_nm`` are isotropic root-mean-square displacements per axis (Li, TM, O).
+    """
+
+    name: str = "Li(Ni0.80Co0.15Mn0.05)O2"
+    a_nm: float = 0.287
+    c_nm: float = 1.419
+    tm_composition: tuple[tuple[str, float], ...] = (("Ni", 0.80), ("Co", 0.15), ("Mn", 0.05))
+    oxygen_z: float = 0.2586
+    u_rms_nm: tuple[float, float, float] = (0.012, 0.007, 0.009)
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain-Python dict (JSON-ready)."""
+        return {"name": self.name, "a_nm": self.a_nm, "c_nm": self.c_nm,
+                "tm_composition": [list(x) for x in self.tm_composition],
+                "oxygen_z": self.oxygen_z, "u_rms_nm": list(self.u_rms_nm)}
+
+
+#: Ni-rich layered NCM811 (DOMAIN.md §2; u_rms from typical refined B factors).
+NCM811 = LayeredMaterial()
+
+
+@dataclass(frozen=True)
+class MultisliceSettings:
+    """Numerical settings of the calibration (all recorded in the table's provenance).
+
+    ``sampling_nm`` None: chosen so the anti-aliased angular range reaches 5 mrad past the
+    outermost detector angle. ``cells`` tiles the orthogonal projected cell (sqrt(3)a x c)
+    laterally. One slice per a-repeat along the beam.
+    """
+
+    n_configs: int = 2
+    f_cal: float = 0.2
+    kernel_sigma_nm: float = 0.03
+    cells: tuple[int, int] = (2, 1)
+    sampling_nm: float | None = None
+    sites_per_type: int = 2
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.n_configs < 1:
+            raise ParameterError("n_configs must be at least 1")
+        if not 0 < self.f_cal <= 0.5:
+            raise ParameterError(f"f_cal must lie in (0, 0.5], got {self.f_cal}")
+        if not self.kernel_sigma_nm > 0:
+            raise ParameterError("kernel_sigma_nm must be positive")
+
+
+def electron_wavelength_nm(kv: float) -> float:
+    """Relativistic electron wavelength at ``kv`` kilovolts, nm."""
+    e0 = kv * 1e3
+    return 1.22642584 / math.sqrt(e0 * (1.0 + 0.97846e-6 * e0))
+
+
+def _abtem():
+    try:
+        import abtem
+        import ase
+    except ImportError as exc:
+        raise DependencyError(
+            "the multislice calibration needs abTEM; install it with "
+            "`pip install liprobe[simulate]` (or `pip install abtem`)"
+        ) from exc
+    return abtem, ase
+
+
+def _device(requested: str) -> str:
+    if requested in ("cpu", "gpu"):
+        return requested
+    try:
+        import cupy
+
+        return "gpu" if cupy.cuda.runtime.getDeviceCount() > 0 else "cpu"
+    except Exception:  # no CuPy, no driver or no device: the CPU it is
+        return "cpu"
+
+
+def _unit_cell(material: LayeredMaterial, ase):
+    """Orthogonal cell (sqrt(3)a, c, a) in Å with x in-plane, y along c, z along the beam."""
+    from ase.build import make_supercell
+    from ase.spacegroup import crystal
+
+    a, c = material.a_nm * 10.0, material.c_nm * 10.0
+    hexa = crystal(["Li", "Ni", "O"], basis=[(0, 0, 0.5), (0, 0, 0), (0, 0, material.oxygen_z)],
+                   spacegroup=166, cellpar=[a, a, c, 90, 90, 120])
+    ortho = make_supercell(hexa, [[1, 0, 0], [1, 2, 0], [0, 0, 1]])
+    pos = ortho.get_positions()
+    cell = np.diag([math.sqrt(3.0) * a, c, a])
+    new = ase.Atoms(ortho.get_chemical_symbols(), positions=pos[:, [1, 2, 0]], cell=cell,
+                    pbc=True)
+    new.wrap()
+    return new
+
+
+def _columns(atoms):
+    """Column id of every atom (atoms sharing the projected x, y) and column centres."""
+    xy = atoms.get_positions()[:, :2]
+    key = np.round(xy / 0.05).astype(np.int64)
+    _, col, = np.unique(key[:, 0] * 100003 + key[:, 1], return_inverse=True)[:2]
+    centres = np.array([xy[col == j].mean(axis=0) for j in range(col.max() + 1)])
+    return col, centres
+
+
+def _configuration(base, col, material, settings, rng, *, disordered, ase):
+    """One frozen-phonon configuration: composition, antisites and displacements."""
+    symbols = np.array(base.get_chemical_symbols(), dtype=object)
+    pos = base.get_positions().copy()
+    names = [s for s, _ in material.tm_composition]
+    weights = np.array([w for _, w in material.tm_composition], float)
+    weights /= weights.sum()
+    is_tm_site = symbols == "Ni"
+    is_li_site = symbols == "Li"
+    new = symbols.copy()
+    # every TM column gets the composition as exactly as its length allows, at random
+    # depths (column-to-column composition noise would only add scatter to R0 and k_tm)
+    for j in np.unique(col[is_tm_site]):
+        members = np.flatnonzero(col == j)
+        counts = np.floor(weights * members.size + rng.uniform(size=weights.size)).astype(int)
+        while counts[1:].sum() > members.size:
+            counts[1 + int(np.argmax(counts[1:]))] -= 1
+        counts[0] = members.size - counts[1:].sum()
+        new[rng.permutation(members)] = np.repeat(names, counts)
+    antisite = np.zeros(len(symbols), bool)
+    if disordered:
+        step = int(round(1.0 / settings.f_cal))
+        for j in np.unique(col):
+            members = np.flatnonzero(col == j)
+            if not (is_li_site[members[0]] or is_tm_site[members[0]]):
+                continue
+            members = members[np.argsort(pos[members, 2])]
+            chosen = members[int(rng.integers(step))::step]
+            antisite[chosen] = True
+            if is_li_site[members[0]]:
+                new[chosen] = rng.choice(names, size=chosen.size, p=weights)
+            else:
+                new[chosen] = "Li"
+    u_li, u_tm, u_o = (u * 10.0 for u in material.u_rms_nm)
+    u = np.where(is_li_site, u_li, np.where(is_tm_site, u_tm, u_o))
+    pos += rng.normal(size=pos.shape) * u[:, None]
+    atoms = ase.Atoms(list(new), positions=pos, cell=base.cell, pbc=True)
+    return atoms, antisite
+
+
+def _kernel_offsets(sigma_a: float) -> tuple[np.ndarray, np.ndarray]:
+    """7-point Gauss-Radau rule for a 2-D Gaussian weight of ``sigma_a``."""
+    angles = np.arange(6) * (np.pi / 3.0)
+    ring = 2.0 * sigma_a * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    offsets = np.vstack([[0.0, 0.0], ring])
+    weights = np.concatenate([[0.5], np.full(6, 1.0 / 12.0)])
+    return offsets, weights
+
+
+@dataclass(frozen=True)
+class _Sites:
+    tm: np.ndarray  # column ids scanned
+    li: np.ndarray
+
+
+def _pick_sites(base_symbols, col, centres, n_per_type, cell_xy) -> _Sites:
+    middle = 0.5 * np.asarray(cell_xy)
+    order = np.argsort(np.hypot(*(centres - middle).T))
+    first = {j: base_symbols[np.flatnonzero(col == j)[0]] for j in range(len(centres))}
+    tm = [j for j in order if first[j] == "Ni"][:n_per_type]
+    li = [j for j in order if first[j] == "Li"][:n_per_type]
+    return _Sites(np.array(tm), np.array(li))
+
+
+def calibrate_multislice(
+    *,
+    kv: float,
+    convergence_mrad: float,
+    detectors_mrad: tuple[tuple[float, float], ...],
+    thickness_nm: tuple[float, ...],
+    material: LayeredMaterial = NCM811,
+    settings: MultisliceSettings = MultisliceSettings(),
+    progress=None,
+) -> list[dict[str, float]]:
+    """R0, k and k_tm against thickness for one kV and convergence, every detector.
+
+    Parameters
+    ----------
+    kv : float
+        Accelerating voltage (kV).
+    convergence_mrad : float
+        Probe convergence semi-angle (mrad); aberration-free probe at zero defocus.
+    detectors_mrad : tuple of (inner, outer)
+        Annular detectors (mrad), computed in the same pass.
+    thickness_nm : tuple of float
+        Thicknesses; each is rounded to a whole number of a-repeats (the table records
+        the thickness actually simulated).
+    material : LayeredMaterial
+        The crystal.
+    settings : MultisliceSettings
+        Frozen-phonon configurations, f_cal, kernel, cell, sampling, seed, device.
+    progress : callable, optional
+        Called with a line of text after each configuration.
+
+    Returns
+    -------
+    list of dict
+        One row per (detector, thickness): ``kv, convergence_mrad, detector_inner_mrad,
+        detector_outer_mrad, thickness_nm, R0, R0_se, k, k_se, k_tm, k_tm_se, n_sites``.
+        Standard errors are from the scatter between scanned sites over the
+        configurations (phonons, composition and antisite depths all vary).
+    """
+    abtem, ase = _abtem()
+    import dask
+
+    if not thickness_nm:
+        raise ParameterError("give at least one thickness")
+    rng = np.random.default_rng(settings.seed)
+    a_nm = material.a_nm
+    n_slices = sorted({max(1, int(round(t / a_nm))) for t in thickness_nm})
+    unit = _unit_cell(material, ase)
+    base = unit * (settings.cells[0], settings.cells[1], n_slices[-1])
+    col, centres = _columns(base)
+    base_symbols = np.array(base.get_chemical_symbols(), dtype=object)
+    cell_xy = np.diag(base.cell)[:2]
+    sites = _pick_sites(base_symbols, col, centres, settings.sites_per_type, cell_xy)
+    offsets, weights = _kernel_offsets(settings.kernel_sigma_nm * 10.0)
+    scanned = np.concatenate([sites.tm, sites.li])
+    positions = (centres[scanned][:, None, :] + offsets[None]).reshape(-1, 2) % cell_xy
+    outer = max(o for _, o in detectors_mrad)
+    lam_a = electron_wavelength_nm(kv) * 10.0
+    sampling_a = (settings.sampling_nm * 10.0 if settings.sampling_nm is not None
+                  else lam_a / (3.0 * (outer + 5.0) * 1e-3))
+    device = _device(settings.device)
+    detectors = [abtem.AnnularDetector(inner=float(i), outer=float(o)) for i, o in detectors_mrad]
+    # site intensity [structure][config] -> (detectors, exit planes, sites)
+    results: dict[bool, list[np.ndarray]] = {False: [], True: []}
+    antisite_counts: list[np.ndarray] = []
+    for ic in range(settings.n_configs):
+        for disordered in (False, True):
+            t0 = time.time()
+            atoms, antisite = _configuration(base, col, material, settings, rng,
+                                             disordered=disordered, ase=ase)
+            potential = abtem.Potential(atoms, sampling=sampling_a, slice_thickness=a_nm * 10.0,
+                                        exit_planes=tuple(n - 1 for n in n_slices),
+                                        device=device)
+            probe = abtem.Probe(energy=kv * 1e3, semiangle_cutoff=convergence_mrad,
+                                device=device)
+            probe.grid.match(potential)
+            with dask.config.set(scheduler="synchronous"):
+                out = probe.scan(potential, scan=abtem.CustomScan(positions),
+                                 detectors=detectors, lazy=False)
+            out = out if isinstance(out, list) else [out]
+            arr = np.stack([np.asarray(m.array, np.float64).reshape(len(n_slices), -1)
+                            for m in out])
+            arr = arr.reshape(len(detectors), len(n_slices), len(scanned), len(weights))
+            results[disordered].append(arr @ weights)
+            if disordered:
+                antisite_counts.append(_antisite_fraction(atoms, antisite, col, scanned,
+                                                          n_slices))
+            if progress is not None:
+                progress(f"{kv:g} kV {convergence_mrad:g} mrad config {ic + 1}/"
+                         f"{settings.n_configs} {'disordered' if disordered else 'ordered'}: "
+                         f"{time.time() - t0:.0f} s")
+    ordered = np.concatenate(results[False], axis=2)  # (det, planes, configs*sites)
+    disorder = np.concatenate(results[True], axis=2)
+    f_site = np.concatenate(antisite_counts, axis=1)  # (planes, configs*sites)
+    n_tm = len(sites.tm)
+    is_tm = np.tile(np.arange(len(scanned)) < n_tm, settings.n_configs)
+    rows = []
+    for idet, (inner, outer_d) in enumerate(detectors_mrad):
+        for ip, ns in enumerate(n_slices):
+            est = _estimate(ordered[idet, ip], disorder[idet, ip], f_site[ip], is_tm)
+            rows.append({"kv": float(kv), "convergence_mrad": float(convergence_mrad),
+                         "detector_inner_mrad": float(inner),
+                         "detector_outer_mrad": float(outer_d),
+                         "thickness_nm": round(ns * a_nm, 4), **est})
+    return rows
+
+
+def _antisite_fraction(atoms, antisite, col, scanned, n_slices) -> np.ndarray:
+    """Fraction of antisite atoms above each exit plane, per scanned column."""
+    z = atoms.get_positions()[:, 2]
+    out = np.empty((len(n_slices), len(scanned)))
+    for js, j in enumerate(scanned):
+        members = np.flatnonzero(col == j)
+        flags = antisite[members[np.argsort(z[members])]]
+        for ip, ns in enumerate(n_slices):
+            out[ip, js] = flags[:ns].mean()
+    return out
+
+
+def _estimate(ordered, disordered, f_site, is_tm) -> dict[str, float]:
+    """R0, k, k_tm and their standard errors from per-site intensities."""
+    tm0, li0 = ordered[is_tm], ordered[~is_tm]
+    m_tm0, m_li0 = tm0.mean(), li0.mean()
+    r0 = m_li0 / m_tm0
+    n = len(tm0)
+    var_tm0 = tm0.var(ddof=1) / n if n > 1 else math.nan
+    var_li0 = li0.var(ddof=1) / len(li0) if len(li0) > 1 else math.nan
+    r0_se = math.sqrt(var_li0 + r0 * r0 * var_tm0) / m_tm0
+    # Li sites of the disordered crystal: I / I_TM0 - R0 = k f (1 - R0), through the origin
+    y_li = disordered[~is_tm] / m_tm0 - r0
+    x_li = f_site[~is_tm] * (1.0 - r0)
+    k, k_se = _through_origin(x_li, y_li, extra_var=var_li0 / m_tm0 ** 2)
+    y_tm = 1.0 - disordered[is_tm] / m_tm0
+    x_tm = f_site[is_tm] * (1.0 - r0)
+    k_tm, k_tm_se = _through_origin(x_tm, y_tm, extra_var=var_tm0 / m_tm0 ** 2)
+    # the ordered crystal's own uncertainty (R0, I_TM0) enters both slopes
+    return {"R0": float(r0), "R0_se": float(r0_se), "k": k, "k_se": k_se, "k_tm": k_tm,
+            "k_tm_se": k_tm_se, "n_sites": int(n)}
+
+
+def _through_origin(x, y, *, extra_var: float) -> tuple[float, float]:
+    sxx = float(np.sum(x * x))
+    if not sxx > 0:
+        return math.nan, math.nan
+    slope = float(np.sum(x * y)) / sxx
+    resid = y - slope * x
+    dof = max(len(x) - 1, 1)
+    var_slope = float(np.sum(resid * resid)) / dof / sxx
+    mean_x = float(np.mean(x))
+    var_slope += (extra_var / mean_x ** 2) if mean_x > 0 else 0.0
+    return slope, math.sqrt(var_slope)
