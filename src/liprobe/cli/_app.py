@@ -15,6 +15,8 @@ COMMAND_MODULES = (
     "liprobe.cli.haadf_commands",
     "liprobe.cli.study_commands",
     "liprobe.cli.demo_command",
+    "liprobe.cli.reconstruct_commands",
+    "liprobe.cli.detector_commands",
 )
 
 

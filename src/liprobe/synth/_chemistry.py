@@ -8,7 +8,7 @@ from liprobe.errors import ParameterError
 from liprobe.synth.profile import ELEMENTS
 from liprobe.synth.species import CLASSES, Species, species_peaks
 
-__all__ = ["PeakTable", "build_peak_table", "class_weights", "local_ratios"]
+__all__ = ["PeakTable", "build_peak_table", "class_weights", "local_ratios", "pick_peaks"]
 
 
 class PeakTable:
@@ -129,3 +129,29 @@ def _raise_factor(factors: dict[str, np.ndarray], element: str, n: int, inside: 
                   value: float) -> None:
     factor = factors.setdefault(element, np.ones(n, dtype=np.float32))
     factor[inside] = np.maximum(factor[inside], np.float32(value))
+
+
+def pick_peaks(weights: list[np.ndarray], peaks: PeakTable, background: np.ndarray,
+               rng: np.random.Generator) -> np.ndarray:
+    """Isotope peak (int16 index into ``peaks``; -1 for background) of each ion.
+
+    The class is drawn from the per-ion class ``weights`` (:func:`class_weights`), then
+    the species and isotope peak within the class from ``peaks.prob_in_class``.
+    """
+    n = background.shape[0]
+    u = rng.random(n, dtype=np.float32) * sum(weights)
+    acc = weights[0].copy()
+    cls = (u >= acc).astype(np.int8)
+    for w in weights[1:-1]:
+        acc += w
+        cls += u >= acc
+    del u, acc
+    cls[background] = -1
+    peak = np.full(n, -1, dtype=np.int16)
+    for c in range(len(CLASSES)):
+        idx = np.flatnonzero(cls == c)
+        ids = np.flatnonzero(peaks.class_of_peak == c)
+        cum = np.cumsum(peaks.prob_in_class[ids])
+        pick = np.searchsorted(cum / cum[-1], rng.random(idx.size), side="right")
+        peak[idx] = ids[np.minimum(pick, ids.size - 1)]
+    return peak

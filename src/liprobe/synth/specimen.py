@@ -14,12 +14,12 @@ from liprobe.synth._chemistry import (
     class_weights,
     local_ratios,
     mean_atoms_per_ion,
+    pick_peaks,
 )
 from liprobe.synth._geometry import cone_volume_nm3, length_for_volume_nm, sample_cone
 from liprobe.synth.params import SpecimenParams
 from liprobe.synth.profile import ELEMENTS
 from liprobe.synth.ranges import ion_list
-from liprobe.synth.species import CLASSES
 from liprobe.synth.truth import DepthComposition, SpecimenTruth
 
 __all__ = ["generate_specimen"]
@@ -117,22 +117,8 @@ def generate_specimen(
     ratios = local_ratios(params, xyz, length)
     weights = class_weights(ratios, peaks)
     del ratios
-    u = rng.random(n, dtype=np.float32) * sum(weights)
-    acc = weights[0].copy()
-    cls = (u >= acc).astype(np.int8)
-    for w in weights[1:-1]:
-        acc += w
-        cls += u >= acc
-    del u, acc, weights
-    cls[background] = -1
-    peak = np.full(n, -1, dtype=np.int16)
-    for c in range(len(CLASSES)):
-        idx = np.flatnonzero(cls == c)
-        ids = np.flatnonzero(peaks.class_of_peak == c)
-        cum = np.cumsum(peaks.prob_in_class[ids])
-        pick = np.searchsorted(cum / cum[-1], rng.random(idx.size), side="right")
-        peak[idx] = ids[np.minimum(pick, ids.size - 1)]
-    del cls
+    peak = pick_peaks(weights, peaks, background, rng)
+    del weights
 
     voltage_v = (params.field_factor * params.evaporation_field_v_per_nm) * radius.astype(
         np.float64)
