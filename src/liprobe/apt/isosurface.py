@@ -2,8 +2,9 @@
 
 Marching cubes (Lewiner et al. 2003, ``skimage.measure.marching_cubes``) on the field of
 :func:`liprobe.apt.field.concentration_field` at an atom-fraction ``threshold``, computed
-only in cubes whose eight voxels are all inside the specimen, so a surface that reaches the
-specimen's edge stays open there instead of wrapping the specimen. The mesh is split into
+only in cubes whose eight voxels are all inside the specimen and farther than ``edge_nm``
+from its edge, so a surface that reaches the specimen's edge stays open there instead of
+wrapping the specimen (or following edge artefacts). The mesh is split into
 connected surfaces; each gets its area, its centroid and, when it is closed (every edge
 shared by exactly two triangles), its enclosed volume (divergence theorem, sum of signed
 tetrahedra) with the volume centroid. Vertex normals point towards higher concentration.
@@ -161,6 +162,7 @@ def _surface(verts, faces, normals) -> Isosurface:
 
 def find_isosurfaces(
     concentration: ConcentrationField, *, threshold: float, min_area_nm2: float = 0.0,
+    edge_nm: float | None = None,
 ) -> IsosurfaceSet:
     """Isoconcentration surfaces of ``concentration`` at atom fraction ``threshold``.
 
@@ -172,6 +174,10 @@ def find_isosurfaces(
         Atom fraction (0-1) of the field's element.
     min_area_nm2 : float
         Smaller surfaces (counting-noise islands) are dropped.
+    edge_nm : float, optional
+        No surface within this distance of the specimen's edge (the outside voxels);
+        default the delocalisation σ: edge voxels hold few atoms and the reconstruction's
+        own edge artefacts (0: surfaces up to the edge).
 
     Returns
     -------
@@ -203,7 +209,15 @@ def find_isosurfaces(
         raise ParameterError(f"threshold must be an atom fraction between 0 and 1, got {threshold}")
     frac = concentration.fraction
     inside = concentration.inside
-    mask = _cube_mask(inside)
+    edge = concentration.delocalization_nm if edge_nm is None else float(edge_nm)
+    if not (np.isfinite(edge) and edge >= 0):
+        raise ParameterError(f"edge_nm must be >= 0, got {edge_nm}")
+    core = inside
+    if edge > 0:
+        padded = np.pad(inside, 1)  # the grid's faces are edges too
+        depth = ndimage.distance_transform_edt(padded)[1:-1, 1:-1, 1:-1] * concentration.voxel_nm
+        core = inside & (depth > edge)
+    mask = _cube_mask(core)
     values = np.where(inside, frac, np.float32(0.0))
     shape = concentration.shape
     empty = IsosurfaceSet(surfaces=(), element=concentration.element, threshold=threshold,

@@ -13,9 +13,8 @@ is then interpolated trilinearly from the grid, one pass over the ions.
 
 On top of the proxigram: :func:`fit_interface` (the two compositions and the 10-90 % width
 of an interface, error-function fit) and :func:`surface_layer_thickness_from_proxigram`
-(thickness of a surface layer: the ions on its side of the surface divided by the ion
-count per nm on the other side, i.e. the distance from the isosurface to the specimen's
-top), with :func:`layer_depth_from_profile` giving the 1-D profile's value to compare.
+(thickness of a surface layer: the distance from the isosurface to the specimen's top,
+where the proxigram's ion count falls to half its plateau), with :func:`layer_depth_from_profile` giving the 1-D profile's value to compare.
 """
 
 from __future__ import annotations
@@ -264,59 +263,61 @@ def fit_interface(profile: Profile, *, element: str) -> InterfaceFit:
 class LayerThickness:
     """Thickness of a surface layer from a proxigram, with its counting σ.
 
-    ``n_layer_ions`` ions lie on the layer's side; ``ions_per_nm`` is the ion count per nm
-    of distance on the other side near the surface (median of its bins).
+    ``plateau_ions`` is the median ion count per bin inside the layer; the specimen's top
+    surface is where the count falls to half of it.
     """
 
     thickness_nm: float
     sigma_nm: float
+    plateau_ions: float
     n_layer_ions: int
-    ions_per_nm: float
     side: str
 
 
-def surface_layer_thickness_from_proxigram(
-    profile: Profile, *, side: str = "low", reference_nm: float | None = None,
-) -> LayerThickness:
+def surface_layer_thickness_from_proxigram(profile: Profile, *, side: str = "low") -> LayerThickness:
     """Thickness of the layer between an isosurface and the specimen's top surface.
 
-    The proxigram must reach past the top surface on the layer's side (its
-    ``distance_range_nm`` wider than the layer). The ions on that side, divided by the ion
-    count per nm on the other side within ``reference_nm`` of the isosurface (default: as
-    far as the proxigram's range on the layer's side), give the layer's thickness along the
-    surface normal (the same surface area on both sides: a layer parallel to the top).
+    The proxigram, taken on an isosurface of the layer's element and wider than the layer
+    on its side, holds ions from the isosurface (distance 0) out to the top surface; past it
+    the counts drop to zero. The top surface is where the ion count per bin falls to half
+    the layer's plateau (median of the layer's bins holding at least a quarter of the
+    largest), linearly interpolated between bin centres; the thickness is its distance from
+    the isosurface. σ: the Poisson σ of the count at the crossing over the local slope.
 
     Parameters
     ----------
     profile : Profile
-        From :func:`proxigram` on an isosurface of the layer's element.
+        From :func:`proxigram`.
     side : {"low", "high"}
         The layer's side: ``"low"`` for a depleted layer (negative distances).
-    reference_nm : float, optional
-        Depth of the reference region on the other side.
     """
     if side not in ("low", "high"):
         raise ParameterError(f"side must be 'low' or 'high', got {side!r}")
     centre = profile.center_nm
     counts = profile.ion_counts.astype(np.float64)
-    width = profile.end_nm - profile.start_nm
-    layer = centre < 0 if side == "low" else centre > 0
-    other_dist = centre if side == "low" else -centre
-    reach = float(np.max(np.abs(centre[layer]))) if layer.any() else 0.0
-    depth = reach if reference_nm is None else float(reference_nm)
-    ref = (other_dist > 0) & (other_dist <= depth)
-    if not layer.any() or not ref.any():
-        raise ParameterError("the proxigram has no bins on one side of the surface; widen "
-                             "distance_range_nm")
-    per_nm = float(np.median(counts[ref] / width[ref]))
-    n_layer = int(counts[layer].sum())
-    if per_nm <= 0:
-        raise ParameterError("no ions on the reference side of the surface")
-    thickness = n_layer / per_nm
-    n_ref = counts[ref].sum()
-    sigma = thickness * math.sqrt(1.0 / max(n_layer, 1) + 1.0 / max(n_ref, 1))
-    return LayerThickness(thickness_nm=thickness, sigma_nm=sigma, n_layer_ions=n_layer,
-                          ions_per_nm=per_nm, side=side)
+    on_side = centre < 0 if side == "low" else centre > 0
+    if not on_side.any():
+        raise ParameterError("the proxigram has no bins on the layer's side of the surface; "
+                             "widen distance_range_nm")
+    dist = np.abs(centre[on_side])
+    c = counts[on_side]
+    order = np.argsort(dist)
+    dist, c = dist[order], c[order]
+    if c.max() <= 0:
+        raise ParameterError("no ions on the layer's side of the surface")
+    plateau = float(np.median(c[c >= 0.25 * c.max()]))
+    below = np.flatnonzero((c < 0.5 * plateau) & (np.arange(c.size) > int(np.argmax(c >= 0.5 * plateau))))
+    if below.size == 0:
+        raise ParameterError("the proxigram does not reach the top surface on the layer's "
+                             "side; widen distance_range_nm")
+    k = int(below[0])
+    half = 0.5 * plateau
+    slope = (c[k] - c[k - 1]) / (dist[k] - dist[k - 1])
+    thickness = float(dist[k - 1] + (half - c[k - 1]) / slope)
+    sigma = float(math.sqrt(half) / abs(slope)) if slope != 0 else math.nan
+    n_layer = int(c[: k].sum())
+    return LayerThickness(thickness_nm=thickness, sigma_nm=sigma, plateau_ions=plateau,
+                          n_layer_ions=n_layer, side=side)
 
 
 def layer_depth_from_profile(profile: Profile, *, element: str, threshold: float) -> float:

@@ -128,17 +128,19 @@ def _centres(n: int, radius: float, box: np.ndarray, min_gap: float,
     lo, hi = radius + min_gap / 2, box - radius - min_gap / 2
     if np.any(hi <= lo):
         raise ParameterError(f"clusters of radius {radius} nm do not fit in the box {box}")
-    out: list[np.ndarray] = []
-    for _ in range(2000 * max(n, 1)):
-        if len(out) == n:
+    out = np.empty((n, 3))
+    placed = 0
+    for _ in range(200 * max(n, 1)):
+        if placed == n:
             break
         c = lo + rng.random(3) * (hi - lo)
-        if all(np.linalg.norm(c - o) >= 2 * radius + min_gap for o in out):
-            out.append(c)
-    if len(out) < n:
+        if placed == 0 or np.min(np.linalg.norm(out[:placed] - c, axis=1)) >= 2 * radius + min_gap:
+            out[placed] = c
+            placed += 1
+    if placed < n:
         raise ParameterError(f"could not place {n} clusters of radius {radius} nm at least "
                              f"{min_gap} nm apart in the box; use a bigger box or fewer")
-    return np.asarray(out, dtype=np.float64).reshape(n, 3)
+    return out
 
 
 def _spheres(xyz, centres, radius):
