@@ -11,6 +11,7 @@ import typer.core
 COMMAND_MODULES = (
     "liprobe.cli.files_commands",
     "liprobe.cli.apt_commands",
+    "liprobe.cli.spatial_commands",
     "liprobe.cli.synth_commands",
     "liprobe.cli.haadf_commands",
     "liprobe.cli.study_commands",
