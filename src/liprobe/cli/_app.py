@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "liprobe.cli.apt_commands",
     "liprobe.cli.synth_commands",
     "liprobe.cli.haadf_commands",
+    "liprobe.cli.cycling_commands",
     "liprobe.cli.study_commands",
     "liprobe.cli.demo_command",
 )

@@ -39,6 +39,12 @@ def info_payload(path: Path) -> dict[str, Any]:
     from liprobe.io import detect_format, read_ions
 
     fmt = detect_format(path)
+    if fmt.kind == "cycling":
+        from liprobe.cli.cycling_commands import cycling_info
+
+        return cycling_info(path)
+    if fmt.kind == "image":
+        return image_info(path)
     if fmt.kind != "ions":
         raise ParameterError(
             f"{path}: is a {fmt.name.upper()} {fmt.kind} file, not an ion file; "
@@ -53,6 +59,20 @@ def info_payload(path: Path) -> dict[str, Any]:
         "bbox_nm": {axis: [float(bbox[i, 0]), float(bbox[i, 1])]
                     for i, axis in enumerate("xyz")},
     }
+
+
+def image_info(path: Path) -> dict[str, Any]:
+    """``liprobe info`` payload of an image: shape, pixel size, signals, microscope data."""
+    from liprobe.io import read_image
+
+    image = read_image(path)
+    meta = dict(image.metadata)
+    return {"kind": "image", "format": meta.get("format"), "shape": list(image.pixels.shape),
+            "dtype": str(image.pixels.dtype), "pixel_size_nm": image.pixel_size_nm,
+            "calibration": meta.get("calibration"), "signal": meta.get("title"),
+            "signals": meta.get("signals", []),
+            **{k: meta[k] for k in ("n_frames", "page", "n_pages", "beam_energy_kv",
+                                    "magnification", "microscope") if k in meta}}
 
 
 def ranges_payload(path: Path) -> dict[str, Any]:
@@ -128,6 +148,10 @@ def register(app: typer.Typer) -> None:
              as_json: bool = JSON_OPTION) -> None:
         """Format, ion count, per-ion fields and bounding box of an ion file."""
         payload = info_payload(file)
+        if payload.get("kind") in ("image", "cycling"):
+            emit(payload, as_json=as_json, text="\n".join(
+                [f"file      {file}"] + [f"{k:<9} {v}" for k, v in payload.items()]))
+            return
         bbox = payload["bbox_nm"]
         text = "\n".join([
             f"file      {file}",

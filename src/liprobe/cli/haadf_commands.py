@@ -52,14 +52,14 @@ def analyze_payload(image_path: Path, *, pixel_size_nm: float | None, reference:
                     simulate_reference: bool, model: str, window_nm: float,
                     depth_offset_nm: float, background: float | None,
                     probe_fwhm_nm: float | None, out_dir: Path | None,
-                    orientation_deg: float | None = None):
+                    orientation_deg: float | None = None, signal: str | None = None):
     """Run the analysis; write the outputs to ``out_dir``; return (payload, analysis)."""
     from liprobe.io import read_image
     from liprobe.stem.analyze import analyze_haadf
 
     if reference is not None and simulate_reference:
         raise ParameterError("give either --reference REF or --simulate-reference, not both")
-    image = read_image(image_path, pixel_size_nm=pixel_size_nm)
+    image = read_image(image_path, pixel_size_nm=pixel_size_nm, signal=signal)
     ref: Any = "simulate"
     if reference is not None:
         ref = read_image(reference, pixel_size_nm=pixel_size_nm)
@@ -163,7 +163,7 @@ def register(app: typer.Typer) -> None:
 
     @haadf.command("analyze")
     def analyze(
-        image: Path = typer.Argument(..., help="HAADF image (TIFF, DM3/DM4, EMD, NPY)."),
+        image: Path = typer.Argument(..., help="HAADF image (TIFF, DM3/DM4, EMD, TIA, HSPY, NPY)."),
         pixel_size_nm: float = typer.Option(None, "--pixel-size-nm",
                                             help="Pixel size in nm (overrides the file)."),
         reference: Path = typer.Option(None, "--reference",
@@ -185,6 +185,9 @@ def register(app: typer.Typer) -> None:
             "(only for images without layered material)."),
         out_dir: Path = typer.Option(None, "-o", "--output", help="Folder for tables and "
                                      "figures."),
+        signal: str = typer.Option(None, "--signal", help="Image of a multi-signal file "
+                                   "(EMD, DM) by title or detector, e.g. HAADF (default: the "
+                                   "HAADF, or the only image)."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Measure d(003), R, the TM-on-Li fraction f and the phase vs depth."""
@@ -192,7 +195,8 @@ def register(app: typer.Typer) -> None:
             image, pixel_size_nm=pixel_size_nm, reference=reference,
             simulate_reference=simulate_reference, model=model, window_nm=window_nm,
             depth_offset_nm=depth_offset_nm, background=background,
-            probe_fwhm_nm=probe_fwhm_nm, out_dir=out_dir, orientation_deg=orientation_deg)
+            probe_fwhm_nm=probe_fwhm_nm, out_dir=out_dir, orientation_deg=orientation_deg,
+            signal=signal)
         lines = [
             f"image        {image}",
             f"d(003)       {analysis.d003_nm:.4f} nm (FFT {analysis.d003_fft_nm:.4f} nm)",

@@ -65,6 +65,8 @@ FORMATS: tuple[Format, ...] = (
     Format("dm", "image", (".dm3", ".dm4"), "images", "Gatan DigitalMicrograph DM3/DM4"),
     Format("emd", "image", (".emd",), "images", "Velox / Berkeley EMD (HDF5)",
            magic=(b"\x89HDF\r\n\x1a\n",)),
+    Format("tia", "image", (".ser", ".emi"), "images", "FEI TIA .ser/.emi image (RosettaSciIO)"),
+    Format("hspy", "image", (".hspy",), "images", "HyperSpy .hspy image (RosettaSciIO)"),
     Format("npy", "image", (".npy",), "images", "NumPy array (pixel size must be given)",
            magic=(b"\x93NUMPY",)),
     Format("biologic", "cycling", (".mpr",), "biologic", "BioLogic EC-Lab .mpr (yadg, galvani)",
