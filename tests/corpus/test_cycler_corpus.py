@@ -41,11 +41,16 @@ def test_biologic_mpr_against_its_mpt(stem, corpus_row):
     text = read_cycling(mpt)
     rel = f"cycler/biologic/{stem}.mpr"
     assert len(records) == len(text) or (len(text) == 0 and len(records) <= 1)
+    same = len(records) == len(text) and all(
+        np.allclose(records[c], text[c], rtol=1e-6, atol=1e-9)
+        for c in ("time_s", "voltage_v") if c in records and c in text)
+    assert same or len(text) == 0
     truth = _mpt_q_discharge(mpt)
     has_charge = "discharge_capacity_mah" in records and len(records) > 1
     if truth is None or not has_charge:
         corpus_row(rel, f"{len(records)} records ({records.attrs.get('reader')})",
-                   "record count", f".mpt: {len(text)} records", True)
+                   "record count, time and Ewe of every record",
+                   f".mpt of the same run: {len(text)} records, same time and Ewe", True)
         return
     summary = _summary(records)
     got = dict(zip(summary.cycle.tolist(), summary.discharge_capacity_mah.tolist()))
@@ -82,11 +87,14 @@ def test_cellpy_biologic_mpr(corpus_row):
     golden = pd.read_parquet(corpus_file("truth/cellpy_goldens/loader_biologics_mpr.raw.parquet"))
     summary = _summary(records)
     charge = float(summary.charge_capacity_mah.sum())
-    ok = len(records) == 23561 == len(golden) and abs(charge - 4.977) < 0.0005 * 4.977 + 5e-4
+    q_golden = float(golden["QChargeDischarge"].max())  # cellpy's copy of EC-Lab's counter
+    ok = (len(records) == 23561 == len(golden) and abs(charge - 4.977) < 0.005 * 4.977
+          and abs(charge - q_golden) < 0.005 * q_golden
+          and float(summary.discharge_capacity_mah.sum()) == 0.0)
     corpus_row("cycler/biologic/cellpy_biol.mpr", f"{len(records)} records "
                f"({records.attrs['reader']}; {summary.n_impedance_records} impedance)",
-               f"Q charge 0 -> {charge:.4f} mAh", "23,561 rows; Q charge 0 -> 4.977 mAh "
-               f"(cellpy golden max {golden['charge_capacity'].max():.4f})", ok)
+               f"Q charge 0 -> {charge:.4f} mAh, no discharge", "23,561 rows; one charge "
+               f"half-cycle, Q charge 0 -> 4.977 mAh (cellpy golden {q_golden:.4f})", ok)
     assert ok
 
 
@@ -98,6 +106,7 @@ def test_neware_against_reference_ftr(name, corpus_row):
     truth = ref.groupby(["Cycle", "Step"])["Discharge_Capacity(mAh)"].max().groupby(level=0).sum()
     summary = _summary(records)
     ok = (len(records) == len(ref) and np.array_equal(summary.cycle, truth.index.to_numpy())
+          and np.allclose(records["step_time_s"], ref["Time"], rtol=1e-7)
           and np.allclose(summary.discharge_capacity_mah, truth.to_numpy(), rtol=1e-6,
                           atol=1e-9))
     corpus_row(f"cycler/neware/{name}", f"{len(records)} records, {summary.n_cycles} cycles",
@@ -181,4 +190,24 @@ def test_arbin_res_against_mdbtools(corpus_row, tmp_path):
     corpus_row("cycler/arbin/20160805_test001_45_cc_01.res", f"{len(records)} records "
                "(access-parser)", "voltage and discharge capacity of every record",
                "mdbtools' mdb-export of Channel_Normal_Table", ok)
+    assert ok
+
+
+@pytest.mark.parametrize("stem", ["gcpl.pr_182.1", "gcpl.issue_149", "gcpl.issue_226.I"])
+def test_gcpl_mpr_current_equals_ec_lab_export(stem, corpus_row):
+    """A GCPL .mpr stores no current: liprobe's dq/dt must equal EC-Lab's exported <I>."""
+    records = read_cycling(corpus_file(f"cycler/biologic/{stem}.mpr"))
+    mpt = CORPUS / "cycler" / "biologic" / f"{stem}.mpt"
+    lines = mpt.read_text(encoding="latin-1").splitlines()
+    n = int(lines[1].split()[-1])
+    frame = pd.read_csv(mpt, sep="\t", skiprows=n - 1, encoding="latin-1",
+                        decimal="," if "," in lines[n] and "." not in lines[n] else ".")
+    want = frame["<I>/mA"].to_numpy(np.float64)
+    got = records["current_ma"].to_numpy()
+    scale = np.abs(want).max()
+    worst = float(np.abs(got - want).max() / scale)
+    ok = records.attrs["current_source"] == "dq/dt" and worst < 1e-3
+    corpus_row(f"cycler/biologic/{stem}.mpr", f"current from {records.attrs['current_source']}",
+               f"current of every record, max deviation {worst:.1e} of |I|max",
+               ".mpt <I>/mA (EC-Lab's export)", ok)
     assert ok

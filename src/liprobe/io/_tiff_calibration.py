@@ -4,7 +4,7 @@ Looked up in this order: liprobe's own JSON description, ImageJ (``unit`` with t
 resolution tags), FEI/Thermo (``PixelWidth``/``PixelHeight``), Gatan DigitalMicrograph's
 private tags (65003/65004 units, 65009/65010 scales), Olympus SIS (tag 33560,
 ``pixelsizex``/``pixelsizey`` in m), JEOL SightX (``Make = JEOL Ltd.`` with the XML
-description: resolution tags divided by the magnification), then the resolution tags in
+description; TEM imaging mode only: resolution tags divided by the magnification), then the resolution tags in
 centimetres or inches (values above 1 µm per pixel mean a screen or print resolution and
 are ignored). Each source gives the (x, y) pixel size in nm.
 """
@@ -57,12 +57,13 @@ def _jeol(tags) -> tuple[tuple[float, float] | None, dict[str, Any]]:
     text = str(desc.value)
     mag = re.search(r"<SelectorValue>\s*([0-9.eE+-]+)\s*</SelectorValue>", text)
     mode = re.search(r"<ModeString>\s*(\w+)\s*</ModeString>", text)
+    eos = re.search(r"<EosMode>\s*(\w+)\s*</EosMode>", text)
     kv = re.search(r"<AccelerationVoltage>\s*([0-9.eE+-]+)\s*</AccelerationVoltage>", text)
     meta: dict[str, Any] = {}
     if kv:
         meta["beam_energy_kv"] = float(kv.group(1)) / 1e3
-    if not mag or (mode and mode.group(1) != "MAG"):
-        return None, meta
+    if not mag or not mode or mode.group(1) != "MAG" or not eos or eos.group(1) != "eosTEM":
+        return None, meta  # diffraction, STEM (Ronchigram) ...: no real-space calibration
     magnification = float(mag.group(1))
     meta["magnification"] = magnification
     unit = tags.get("ResolutionUnit")
