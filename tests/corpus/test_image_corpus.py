@@ -97,7 +97,8 @@ def test_tia_ser_and_emi_agree(corpus_row):
 def test_hdf5_images_by_content(rel, shape, corpus_row):
     image = read_image(corpus_file(rel))
     ok = image.pixels.shape == shape
+    size = image.pixel_size_nm
     corpus_row(rel, f"{image.metadata['format']}", f"shape {image.pixels.shape}, pixel size "
-               f"{image.pixel_size_nm if image.pixel_size_nm is None else round(image.pixel_size_nm, 6)} nm",
+               f"{size if size is None else round(size, 6)} nm",
                f"{shape[0]}x{shape[1]} image", ok)
     assert ok

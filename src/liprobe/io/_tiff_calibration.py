@@ -4,7 +4,8 @@ Looked up in this order: liprobe's own JSON description, ImageJ (``unit`` with t
 resolution tags), FEI/Thermo (``PixelWidth``/``PixelHeight``), Gatan DigitalMicrograph's
 private tags (65003/65004 units, 65009/65010 scales), Olympus SIS (tag 33560,
 ``pixelsizex``/``pixelsizey`` in m), JEOL SightX (``Make = JEOL Ltd.`` with the XML
-description; TEM imaging mode only: resolution tags divided by the magnification), then the resolution tags in
+description; TEM imaging mode only: resolution tags divided by the magnification), then
+the resolution tags in
 centimetres or inches (values above 1 µm per pixel mean a screen or print resolution and
 are ignored). Each source gives the (x, y) pixel size in nm.
 """

@@ -68,7 +68,8 @@ def _standard(columns: Mapping[str, Any], path, fmt: str, header_lines: int) -> 
         factor = _UNIT_FACTOR.get(unit) if unit else default_factor
         if factor is None:
             raise FormatError(f"column {header!r} has a unit liprobe does not convert",
-                              path=path, hint=f"known units: {', '.join(u for u in _UNIT_FACTOR if u)}")
+                              path=path,
+                              hint="known units: " + ", ".join(u for u in _UNIT_FACTOR if u))
         values = numeric(columns[header], name=str(header), path=path,
                          header_lines=header_lines)
         out[key] = values * factor

@@ -8,7 +8,8 @@ on the 18 ``.mpr`` files of the liprobe corpus: yadg 17/18, galvani 15/18, both 
 (navani reads ``.mpr`` through galvani).
 
 Capacity comes from EC-Lab's own charge columns: the increments ``dq`` (mAh), else the
-half-cycle counter ``Q charge/discharge`` (mAh), else the differences of ``(Q-Qo)``: positive increments are charge, negative discharge, summed per
+half-cycle counter ``Q charge/discharge`` (mAh), else the differences of ``(Q-Qo)``:
+positive increments are charge, negative discharge, summed per
 cycle; impedance records (``freq`` > 0: PEIS/GEIS, including those inside a modulo-bat
 sequence) are flagged and excluded. A GCPL ``.mpr`` stores no current column: the current
 is then the charge increment over the record interval (``dq/dt``, which is how EC-Lab's
