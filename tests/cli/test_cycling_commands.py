@@ -84,3 +84,13 @@ def test_haadf_analyze_without_a_haadf_signal_lists_the_signals(capsys):
     assert "none is a HAADF" in err and "'iDPC'" in err and "--signal" in err
     assert main(["haadf", "analyze", str(path), "--signal", "nothing"]) == 2
     assert "no signal 'nothing'" in capsys.readouterr().err
+
+
+def test_info_on_a_multi_signal_file_lists_the_signals(capsys):
+    from tests.io.test_images import _hyperspy_file
+
+    path = _hyperspy_file("emd_files/fei_example_dpc_titles.emd")
+    assert main(["info", str(path), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["kind"] == "image" and payload["signal"] is None
+    assert {"iDPC", "DF4-A", "B-D"} <= set(payload["signals"])

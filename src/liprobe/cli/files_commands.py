@@ -65,11 +65,18 @@ def image_info(path: Path) -> dict[str, Any]:
     """``liprobe info`` payload of an image: shape, pixel size, signals, microscope data."""
     from liprobe.io import read_image
 
-    image = read_image(path)
+    chosen = True
+    try:
+        image = read_image(path)
+    except ParameterError as exc:  # several images and no HAADF: describe the first
+        if not getattr(exc, "signals", None):
+            raise
+        image, chosen = read_image(path, signal=exc.signals[0]), False
     meta = dict(image.metadata)
     return {"kind": "image", "format": meta.get("format"), "shape": list(image.pixels.shape),
             "dtype": str(image.pixels.dtype), "pixel_size_nm": image.pixel_size_nm,
-            "calibration": meta.get("calibration"), "signal": meta.get("title"),
+            "calibration": meta.get("calibration"),
+            "signal": meta.get("title") if chosen else None,
             "signals": meta.get("signals", []),
             **{k: meta[k] for k in ("n_frames", "page", "n_pages", "beam_energy_kv",
                                     "magnification", "microscope") if k in meta}}

@@ -61,8 +61,10 @@ def choose_signal(signals: list[dict], wanted: str | None, path, fmt: str) -> di
         [s for s, t in zip(images, titles) if "HAADF" in t.upper()]
     if haadf:
         return haadf[0]
-    raise ParameterError(f"{path}: {len(images)} image signals and none is a HAADF: "
-                         f"{listing}; choose one with signal= (CLI: --signal NAME)")
+    error = ParameterError(f"{path}: {len(images)} image signals and none is a HAADF: "
+                           f"{listing}; choose one with signal= (CLI: --signal NAME)")
+    error.signals = titles  # for callers that list the signals instead of choosing
+    raise error
 
 
 def _velox_images(path) -> list[dict]:
