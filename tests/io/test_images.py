@@ -138,3 +138,72 @@ def test_truncated_and_bit_flipped_tiff_raise_format_error_only(tmp_path):
         readable += 1
         assert image.pixels.ndim == 2
     assert readable < len(mutants)  # most mutants are rejected, none crash otherwise
+
+
+# ---------------------------------------------------------------- calibration of real files
+def test_dm_saved_tiff_gives_its_private_tag_calibration():
+    # DigitalMicrograph-saved TIFF: 68 x 68 px, 168.67 nm per pixel in DM's private tags
+    image = read_tiff(_hyperspy_file("tiff_files/test_loading_image_saved_with_DM.tif"))
+    assert image.pixels.shape == (68, 68)
+    assert image.pixel_size_nm == pytest.approx(168.67, rel=1e-4)
+    assert image.metadata["calibration"] == "digitalmicrograph tags"
+
+
+def test_imagej_tiff_calibration():
+    image = read_tiff(_hyperspy_file("tiff_files/test_loading_image_saved_with_imageJ.tif"))
+    assert image.pixel_size_nm == pytest.approx(168.67, rel=1e-4)
+
+
+def test_olympus_sis_reads_the_data_page_not_the_preview():
+    # page 1 is a JPEG RGB preview; the data is page 2: 101 x 112 px, 0.023928 nm per pixel
+    image = read_tiff(_hyperspy_file("tiff_files/olympus_SIS.tif"))
+    assert image.pixels.shape == (101, 112) and image.pixels.ndim == 2
+    assert image.metadata["page"] == 1 and image.metadata["n_pages"] == 2
+    assert image.pixel_size_nm == pytest.approx(0.023928, rel=1e-4)
+
+
+@pytest.mark.parametrize("name, size_nm", [("TEM-mag", 1.8208), ("SAED", None),
+                                           ("Ronchigram", None)])
+def test_jeol_sightx_tiff(tmp_path, name, size_nm):
+    # HyperSpy's own test states 1.8208 nm for the TEM image; diffraction (SAED) and the
+    # STEM Ronchigram have no real-space calibration
+    import gzip
+
+    packed = _hyperspy_file(f"tiff_files/JEOL-SightX-{name}-dummy.tif.gz")
+    path = tmp_path / f"{name}.tif"
+    path.write_bytes(gzip.decompress(packed.read_bytes()))
+    image = read_tiff(path)
+    if size_nm is None:
+        assert image.pixel_size_nm is None
+    else:
+        assert image.pixel_size_nm == pytest.approx(size_nm, rel=1e-3)
+        assert image.metadata["calibration"] == "jeol sightx"
+    assert image.metadata["beam_energy_kv"] == pytest.approx(200.0)
+
+
+def test_non_square_dm_tags_are_an_error_unless_a_size_is_given(tmp_path):
+    import tifffile
+
+    path = tmp_path / "dm.tif"
+    extratags = [(65003, "s", 0, "nm", False), (65004, "s", 0, "nm", False),
+                 (65009, "d", 1, 0.2, False), (65010, "d", 1, 0.3, False)]
+    tifffile.imwrite(path, np.zeros((8, 8), np.uint16), extratags=extratags)
+    with pytest.raises(FormatError, match="non-square"):
+        read_tiff(path)
+    assert read_tiff(path, pixel_size_nm=0.25).pixel_size_nm == 0.25
+
+
+def test_emd_signal_is_chosen_by_name():
+    path = _hyperspy_file("emd_files/fei_example_dpc_titles.emd")
+    with pytest.raises(ParameterError, match="none is a HAADF.*'iDPC'"):
+        read_image(path)
+    image = read_image(path, signal="idpc")
+    assert image.metadata["title"] == "iDPC"
+    assert image.pixel_size_nm == pytest.approx(0.09961991555830654, rel=1e-9)
+    with pytest.raises(ParameterError, match="no signal 'BF'.*'DF4-A'"):
+        read_image(path, signal="BF")
+
+
+def test_hyperspy_file_is_not_taken_for_emd():
+    image = read_image(_hyperspy_file("hdf5_files/example2_v3.1.hspy"))
+    assert image.metadata["format"] == "hspy"

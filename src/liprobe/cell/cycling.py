@@ -163,35 +163,31 @@ def capacity_fade(cycle: np.ndarray, discharge_capacity_mah: np.ndarray, *,
     return CapacityFade(cycle, cap, specific, retention, ref_cycle, active_mass_g, slope, slope_se)
 
 
-def discharge_capacity_from_records(records: Any
+def discharge_capacity_from_records(records: Any, *, restart_at_steps: bool = False
                                     ) -> tuple[np.ndarray, np.ndarray]:
     """Discharge capacity per cycle from a cycler record table.
 
     Parameters
     ----------
     records : mapping of column name to (N,) array (or a DataFrame)
-        Standard columns of :mod:`liprobe.io.cycler`: ``cycle`` and either
-        ``discharge_capacity_mah`` (running within a cycle or step, as Neware, Arbin and
-        per-cycle summaries record it: the per-cycle maximum is taken) or ``time_s`` and
-        ``current_ma`` (the discharge current is integrated).
+        Standard columns of :mod:`liprobe.io.cycler`: ``cycle`` and either the running
+        capacity counters ``charge_capacity_mah`` / ``discharge_capacity_mah`` or
+        ``time_s`` and ``current_ma``.
+    restart_at_steps : bool, keyword-only
+        The counters restart at each change of ``step`` (Neware, Maccor).
 
     Returns
     -------
     cycles : (C,) int array
     capacity_mah : (C,) float array
+        Sum over the discharge steps of each cycle
+        (:func:`liprobe.cell.cycle_summary.summarize_cycles`).
     """
-    columns = set(records.keys()) if hasattr(records, "keys") else set()
-    if "cycle" not in columns:
-        raise ParameterError("cycling records need a 'cycle' column; map it with "
-                             "columns = { cycle = \"<header>\" }")
-    cycle = np.asarray(records["cycle"]).astype(np.int64)
-    if "discharge_capacity_mah" in columns:
-        cap = np.abs(np.asarray(records["discharge_capacity_mah"], dtype=np.float64))
-        cycles, inverse = np.unique(cycle, return_inverse=True)
-        best = np.full(cycles.size, -np.inf)
-        np.maximum.at(best, inverse, np.where(np.isfinite(cap), cap, -np.inf))
-        return cycles, np.where(np.isfinite(best), best, np.nan)
-    if {"time_s", "current_ma"} <= columns:
-        return discharge_capacity_per_cycle(records["time_s"], records["current_ma"], cycle)
-    raise ParameterError("cycling records need 'discharge_capacity_mah', or 'time_s' and "
-                         f"'current_ma'; got columns {sorted(columns)}")
+    from liprobe.cell.cycle_summary import summarize_cycles
+
+    keys = set(records.keys()) if hasattr(records, "keys") else set()
+    if "discharge_capacity_mah" in keys and "charge_capacity_mah" not in keys:
+        records = {**{k: records[k] for k in keys},
+                   "charge_capacity_mah": np.zeros(len(records["discharge_capacity_mah"]))}
+    summary = summarize_cycles(records, restart_at_steps=restart_at_steps)
+    return summary.cycle, summary.discharge_capacity_mah

@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "liprobe.cli.spatial_commands",
     "liprobe.cli.synth_commands",
     "liprobe.cli.haadf_commands",
+    "liprobe.cli.cycling_commands",
     "liprobe.cli.study_commands",
     "liprobe.cli.demo_command",
     "liprobe.cli.reconstruct_commands",

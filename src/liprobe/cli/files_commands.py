@@ -76,8 +76,44 @@ def _ranges_text(payload: dict[str, Any]) -> list[str]:
             f"elements  {', '.join(payload['elements']) or '-'}"]
 
 
+def _image_info(path: Path, fmt) -> dict[str, Any]:
+    """Shape, pixel size, signals and microscope data of an image file."""
+    from liprobe.io import read_image
+
+    chosen = True
+    try:
+        image = read_image(path)
+    except ParameterError as exc:  # several images and no HAADF: describe the first
+        if not getattr(exc, "signals", None):
+            raise
+        image, chosen = read_image(path, signal=exc.signals[0]), False
+    meta = dict(image.metadata)
+    return {"format": meta.get("format") or fmt.name, "shape": list(image.pixels.shape),
+            "dtype": str(image.pixels.dtype), "pixel_size_nm": image.pixel_size_nm,
+            "calibration": meta.get("calibration"),
+            "signal": meta.get("title") if chosen else None,
+            "signals": meta.get("signals", []),
+            **{k: meta[k] for k in ("n_frames", "page", "n_pages", "beam_energy_kv",
+                                    "magnification", "microscope") if k in meta}}
+
+
+def _cycling_info(path: Path, fmt) -> dict[str, Any]:
+    from liprobe.cli.cycling_commands import cycling_info
+
+    payload = cycling_info(path)
+    payload.pop("kind", None)
+    payload["format"] = payload.get("format") or fmt.name
+    return payload
+
+
+def _plain_text(payload: dict[str, Any]) -> list[str]:
+    return [f"{key:<9} {value}" for key, value in payload.items()
+            if key not in ("kind", "format")]
+
+
 #: ``liprobe info`` per kind of file (the registry's ``Format.kind``): payload and text lines.
-INFO_BY_KIND = {"ions": (_ions_info, _ions_text), "ranges": (_ranges_info, _ranges_text)}
+INFO_BY_KIND = {"ions": (_ions_info, _ions_text), "ranges": (_ranges_info, _ranges_text),
+                "image": (_image_info, _plain_text), "cycling": (_cycling_info, _plain_text)}
 
 
 def info_payload(path: Path) -> dict[str, Any]:
@@ -90,7 +126,7 @@ def info_payload(path: Path) -> dict[str, Any]:
     if handler is None:
         raise ParameterError(f"{path}: is a {fmt.name.upper()} {fmt.kind} file; 'liprobe info' "
                              f"describes {' and '.join(INFO_BY_KIND)} files")
-    return {"kind": fmt.kind, "format": fmt.name, **handler[0](path, fmt)}
+    return {"kind": fmt.kind, "format": fmt.name} | handler[0](path, fmt)
 
 
 def info_text(path: Path, payload: dict[str, Any]) -> str:

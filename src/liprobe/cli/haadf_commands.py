@@ -134,7 +134,7 @@ def analyze_payload(image_path: Path, *, pixel_size_nm: float | None, reference:
                     kv: float | None = None, convergence_mrad: float | None = None,
                     detector_mrad: str | None = None, thickness_nm: float | None = None,
                     thickness_sigma_nm: float | None = None,
-                    surface_normal_deg: float | None = None):
+                    surface_normal_deg: float | None = None, signal: str | None = None):
     """Run the analysis; write the outputs to ``out_dir``; return (payload, analysis)."""
     from liprobe.io import read_image
     from liprobe.stem.analyze import analyze_haadf
@@ -144,7 +144,7 @@ def analyze_payload(image_path: Path, *, pixel_size_nm: float | None, reference:
     point = _calibration_point(calibration=calibration, kv=kv, convergence_mrad=convergence_mrad,
                                detector_mrad=detector_mrad, thickness_nm=thickness_nm,
                                thickness_sigma_nm=thickness_sigma_nm)
-    image = read_image(image_path, pixel_size_nm=pixel_size_nm)
+    image = read_image(image_path, pixel_size_nm=pixel_size_nm, signal=signal)
     ref: Any = "simulate"
     if reference is not None:
         ref = read_image(reference, pixel_size_nm=pixel_size_nm)
@@ -249,7 +249,7 @@ def register(app: typer.Typer) -> None:
 
     @haadf.command("analyze")
     def analyze(
-        image: Path = typer.Argument(..., help="HAADF image (TIFF, DM3/DM4, EMD, NPY)."),
+        image: Path = typer.Argument(..., help="HAADF image (TIFF, DM3/DM4, EMD, TIA, HSPY, NPY)."),
         pixel_size_nm: float = typer.Option(None, "--pixel-size-nm",
                                             help="Pixel size in nm (overrides the file)."),
         reference: Path = typer.Option(None, "--reference",
@@ -287,6 +287,9 @@ def register(app: typer.Typer) -> None:
             "at the image centre."),
         out_dir: Path = typer.Option(None, "-o", "--output", help="Folder for tables and "
                                      "figures."),
+        signal: str = typer.Option(None, "--signal", help="Image of a multi-signal file "
+                                   "(EMD, DM) by title or detector, e.g. HAADF (default: the "
+                                   "HAADF, or the only image)."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Measure d(003), R, the TM-on-Li fraction f and the phase vs depth."""
@@ -297,7 +300,8 @@ def register(app: typer.Typer) -> None:
             probe_fwhm_nm=probe_fwhm_nm, out_dir=out_dir, orientation_deg=orientation_deg,
             calibration=calibration, kv=kv, convergence_mrad=convergence_mrad,
             detector_mrad=detector_mrad, thickness_nm=thickness_nm,
-            thickness_sigma_nm=thickness_sigma_nm, surface_normal_deg=surface_normal_deg)
+            thickness_sigma_nm=thickness_sigma_nm, surface_normal_deg=surface_normal_deg,
+            signal=signal)
         lines = [
             f"image        {image}",
             f"d(003)       {analysis.d003_nm:.4f} nm (FFT {analysis.d003_fft_nm:.4f} nm)",

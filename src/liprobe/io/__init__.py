@@ -72,9 +72,14 @@ def write_ranges(path: str | os.PathLike, ranges: RangeTable, *, format: str | N
 
 
 def read_image(path: str | os.PathLike, *, format: str | None = None,
-               pixel_size_nm: float | None = None) -> Image:
-    """Read a microscope image (TIFF, DM3/DM4, EMD, NPY); ``pixel_size_nm`` overrides."""
-    return _pick(path, "image", format, False).reader()(path, pixel_size_nm=pixel_size_nm)
+               pixel_size_nm: float | None = None, signal: str | None = None) -> Image:
+    """Read a microscope image (TIFF, DM3/DM4, EMD, TIA, HSPY, NPY); ``pixel_size_nm``
+    overrides the file's calibration; ``signal`` picks an image of a multi-signal file by
+    title or detector name (default: the HAADF, or the only image)."""
+    reader = _pick(path, "image", format, False).reader()
+    if signal is None:
+        return reader(path, pixel_size_nm=pixel_size_nm)
+    return reader(path, pixel_size_nm=pixel_size_nm, signal=signal)
 
 
 def write_image(path: str | os.PathLike, image: Image, *, format: str | None = None,

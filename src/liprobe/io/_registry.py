@@ -23,7 +23,7 @@ __all__ = ["Format", "FORMATS", "detect_format", "get_format", "formats_of_kind"
 class Format:
     """One registered file format.
 
-    ``kind`` is what the file holds: ``"ions"``, ``"ranges"`` or ``"image"``.
+    ``kind`` is what the file holds: ``"ions"``, ``"ranges"``, ``"image"`` or ``"cycling"``.
     ``magic`` are byte prefixes that identify the format at offset 0.
     """
 
@@ -70,14 +70,23 @@ FORMATS: tuple[Format, ...] = (
     Format("dm", "image", (".dm3", ".dm4"), "images", "Gatan DigitalMicrograph DM3/DM4"),
     Format("emd", "image", (".emd",), "images", "Velox / Berkeley EMD (HDF5)",
            magic=(b"\x89HDF\r\n\x1a\n",)),
+    Format("tia", "image", (".ser", ".emi"), "images", "FEI TIA .ser/.emi image (RosettaSciIO)"),
+    Format("hspy", "image", (".hspy",), "images", "HyperSpy .hspy image (RosettaSciIO)"),
     Format("npy", "image", (".npy",), "images", "NumPy array (pixel size must be given)",
            magic=(b"\x93NUMPY",)),
+    Format("biologic", "cycling", (".mpr",), "biologic", "BioLogic EC-Lab .mpr (yadg, galvani)",
+           magic=(b"BIO-LOGIC MODULAR FILE",)),
+    Format("biologic_mpt", "cycling", (".mpt",), "biologic", "BioLogic EC-Lab text export .mpt",
+           magic=(b"EC-Lab ASCII FILE",)),
+    Format("neware", "cycling", (".nda", ".ndax"), "neware", "Neware .nda/.ndax (NewareNDA)"),
+    Format("maccor", "cycling", (), "maccor", "Maccor text export (.txt, .001, .041 ...)",
+           magic=(b"Today's Date",)),
+    Format("arbin_res", "cycling", (".res",), "arbin", "Arbin .res (MS-Access; access-parser)",
+           magic=(b"\x00\x01\x00\x00Standard Jet DB",)),
     Format("cycling_csv", "cycling", (".csv", ".txt", ".tsv"), "cycler",
            "Cycler CSV/text export with a column mapping"),
-    Format("biologic", "cycling", (".mpr",), "cycler", "BioLogic EC-Lab .mpr (galvani)",
-           magic=(b"BIO-LOGIC MODULAR FILE",)),
-    Format("neware", "cycling", (".nda", ".ndax"), "cycler", "Neware .nda/.ndax (NewareNDA)"),
-    Format("arbin", "cycling", (), "cycler", "Arbin MITS Pro CSV export (format='arbin')"),
+    Format("neware_csv", "cycling", (), "neware", "Neware BTSDA CSV export (told by its titles)"),
+    Format("arbin", "cycling", (), "arbin", "Arbin MITS Pro CSV export (told by its titles)"),
 )
 
 

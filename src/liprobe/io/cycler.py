@@ -1,20 +1,24 @@
-"""Battery cycler files: generic CSV (column mapping), BioLogic .mpr, Neware .nda/.ndax, Arbin CSV.
+"""Battery cycler files: one entry point for every cycler format.
 
-Every reader returns a :class:`pandas.DataFrame` with the standard columns (SI-like units
-written in the names; only the columns the file records):
+=================  ==========================================  ===========================
+format             files                                       module
+=================  ==========================================  ===========================
+``biologic``       BioLogic EC-Lab ``.mpr``                    :mod:`liprobe.io.biologic`
+``biologic_mpt``   EC-Lab text export ``.mpt``                 :mod:`liprobe.io.biologic`
+``neware``         Neware ``.nda`` / ``.ndax``                 :mod:`liprobe.io.neware`
+``neware_csv``     Neware BTSDA CSV export                     :mod:`liprobe.io.neware`
+``maccor``         Maccor text export (``.txt``, ``.001`` ...)  :mod:`liprobe.io.maccor`
+``arbin``          Arbin MITS Pro CSV export                   :mod:`liprobe.io.arbin`
+``arbin_res``      Arbin ``.res`` (MS-Access)                  :mod:`liprobe.io.arbin`
+``cycling_csv``    any delimited table, with a column mapping  here
+=================  ==========================================  ===========================
 
-=========================  ==========================================================
-``cycle``                  cycle number (int)
-``time_s``                 test time, s
-``current_ma``             current, mA (discharge < 0)
-``voltage_v``              cell voltage, V
-``charge_capacity_mah``    charge capacity accumulated within the cycle/step, mAh
-``discharge_capacity_mah`` discharge capacity accumulated within the cycle/step, mAh
-=========================  ==========================================================
-
-Vendor binaries go through maintained readers: ``galvani`` (BioLogic) and ``NewareNDA``
-(Neware). :func:`liprobe.cell.cycling.discharge_capacity_from_records` turns these
-records into capacity per cycle.
+Every reader returns a :class:`pandas.DataFrame` of the standard record columns of
+:mod:`liprobe.io._cycler_table` (``cycle``, ``time_s``, ``step_time_s``, ``step``,
+``current_ma``, ``voltage_v``, ``charge_capacity_mah``, ``discharge_capacity_mah`` ...).
+:func:`liprobe.cell.cycle_summary.summarize_cycles` turns the records into per-cycle
+capacity, coulombic efficiency, energy and mean voltage. A ``.csv`` is told apart by its
+column titles (Arbin, Neware BTSDA, or a generic table).
 """
 
 from __future__ import annotations
@@ -26,13 +30,21 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.errors import FormatError, MissingFileError, ParameterError
+from liprobe.errors import FormatError, ParameterError
+from liprobe.io._binary import existing_file
+from liprobe.io._cycler_table import STANDARD_COLUMNS, cycle_numbers, numeric, record_table
+from liprobe.io.arbin import read_arbin
+from liprobe.io.biologic import read_biologic
+from liprobe.io.neware import read_neware
 
-__all__ = ["STANDARD_COLUMNS", "ARBIN_COLUMNS", "read_cycling_csv", "read_biologic",
-           "read_neware", "read_arbin", "read_cycling"]
+__all__ = ["STANDARD_COLUMNS", "CYCLING_FORMATS", "read_cycling_csv", "read_biologic",
+           "read_neware", "read_arbin", "read_cycling", "detect_cycling_format"]
 
-STANDARD_COLUMNS = ("cycle", "time_s", "current_ma", "voltage_v", "charge_capacity_mah",
-                    "discharge_capacity_mah")
+#: Names accepted by ``format=`` (and by the study manifest), with their aliases.
+CYCLING_FORMATS = ("csv", "biologic", "biologic_mpt", "neware", "neware_csv", "maccor",
+                   "arbin", "arbin_res")
+_ALIASES = {"csv": "cycling_csv", "mpr": "biologic", "mpt": "biologic_mpt",
+            "nda": "neware", "ndax": "neware", "res": "arbin_res"}
 
 #: Alternative units accepted in a column mapping: name -> (standard name, factor).
 _CONVERTED = {
@@ -42,49 +54,6 @@ _CONVERTED = {
     "discharge_capacity_ah": ("discharge_capacity_mah", 1000.0),
 }
 
-#: Column headers of an Arbin MITS Pro CSV/Excel export.
-ARBIN_COLUMNS: Mapping[str, str] = {
-    "cycle": "Cycle_Index", "time_s": "Test_Time(s)", "current_a": "Current(A)",
-    "voltage_v": "Voltage(V)", "charge_capacity_ah": "Charge_Capacity(Ah)",
-    "discharge_capacity_ah": "Discharge_Capacity(Ah)",
-}
-
-
-def _exists(path: str | os.PathLike) -> Path:
-    path = Path(path)
-    if not path.is_file():
-        raise MissingFileError(f"{path}: no such cycler file")
-    return path
-
-
-def _standardise(frame: Any, columns: Mapping[str, str], path: Path) -> Any:
-    import pandas as pd
-
-    known = (*STANDARD_COLUMNS, *_CONVERTED)
-    out = {}
-    for name, header in columns.items():
-        if name not in known:
-            raise ParameterError(f"{path}: unknown column role {name!r}; use one of "
-                                 f"{', '.join(known)}")
-        if header not in frame.columns:
-            raise FormatError(f"column {header!r} (for {name}) not found; the file has "
-                              f"{', '.join(map(str, frame.columns))}", path=path,
-                              hint="fix the columns mapping of this cycling entry")
-        values = pd.to_numeric(frame[header], errors="coerce").to_numpy(np.float64)
-        if name in _CONVERTED:
-            name, factor = _CONVERTED[name]
-            values = values * factor
-        out[name] = values
-    if "cycle" not in out:
-        raise FormatError("no cycle column found", path=path,
-                          hint="map it with columns = { cycle = \"<header>\" }")
-    cycle = out["cycle"]
-    if np.any(~np.isfinite(cycle)):
-        bad = int(np.flatnonzero(~np.isfinite(cycle))[0])
-        raise FormatError(f"cycle column is not a number at data row {bad + 1}", path=path)
-    out["cycle"] = cycle.astype(np.int64)
-    return pd.DataFrame(out)
-
 
 def read_cycling_csv(path: str | os.PathLike, *, columns: Mapping[str, str] | None = None,
                      **_: Any) -> Any:
@@ -92,99 +61,99 @@ def read_cycling_csv(path: str | os.PathLike, *, columns: Mapping[str, str] | No
 
     Without ``columns`` the headers must already be standard names. Units other than
     the standard ones may be mapped by name (``current_a``, ``time_h``,
-    ``discharge_capacity_ah`` ...) and are converted.
+    ``discharge_capacity_ah`` ...) and are converted. Text that is not a number is an
+    error naming the line.
     """
     import pandas as pd
 
-    path = _exists(path)
+    p = existing_file(path)
     try:
-        frame = pd.read_csv(path, sep=None, engine="python")
+        frame = pd.read_csv(p, sep=None, engine="python", dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise FormatError(f"not a delimited text table ({exc})", path=path) from None
+        raise FormatError(f"not a delimited text table ({exc})", path=p) from None
     if columns is None:
         columns = {c: c for c in frame.columns if c in (*STANDARD_COLUMNS, *_CONVERTED)}
-    return _standardise(frame, dict(columns), path)
-
-
-def read_arbin(path: str | os.PathLike, *, columns: Mapping[str, str] | None = None,
-               **_: Any) -> Any:
-    """Read an Arbin MITS Pro CSV export (headers of :data:`ARBIN_COLUMNS`)."""
-    import pandas as pd
-
-    path = _exists(path)
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise FormatError(f"not an Arbin CSV export ({exc})", path=path) from None
-    mapping = {k: v for k, v in ARBIN_COLUMNS.items() if v in frame.columns}
-    mapping.update(columns or {})
-    return _standardise(frame, mapping, path)
-
-
-def read_biologic(path: str | os.PathLike, **_: Any) -> Any:
-    """Read a BioLogic EC-Lab ``.mpr`` file through ``galvani``."""
-    import pandas as pd
-
-    path = _exists(path)
-    from galvani import BioLogic
-    try:
-        with open(path, "rb") as fh:
-            mpr = BioLogic.MPRfile(fh)
-    except (ValueError, NotImplementedError, KeyError, IndexError, TypeError) as exc:
-        raise FormatError(f"not a readable BioLogic .mpr file ({exc})", path=path,
-                          hint="export the data as text and use format = \"csv\"") from None
-    data = mpr.data
-    names = data.dtype.names or ()
+    known = (*STANDARD_COLUMNS, *_CONVERTED)
     out: dict[str, np.ndarray] = {}
-    if "cycle number" in names:
-        out["cycle"] = np.asarray(data["cycle number"]).astype(np.int64)
-    elif "half cycle" in names:
-        out["cycle"] = np.asarray(data["half cycle"]).astype(np.int64) // 2
-    else:
-        raise FormatError("the .mpr file has no cycle number column", path=path,
-                          hint="enable 'cycle number' in EC-Lab's export or use csv")
-    if "time/s" in names:
-        out["time_s"] = np.asarray(data["time/s"], dtype=np.float64)
-    for src in ("I/mA", "<I>/mA", "control/mA"):
-        if src in names:
-            out["current_ma"] = np.asarray(data[src], dtype=np.float64)
-            break
-    for src in ("Ewe/V", "<Ewe>/V"):
-        if src in names:
-            out["voltage_v"] = np.asarray(data[src], dtype=np.float64)
-            break
-    return pd.DataFrame(out)
+    for name, header in dict(columns).items():
+        if name not in known:
+            raise ParameterError(f"{p}: unknown column role {name!r}; use one of "
+                                 f"{', '.join(known)}")
+        if header not in frame.columns:
+            raise FormatError(f"column {header!r} (for {name}) not found; the file has "
+                              f"{', '.join(map(str, frame.columns))}", path=p,
+                              hint="fix the columns mapping of this cycling entry")
+        values = numeric(frame[header], name=header, path=p, allow_missing=name != "cycle")
+        if name in _CONVERTED:
+            name, factor = _CONVERTED[name]
+            values = values * factor
+        out[name] = values
+    if "cycle" not in out:
+        raise FormatError("no cycle column found", path=p,
+                          hint="map it with columns = { cycle = \"<header>\" }")
+    out["cycle"] = cycle_numbers(out["cycle"], name=dict(columns).get("cycle", "cycle"), path=p)
+    if "impedance" in out:
+        out["impedance"] = out["impedance"].astype(bool)
+    return record_table(out, path=p, fmt="cycling_csv", restarts_at_steps=False,
+                        reader="liprobe")
 
 
-def read_neware(path: str | os.PathLike, **_: Any) -> Any:
-    """Read a Neware ``.nda``/``.ndax`` file through ``NewareNDA``."""
-    import pandas as pd
+def _csv_header(path: Path) -> list[str]:
+    import csv
 
-    path = _exists(path)
-    import NewareNDA
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        first = fh.readline()
     try:
-        frame = NewareNDA.read(os.fspath(path), log_level="ERROR")
-    except (ValueError, KeyError, IndexError, EOFError, OSError, TypeError) as exc:
-        raise FormatError(f"not a readable Neware file ({exc})", path=path) from None
-    except Exception as exc:  # zipfile.BadZipFile, struct.error ... from the vendor reader
-        raise FormatError(f"not a readable Neware file ({type(exc).__name__}: {exc})",
-                          path=path) from None
-    mapping = {"cycle": "Cycle", "time_s": "Time", "current_ma": "Current(mA)",
-               "voltage_v": "Voltage", "charge_capacity_mah": "Charge_Capacity(mAh)",
-               "discharge_capacity_mah": "Discharge_Capacity(mAh)"}
-    mapping = {k: v for k, v in mapping.items() if v in frame.columns}
-    return _standardise(pd.DataFrame(frame), mapping, path)
+        dialect = csv.Sniffer().sniff(first, delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    return [h.strip() for h in next(csv.reader([first], delimiter=delimiter), [])]
+
+
+def detect_cycling_format(path: str | os.PathLike) -> str:
+    """Name of the cycler format of ``path``: magic bytes, suffix, then a CSV's titles."""
+    from liprobe.io._registry import detect_format
+
+    fmt = detect_format(path, kind="cycling").name
+    if fmt != "cycling_csv":
+        return fmt
+    from liprobe.io.arbin import is_arbin_header
+    from liprobe.io.neware import is_neware_csv_header
+
+    header = _csv_header(Path(path))
+    if is_arbin_header(header):
+        return "arbin"
+    if is_neware_csv_header(header):
+        return "neware_csv"
+    return "cycling_csv"
 
 
 def read_cycling(path: str | os.PathLike, *, format: str | None = None,
                  columns: Mapping[str, str] | None = None) -> Any:
-    """Read any registered cycler file (format from ``format``, magic bytes or suffix)."""
-    from liprobe.io._registry import detect_format, get_format
+    """Read any cycler file (format from ``format``, else magic bytes, suffix, CSV titles).
 
-    names = {"csv": "cycling_csv", "biologic": "biologic", "neware": "neware",
-             "arbin": "arbin"}
-    fmt = (get_format(names.get(format, format)) if format is not None
-           else detect_format(path, kind="cycling"))
+    Parameters
+    ----------
+    path : path-like
+    format : str, keyword-only, optional
+        One of :data:`CYCLING_FORMATS`.
+    columns : mapping, keyword-only, optional
+        ``{standard name: header}`` for a generic CSV (``format="csv"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Standard records; ``attrs`` carry ``format`` and ``capacity_restarts_at_steps``.
+    """
+    from liprobe.io._registry import get_format
+
+    if format is None:
+        name = detect_cycling_format(path)
+    else:
+        name = _ALIASES.get(format, format)
+    fmt = get_format(name)
     if fmt.kind != "cycling":
-        raise ParameterError(f"format {fmt.name!r} is not a cycler format")
+        raise ParameterError(f"format {fmt.name!r} is not a cycler format; use one of "
+                             f"{', '.join(CYCLING_FORMATS)}")
     return fmt.reader()(path, columns=columns)

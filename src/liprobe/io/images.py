@@ -1,13 +1,13 @@
-"""Microscope images: TIFF, Gatan DM3/DM4, Velox/Berkeley EMD and NumPy arrays.
+"""Microscope images: TIFF, Gatan DM3/DM4, Velox/Berkeley EMD, TIA, HyperSpy and NumPy arrays.
 
 Every reader returns a :class:`liprobe.data.Image` with ``pixel_size_nm`` taken from the
 file when it says (converted from its unit here, at the file boundary) or from the
 ``pixel_size_nm`` argument, which always wins. DM and EMD files are read through
 RosettaSciIO (https://hyperspy.org/rosettasciio), the maintained reader of the HyperSpy
-ecosystem; TIFF through tifffile. TIFF calibration is looked up in this order: liprobe's
-own JSON description, ImageJ metadata (``unit`` with the resolution tags), FEI/Thermo
-metadata (``PixelWidth``), then the resolution tags in centimetres or inches (values
-that mean a screen or print resolution, above 1 µm per pixel, are ignored).
+ecosystem (:mod:`liprobe.io._rsciio_images`), as are TIA and HyperSpy files; TIFF through
+tifffile, with the calibration sources of :mod:`liprobe.io._tiff_calibration` (liprobe,
+ImageJ, FEI/Thermo, DigitalMicrograph private tags, Olympus SIS, JEOL SightX, resolution
+tags).
 """
 
 from __future__ import annotations
@@ -25,13 +25,15 @@ from liprobe.data import Image
 from liprobe.errors import FormatError, ParameterError
 from liprobe.io._binary import existing_file
 
-__all__ = ["read_tiff", "write_tiff", "read_dm", "read_emd", "read_npy", "length_to_nm"]
+__all__ = ["read_tiff", "write_tiff", "read_dm", "read_emd", "read_tia", "read_hspy", "read_npy",
+           "length_to_nm"]
 
 _UNIT_NM = {
     "nm": 1.0, "nanometer": 1.0, "nanometre": 1.0,
     "um": 1e3, "µm": 1e3, "μm": 1e3, "micron": 1e3, "microns": 1e3, "\\u00b5m": 1e3,
     "a": 0.1, "å": 0.1, "Å": 0.1, "angstrom": 0.1, "ang": 0.1,
-    "pm": 1e-3, "mm": 1e6, "cm": 1e7, "m": 1e9,
+    "pm": 1e-3, "mm": 1e6, "cm": 1e7, "m": 1e9, "micrometer": 1e3, "micrometre": 1e3,
+    "nanometers": 1.0,
 }
 
 
@@ -55,40 +57,35 @@ def _override(found: float | None, pixel_size_nm: float | None) -> float | None:
 
 
 # --------------------------------------------------------------------------- TIFF
-def _tiff_pixel_size(tif: Any, page: Any) -> tuple[float | None, str]:
-    shaped = tif.shaped_metadata
-    if shaped and isinstance(shaped[0], dict) and "pixel_size_nm" in shaped[0]:
-        try:
-            return float(shaped[0]["pixel_size_nm"]), "liprobe"
-        except (TypeError, ValueError):
-            return math.nan, "liprobe"
-    tags = page.tags
-    xres = tags.get("XResolution")
-    per_unit = None
-    if xres is not None:
-        num, den = xres.value
-        per_unit = num / den if den else None
-    ij = tif.imagej_metadata
-    if ij and per_unit:
-        size = length_to_nm(1.0 / per_unit, ij.get("unit"))
-        if size is not None:
-            return size, "imagej"
-    fei = getattr(tif, "fei_metadata", None)
-    if fei:
-        width = fei.get("Scan", {}).get("PixelWidth") or fei.get("EScan", {}).get("PixelWidth")
-        if width:
-            return float(width) * 1e9, "fei"
-    unit_tag = tags.get("ResolutionUnit")
-    unit = int(unit_tag.value) if unit_tag is not None else 2
-    if per_unit and unit in (2, 3):
-        size = (2.54e7 if unit == 2 else 1e7) / per_unit
-        if size < 1e3:  # screen/print resolutions mean no microscope calibration
-            return size, "resolution tags"
-    return None, "none"
+def _square(xy: tuple[float, float] | None, source: str, path) -> float | None:
+    if xy is None:
+        return None
+    x, y = xy
+    if math.isfinite(x) and math.isfinite(y) and x > 0 and y > 0 \
+            and not math.isclose(x, y, rel_tol=1e-3):
+        raise FormatError(f"non-square pixels in the {source} calibration ({x:.6g} nm x "
+                          f"{y:.6g} nm)", path=path,
+                          hint="resample to square pixels, or pass pixel_size_nm "
+                          "(CLI: --pixel-size-nm) to use one size")
+    return x
+
+
+def _data_page(tif: Any) -> Any:
+    """The first single-channel 2-D page (skipping RGB previews, e.g. Olympus SIS page 1)."""
+    for page in tif.pages:
+        shape = tuple(d for d in page.shape if d != 1)
+        if len(shape) == 2 and getattr(page, "samplesperpixel", 1) == 1:
+            return page
+    return tif.pages.first
 
 
 def read_tiff(path: str | os.PathLike, *, pixel_size_nm: float | None = None) -> Image:
-    """Read the first page of a TIFF as an image.
+    """Read the data page of a TIFF as an image.
+
+    The data page is the first single-channel 2-D page (multi-page files such as Olympus
+    SIS put an RGB preview first). The pixel size comes from the metadata of
+    :mod:`liprobe.io._tiff_calibration`; non-square pixels are an error unless
+    ``pixel_size_nm`` is given.
 
     Parameters
     ----------
@@ -100,9 +97,12 @@ def read_tiff(path: str | os.PathLike, *, pixel_size_nm: float | None = None) ->
     Returns
     -------
     Image
-        ``metadata["calibration"]`` says where the pixel size came from.
+        ``metadata["calibration"]`` says where the pixel size came from, ``page`` which
+        page was read.
     """
     import tifffile
+
+    from liprobe.io._tiff_calibration import tiff_pixel_size_xy
 
     p = existing_file(path)
     size_bytes = p.stat().st_size
@@ -111,16 +111,17 @@ def read_tiff(path: str | os.PathLike, *, pixel_size_nm: float | None = None) ->
     log.setLevel(logging.CRITICAL)  # corrupt tags are reported by the FormatError below
     try:
         with tifffile.TiffFile(p) as tif:
-            page = tif.pages.first
+            page = _data_page(tif)
+            n_pages = len(tif.pages)
             declared = int(np.prod(page.shape)) * np.dtype(page.dtype).itemsize
             ratio = 1 if page.compression == 1 else 1000
             if declared > ratio * size_bytes:
                 raise FormatError(
-                    f"the first page declares {declared} bytes of pixels {page.shape} but "
+                    f"page {page.index} declares {declared} bytes of pixels {page.shape} but "
                     f"the file has {size_bytes} bytes", path=p,
                     hint="the file is truncated or corrupt")
             data = page.asarray()
-            found, source = _tiff_pixel_size(tif, page)
+            found_xy, source, extra = tiff_pixel_size_xy(tif, page)
     except (tifffile.TiffFileError, ValueError, OSError, KeyError, IndexError, TypeError,
             AttributeError, ZeroDivisionError, struct.error) as exc:
         if isinstance(exc, FormatError):
@@ -132,15 +133,18 @@ def read_tiff(path: str | os.PathLike, *, pixel_size_nm: float | None = None) ->
     if data.ndim == 3 and data.shape[-1] in (3, 4):
         raise FormatError(f"an RGB(A) TIFF of shape {data.shape}, not a detector image", path=p,
                           hint="export the raw single-channel image")
+    data = np.squeeze(data) if data.ndim > 2 else data
     if data.ndim != 2:
-        raise FormatError(f"the first TIFF page has shape {data.shape}, not a 2-D image",
+        raise FormatError(f"the TIFF page has shape {data.shape}, not a 2-D image",
                           path=p, hint="save one frame per file")
+    found = None if pixel_size_nm is not None else _square(found_xy, source, p)
     if pixel_size_nm is None and found is not None and not (math.isfinite(found) and found > 0):
         raise FormatError(f"the {source} calibration gives an invalid pixel size {found!r} nm",
                           path=p, hint="pass pixel_size_nm (CLI: --pixel-size-nm)")
     size = _override(found, pixel_size_nm)
-    return Image(data, size, {"format": "tiff", "path": str(p),
-                              "calibration": "argument" if pixel_size_nm is not None else source})
+    meta = {"format": "tiff", "path": str(p), "page": int(page.index), "n_pages": n_pages,
+            "calibration": "argument" if pixel_size_nm is not None else source, **extra}
+    return Image(data, size, meta)
 
 
 def write_tiff(path: str | os.PathLike, image: Image) -> None:
@@ -165,89 +169,56 @@ def write_tiff(path: str | os.PathLike, image: Image) -> None:
                          **kwargs)
 
 
-# --------------------------------------------------------------------------- DM / EMD
-def _first_image(signals: list[dict], path, fmt: str,
-                 frame: int) -> tuple[np.ndarray, dict, float | None]:
-    candidates = [s for s in signals if np.ndim(s.get("data")) >= 2
-                  and np.asarray(s["data"]).dtype.kind in "uif"]
-    if not candidates:
-        shapes = [np.shape(s.get("data")) for s in signals]
-        raise FormatError(f"no 2-D image among the signals (shapes {shapes})", path=path,
-                          hint=f"this {fmt} file holds spectra or other data, not an image")
-    signal = candidates[0]
-    data = np.asarray(signal["data"])
-    axes = signal.get("axes", [])
-    extra = {}
-    if data.ndim > 2:
-        n_frames = int(np.prod(data.shape[:-2]))
-        if not 0 <= frame < n_frames:
-            raise ParameterError(f"frame {frame} is out of range: the stack has {n_frames}")
-        data = data.reshape(n_frames, *data.shape[-2:])[frame]
-        extra = {"frame": frame, "n_frames": n_frames}
-    sizes = []
-    units = []
-    for axis in axes[-2:]:
-        scale = float(axis.get("scale", 1.0) or 1.0)
-        unit = axis.get("units")
-        units.append(unit)
-        sizes.append(length_to_nm(scale, unit if isinstance(unit, str) else None))
-    size = None
-    if len(sizes) == 2 and None not in sizes:
-        if not math.isclose(sizes[0], sizes[1], rel_tol=1e-3):
-            raise FormatError(f"non-square pixels ({sizes[0]:.4g} x {sizes[1]:.4g} nm)",
-                              path=path, hint="resample to square pixels first")
-        size = sizes[1]
-    title = signal.get("metadata", {}).get("General", {}).get("title")
-    meta = {"format": fmt, "path": str(path), "title": title, "axis_units": units,
-            "n_signals": len(signals), **extra}
-    return data, meta, size
-
-
-def _read_rsciio(path, module: str, fmt: str, pixel_size_nm, frame: int) -> Image:
-    import importlib
-
-    p = existing_file(path)
-    try:
-        reader = importlib.import_module(f"rsciio.{module}").file_reader
-    except ImportError as exc:
-        from liprobe.errors import DependencyError
-
-        raise DependencyError(
-            f"reading {fmt.upper()} needs rosettasciio and its dependencies ({exc}); "
-            "install them with: pip install rosettasciio h5py"
-        ) from None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            signals = reader(str(p), lazy=False)
-    except MemoryError:
-        raise
-    except Exception as exc:  # the third-party reader raises anything on bad bytes
-        raise FormatError(f"not a readable {fmt.upper()} file ({type(exc).__name__}: {exc})",
-                          path=p, hint="check that the file is complete") from None
-    data, meta, found = _first_image(list(signals), p, fmt, frame)
-    meta["calibration"] = "argument" if pixel_size_nm is not None else (
-        "file" if found is not None else "none")
-    return Image(data, _override(found, pixel_size_nm), meta)
-
-
+# --------------------------------------------------------------------------- DM / EMD / TIA / HSPY
 def read_dm(path: str | os.PathLike, *, pixel_size_nm: float | None = None,
-            frame: int = 0) -> Image:
-    """Read the first 2-D image of a Gatan DigitalMicrograph DM3/DM4 file.
+            frame: int = 0, signal: str | None = None) -> Image:
+    """Read a 2-D image of a Gatan DigitalMicrograph DM3/DM4 file (RosettaSciIO).
 
     The calibration (axis scale and unit) is converted to nm; a reciprocal-space or
-    uncalibrated axis leaves ``pixel_size_nm`` None. Stacks give ``frame``.
+    uncalibrated axis leaves ``pixel_size_nm`` None. Among several images the one titled
+    ``signal`` is read (default: the HAADF, or the only image). The microscope, beam energy
+    (kV) and indicated magnification are kept in the metadata where the file has them.
     """
-    return _read_rsciio(path, "digitalmicrograph", "dm", pixel_size_nm, frame)
+    from liprobe.io._rsciio_images import read_rsciio_image
+
+    return read_rsciio_image(path, "digitalmicrograph", "dm", pixel_size_nm=pixel_size_nm,
+                             frame=frame, signal=signal)
 
 
 def read_emd(path: str | os.PathLike, *, pixel_size_nm: float | None = None,
-             frame: int = 0) -> Image:
-    """Read the first 2-D image of a Velox or Berkeley EMD (HDF5) file (needs h5py).
+             frame: int = 0, signal: str | None = None) -> Image:
+    """Read a 2-D image of a Velox or Berkeley EMD (HDF5) file.
 
-    Stacks (e.g. a time series) give ``frame``; ``metadata["n_frames"]`` says how many.
+    A file with several images gives the one whose title or detector is ``signal``
+    (case-insensitive; default: the HAADF, or the only image; otherwise an error lists the
+    signals). The images of a Velox EDS spectrum image are read from their HDF5 datasets
+    directly, so the spectrum image (which needs the ``sparse`` package) is not loaded.
+    Stacks give ``frame``; ``metadata["n_frames"]`` says how many.
     """
-    return _read_rsciio(path, "emd", "emd", pixel_size_nm, frame)
+    from liprobe.io._rsciio_images import is_hyperspy_hdf5, read_rsciio_image
+
+    if is_hyperspy_hdf5(path):  # HDF5 magic is shared: a HyperSpy file is not an EMD
+        return read_hspy(path, pixel_size_nm=pixel_size_nm, frame=frame, signal=signal)
+    return read_rsciio_image(path, "emd", "emd", pixel_size_nm=pixel_size_nm, frame=frame,
+                             signal=signal)
+
+
+def read_tia(path: str | os.PathLike, *, pixel_size_nm: float | None = None,
+             frame: int = 0, signal: str | None = None) -> Image:
+    """Read a FEI TIA ``.ser`` (or its ``.emi``) image through RosettaSciIO."""
+    from liprobe.io._rsciio_images import read_rsciio_image
+
+    return read_rsciio_image(path, "tia", "tia", pixel_size_nm=pixel_size_nm, frame=frame,
+                             signal=signal)
+
+
+def read_hspy(path: str | os.PathLike, *, pixel_size_nm: float | None = None,
+              frame: int = 0, signal: str | None = None) -> Image:
+    """Read a HyperSpy ``.hspy`` (HDF5) image through RosettaSciIO."""
+    from liprobe.io._rsciio_images import read_rsciio_image
+
+    return read_rsciio_image(path, "hspy", "hspy", pixel_size_nm=pixel_size_nm, frame=frame,
+                             signal=signal)
 
 
 # --------------------------------------------------------------------------- NPY

@@ -81,7 +81,8 @@ def _cycling_table(manifest: Any) -> tuple[Any, list[Any]]:
     for spec in manifest.cycling:
         records = read_cycling(spec.file, format=spec.format, columns=dict(spec.columns) or None)
         try:
-            cycles, capacity = discharge_capacity_from_records(records)
+            cycles, capacity = discharge_capacity_from_records(
+                records, restart_at_steps=records.attrs.get("capacity_restarts_at_steps", False))
             fade = capacity_fade(cycles, capacity, active_mass_g=spec.active_mass_g)
         except LiprobeError as exc:
             raise type(exc)(f"{spec.file}: {exc}") from exc

@@ -289,7 +289,8 @@ _TOP = ("study", "settings", "samples", "specimens", "icp", "cycling", "haadf")
 _DEPTH_DEFS = ("half_recovery", "recovery_95", "deficit")
 _MODELS = ("exponential", "erf", "two_scale", "logistic")
 _OVERLAP_CORRECTIONS = ("isotopes", "none")
-_FORMATS = ("csv", "biologic", "neware", "arbin")
+_FORMATS = ("csv", "biologic", "biologic_mpt", "neware", "neware_csv", "maccor", "arbin",
+            "arbin_res")
 
 
 def _settings(chk: Checker, raw: dict[str, Any], base: Path) -> StudySettings:
