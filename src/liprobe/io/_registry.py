@@ -106,8 +106,9 @@ def detect_format(path: str | os.PathLike, *, kind: str | None = None,
     """
     path = Path(path)
     if not for_writing:
-        if not path.exists():
-            raise MissingFileError(f"{path}: no such file")
+        from liprobe.io._validate import require_input_file
+
+        require_input_file(path, what=f"{kind} file" if kind else "file")
         with open(path, "rb") as fh:
             head = fh.read(64)
         for fmt in FORMATS:

@@ -189,7 +189,8 @@ def _versions() -> dict[str, str]:
 
 
 def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress: bool,
-                   loose_haadf: list[Any] | None = None) -> Any:
+                   loose_haadf: list[Any] | None = None,
+                   input_hashes: dict[str, str] | None = None) -> Any:
     """Build every table and figure from ordered specimen results and write them.
 
     ``loose_haadf``: the windows of each ``manifest.haadf`` image, in manifest order, when
@@ -266,9 +267,10 @@ def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress
 
     figures = write_study_figures(out_dir / "figures", tables=tables, gradients=gradients,
                                   disorder=disorder_fit)
-    inputs: dict[str, str] = {}
+    inputs: dict[str, str] = dict(input_hashes or {})
     for r in results:
-        inputs.update(r.hashes)
+        for path, digest in r.hashes.items():
+            inputs.setdefault(path, digest)
     for path in manifest.input_files():
         inputs.setdefault(str(path), file_sha256(path))
     qc_warnings = [f"{r.name}: {q['check']}: {q['message']}" for r in results for q in r.qc
