@@ -73,6 +73,42 @@ def _icp_table(manifest: Any, normalize_to: tuple[str, ...]) -> Any:
     return table
 
 
+def _icp_li_by_sample(manifest: Any, icp: Any, notes: list[str]) -> dict[int, float]:
+    """ICP Li per cycle count, each row joined to its manifest sample *by name*.
+
+    A repeated name, a row whose cycles disagree with its sample's, or a table naming
+    none of the samples is an error naming the ICP file; rows of other samples are noted.
+    """
+    path = manifest.icp.file
+    names = [str(n).strip() for n in icp["sample"]]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise SpecimenError(f"{path}: sample {dupes[0]!r} has several ICP-AES rows; keep one "
+                            "row per sample")
+    cycles_of = manifest.sample_cycles()
+    out: dict[int, float] = {}
+    unmatched = []
+    for name, cycles, li in zip(names, icp["cycles"], icp["Li"], strict=True):
+        if name not in cycles_of:
+            unmatched.append(name)
+            continue
+        if int(cycles) != cycles_of[name]:
+            raise SpecimenError(f"{path}: the row of sample {name!r} gives {int(cycles)} cycles "
+                                f"but the manifest gives {cycles_of[name]}; correct one of them")
+        if cycles_of[name] in out:
+            raise SpecimenError(f"{path}: two samples with {cycles_of[name]} cycles have ICP-AES "
+                                "rows; the gradient analysis needs one ICP value per cycle count")
+        out[cycles_of[name]] = float(li)
+    if not out and names:
+        raise SpecimenError(f"{path}: no ICP-AES row names a sample of the manifest (rows: "
+                            f"{', '.join(names[:5])}; samples: {', '.join(cycles_of)}); name "
+                            "each row by its [[samples]] name in the 'sample' column")
+    if unmatched:
+        notes.append(f"ICP-AES rows not matching any sample were left out: "
+                     f"{', '.join(unmatched)}")
+    return out
+
+
 def _cycling_table(manifest: Any) -> tuple[Any, list[Any]]:
     from liprobe.cell.cycling import capacity_fade, discharge_capacity_from_records
     from liprobe.io.cycler import read_cycling
@@ -218,8 +254,7 @@ def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress
     tables["icp"] = icp
     cycling, fades = _cycling_table(manifest)
     tables["cycling"] = cycling
-    icp_li = ({int(c): float(v) for c, v in zip(icp["cycles"], icp["Li"], strict=True)}
-              if "Li" in icp else {})
+    icp_li = _icp_li_by_sample(manifest, icp, notes) if "Li" in icp else {}
     pristine = icp_li.get(0, math.nan)
     if not math.isfinite(pristine) and len(table2) and "Li_mean" in table2:
         zero = table2[table2["cycles"] == 0]

@@ -140,6 +140,28 @@ def _haadf_windows(image_path: Path, *, depth_offset_nm: float,
     return rows
 
 
+def _missing_elements(spec: SpecimenSpec, ranges: Any, settings: StudySettings
+                      ) -> tuple[str, ...]:
+    """Elements the settings ask for that no ion of the range file holds.
+
+    An error naming the specimen and the range file, unless ``missing_elements = "nan"``
+    (then those ratios are NaN and noted); a missing denominator element is always an error.
+    """
+    present = {el for ion in ranges.ions for el, _ in ion.atoms}
+    wanted = dict.fromkeys((*settings.elements, *settings.normalize_to))
+    missing = tuple(el for el in wanted if el not in present)
+    if not missing:
+        return ()
+    denominators = [el for el in missing if el in settings.normalize_to]
+    if settings.missing_elements == "error" or denominators:
+        raise SpecimenError(
+            f"specimen {spec.name!r}: the range file {spec.ranges} has no ion of "
+            f"{', '.join(denominators or missing)}; add the ranges, or drop the element from "
+            "[settings] elements" + ("" if denominators else
+                                     ", or set missing_elements = \"nan\" to report NaN"))
+    return missing
+
+
 def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenResult:
     """Analyse one APT specimen: composition, profile, FDA, quality checks, HAADF windows.
 
@@ -170,6 +192,7 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
     from liprobe.study.aggregate import ratio_from_counts
 
     ranges = _step(spec, "reading the range file", lambda: read_ranges(spec.ranges))
+    missing = _missing_elements(spec, ranges, settings)
     # files above settings.max_in_memory_ions are streamed (liprobe.study._specimen_ions):
     # counts and profile from every ion, FDA and QC on a stated contiguous slab of ions
     loaded = _step(spec, "reading and ranging the APT file", lambda: load_specimen_ions(
@@ -196,14 +219,20 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
         elif overlap_species_for(ranges):  # else no known species in the ranges can overlap
             comp, correction = _step(spec, "overlap correction", lambda: correct_composition(
                 ions, ranges, comp))
-    counts = {el: int(comp.atoms(el)) if el in comp.elements else 0
-              for el in dict.fromkeys((*settings.elements, *settings.normalize_to))}
+    # an element missing from the range file (missing_elements = "nan") has a NaN count, so
+    # that every ratio from it, here and in the aggregation, is NaN and never 0
+    counts: dict[str, Any] = {
+        el: math.nan if el in missing else int(comp.atoms(el)) if el in comp.elements else 0
+        for el in dict.fromkeys((*settings.elements, *settings.normalize_to))}
     if sum(counts[el] for el in settings.normalize_to) == 0:
         raise SpecimenError(f"specimen {spec.name!r} ({spec.apt}): no "
                             f"{'/'.join(settings.normalize_to)} atoms after ranging with "
                             f"{spec.ranges}; check the range file")
     ratios, sigmas = {}, {}
     for el in settings.elements:
+        if el in missing:
+            ratios[el], sigmas[el] = math.nan, math.nan
+            continue
         r, s = ratio_from_counts(counts, el, normalize_to=settings.normalize_to)
         if correction is not None and el in correction.elements and all(
                 t in correction.elements for t in settings.normalize_to):
@@ -227,6 +256,9 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
                 "message": c.message} for c in quality.checks]
     qc_rows += [{"check": name, "verdict": "skipped", "value": math.nan, "message": reason}
                 for name, reason in quality.skipped]
+    qc_rows += [{"check": "missing_element", "verdict": "note", "value": math.nan,
+                 "message": f"{el} is not in the range file {spec.ranges}: its ratio is NaN "
+                 "(settings missing_elements = \"nan\")"} for el in missing]
     if loaded.slab is not None:
         qc_rows.append({"check": "in_memory_slab", "verdict": "note",
                         "value": (loaded.slab[1] - loaded.slab[0]) / loaded.n_ions,
