@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from liprobe.apt._guards import require_finite_positions
 from liprobe.apt import _fda_kernels as _k
 from liprobe.apt._species_atoms import element_index, species_atoms, species_of
 from liprobe.data import IonTable, RangeTable
@@ -266,6 +267,8 @@ def frequency_distribution(
     all_elements, atoms = species_atoms(ranges)
     wanted = tuple(all_elements if elements is None else elements)
     idx = element_index(all_elements, wanted, what="FDA elements")
+    if method == "spatial":
+        require_finite_positions(ions, what="frequency distribution analysis")
     species = species_of(ions, ranges, species, overlap=overlap)
     xyz = ions.xyz_nm
     if not xyz.dtype.isnative:
