@@ -98,6 +98,10 @@ def _by_suffix(path: Path, kind: str | None) -> Format | None:
     return None
 
 
+_KIND_NAMES = {"ions": "ion file", "ranges": "range file", "image": "image file",
+               "cycling": "cycler file"}
+
+
 def detect_format(path: str | os.PathLike, *, kind: str | None = None,
                   for_writing: bool = False) -> Format:
     """Find the format of ``path``: magic bytes first, then the suffix.
@@ -108,7 +112,7 @@ def detect_format(path: str | os.PathLike, *, kind: str | None = None,
     if not for_writing:
         from liprobe.io._validate import require_input_file
 
-        require_input_file(path, what=f"{kind} file" if kind else "file")
+        require_input_file(path, what=_KIND_NAMES.get(kind, "file"))
         with open(path, "rb") as fh:
             head = fh.read(64)
         for fmt in FORMATS:

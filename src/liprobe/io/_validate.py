@@ -51,11 +51,11 @@ def require_input_file(path: str | os.PathLike, *, what: str = "file") -> Path:
     except OSError as exc:
         raise FormatError(f"cannot read the {what} ({exc.strerror})", path=p) from None
     if stat.S_ISDIR(st.st_mode):
-        raise FormatError(f"is a folder, not a {what}", path=p,
+        raise FormatError(f"is a folder, where the {what} was expected", path=p,
                           hint="pass the path of the file itself")
     if not stat.S_ISREG(st.st_mode):
         kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
-        raise FormatError(f"is {kind}, not a regular {what}", path=p,
+        raise FormatError(f"is {kind}, where the {what} (a regular file) was expected", path=p,
                           hint="liprobe reads regular files only; copy the data to a file")
     return p
 

@@ -19,6 +19,7 @@ records into capacity per cycle.
 
 from __future__ import annotations
 
+import csv
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -51,9 +52,22 @@ ARBIN_COLUMNS: Mapping[str, str] = {
 
 
 def _exists(path: str | os.PathLike) -> Path:
+    from liprobe.io._validate import require_input_file, text_encoding_problem
+
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise MissingFileError(f"{path}: no such cycler file")
+    require_input_file(path, what="cycler file")
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if not head.strip():
+        raise FormatError("empty cycler file", path=path, line=1,
+                          hint="export the cycling data again (a header and one row per "
+                          "record)")
+    encoding = text_encoding_problem(head) if path.suffix.lower() in (".csv", ".txt") else None
+    if encoding is not None:
+        raise FormatError(f"the cycler export is {encoding} text", path=path, offset=0,
+                          hint="save it as UTF-8")
     return path
 
 
@@ -79,9 +93,17 @@ def _standardise(frame: Any, columns: Mapping[str, str], path: Path) -> Any:
         raise FormatError("no cycle column found", path=path,
                           hint="map it with columns = { cycle = \"<header>\" }")
     cycle = out["cycle"]
+    if cycle.size == 0:
+        raise FormatError("the cycler table has a header but no data rows", path=path,
+                          line=2, hint="export the cycling data again")
     if np.any(~np.isfinite(cycle)):
         bad = int(np.flatnonzero(~np.isfinite(cycle))[0])
         raise FormatError(f"cycle column is not a number at data row {bad + 1}", path=path)
+    wrong = np.flatnonzero((cycle != np.round(cycle)) | (cycle < 0) | (cycle > 1e6))
+    if wrong.size:
+        bad = int(wrong[0])
+        raise FormatError(f"cycle {cycle[bad]:g} at data row {bad + 1} is not a whole number "
+                          "from 0 to 1000000", path=path)
     out["cycle"] = cycle.astype(np.int64)
     return pd.DataFrame(out)
 
@@ -99,7 +121,8 @@ def read_cycling_csv(path: str | os.PathLike, *, columns: Mapping[str, str] | No
     path = _exists(path)
     try:
         frame = pd.read_csv(path, sep=None, engine="python")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError,
+            csv.Error) as exc:
         raise FormatError(f"not a delimited text table ({exc})", path=path) from None
     if columns is None:
         columns = {c: c for c in frame.columns if c in (*STANDARD_COLUMNS, *_CONVERTED)}
@@ -114,7 +137,8 @@ def read_arbin(path: str | os.PathLike, *, columns: Mapping[str, str] | None = N
     path = _exists(path)
     try:
         frame = pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError,
+            csv.Error) as exc:
         raise FormatError(f"not an Arbin CSV export ({exc})", path=path) from None
     mapping = {k: v for k, v in ARBIN_COLUMNS.items() if v in frame.columns}
     mapping.update(columns or {})

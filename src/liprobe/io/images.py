@@ -68,6 +68,12 @@ def _tiff_pixel_size(tif: Any, page: Any) -> tuple[float | None, str]:
     if xres is not None:
         num, den = xres.value
         per_unit = num / den if den else None
+    yres = tags.get("YResolution")
+    if per_unit and yres is not None:
+        num, den = yres.value
+        per_unit_y = num / den if den else None
+        if per_unit_y and abs(per_unit_y - per_unit) > 1e-6 * per_unit:
+            return math.inf, f"non-square pixels (x {1 / per_unit:.6g}, y {1 / per_unit_y:.6g})"
     ij = tif.imagej_metadata
     if ij and per_unit:
         size = length_to_nm(1.0 / per_unit, ij.get("unit"))
@@ -121,6 +127,12 @@ def read_tiff(path: str | os.PathLike, *, pixel_size_nm: float | None = None) ->
                     hint="the file is truncated or corrupt")
             data = page.asarray()
             found, source = _tiff_pixel_size(tif, page)
+            if found == math.inf and pixel_size_nm is None:
+                raise FormatError(
+                    f"the resolution tags give {source} per resolution unit", path=p,
+                    hint="liprobe measures distances with square pixels: resample the image "
+                    "to square pixels, or pass the pixel size (--pixel-size-nm) if the tags "
+                    "are wrong")
     except (tifffile.TiffFileError, ValueError, OSError, KeyError, IndexError, TypeError,
             AttributeError, ZeroDivisionError, struct.error) as exc:
         if isinstance(exc, FormatError):
@@ -262,6 +274,9 @@ def read_npy(path: str | os.PathLike, *, pixel_size_nm: float | None = None) -> 
     if data.ndim != 2 or data.dtype.kind not in "uif":
         raise FormatError(f"a 2-D numeric array is needed, got shape {data.shape} and dtype "
                           f"{data.dtype}", path=p)
+    from liprobe.io._validate import check_budget
+
+    check_budget(int(data.nbytes), path=p, what=f"array of shape {data.shape}")
     return Image(np.asarray(data), _override(None, pixel_size_nm),
                  {"format": "npy", "path": str(p),
                   "calibration": "argument" if pixel_size_nm is not None else "none"})
