@@ -31,9 +31,11 @@ def write_mini_study(folder: Path, *, rng: np.random.Generator | None = None,
     rng = np.random.default_rng(5) if rng is None else rng
     (folder / "apt").mkdir(parents=True, exist_ok=True)
     write_ranges(folder / "ncm.rrng", ranges() if ranges_table is None else ranges_table)
-    lines = ['[study]', 'name = "mini"', '', '[settings]', 'gradient_models = ["exponential"]',
-             'profile_bin_nm = 10.0', 'fda_block_ions = 100', 'overlap_correction = "none"',
-             settings, '']
+    defaults = ['gradient_models = ["exponential"]', 'profile_bin_nm = 10.0',
+                'fda_block_ions = 100', 'overlap_correction = "none"']
+    given = {line.split("=")[0].strip() for line in settings.splitlines() if "=" in line}
+    lines = ['[study]', 'name = "mini"', '', '[settings]',
+             *[d for d in defaults if d.split("=")[0].strip() not in given], settings, '']
     for sample, cycles in (("P", 0), ("C", 300)):
         lines += ['[[samples]]', f'name = "{sample}"', f'cycles = {cycles}', '']
     for k, (sample, _, depth, li_counts) in enumerate(MINI_DESIGN):
