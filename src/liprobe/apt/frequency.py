@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.apt._guards import require_finite_positions
+from liprobe.apt._guards import require_bins, require_finite_positions
 from liprobe.apt import _fda_kernels as _k
 from liprobe.apt._species_atoms import element_index, species_atoms, species_of
 from liprobe.data import IonTable, RangeTable
@@ -285,11 +285,13 @@ def frequency_distribution(
         volume = occupied_volume_nm3(xyz) if volume_nm3 is None else float(volume_nm3)
         cell = float((n_b * volume / total_ions) ** (1.0 / 3.0))
         x0, y0 = float(x.min()), float(y.min())
-        nx = int((float(x.max()) - x0) / cell) + 1
-        ny = int((float(y.max()) - y0) / cell) + 1
         z0 = float(z.min())
         dz = cell / 20.0
-        n_slices = int((float(z.max()) - z0) / dz) + 1
+        fix = "crop outlying ions or use method='evaporation'"
+        nx = require_bins((float(x.max()) - x0) // cell + 1, what="FDA block columns", fix=fix)
+        ny = require_bins((float(y.max()) - y0) // cell + 1, what="FDA block columns", fix=fix)
+        require_bins(float(nx) * ny, what="FDA block columns", fix=fix)
+        n_slices = require_bins((float(z.max()) - z0) // dz + 1, what="FDA z slices", fix=fix)
         order = _k.counting_order(z, species, z0, dz, n_slices)
         counts, height = _k.stream_blocks(order, x, y, z, species, contains, True, x0, y0, cell,
                                           nx, ny, n_b, max_blocks)
