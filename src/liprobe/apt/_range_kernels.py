@@ -22,7 +22,8 @@ CHUNK = 1 << 20
 #: than the whole pass).
 COMPILED_MIN_IONS = 1 << 21
 
-#: Cell width of the lookup table is 2**-CELL_BITS Da (halved until the table is small).
+#: Cell width of the lookup table is 2**-CELL_BITS Da, widened (by powers of two) until the
+#: table has at most MAX_CELLS cells (16 MiB of int32) whatever the ranges' span.
 CELL_BITS = 6
 MAX_CELLS = 1 << 22
 
@@ -33,12 +34,15 @@ def build_lookup(
     """The lookup table ``(cells int32, origin_da, inv_width)`` of sorted segments."""
     if seg_low.size == 0:
         return np.full(1, -1, np.int32), 0.0, 1.0
-    bits = CELL_BITS
+    # the finest power-of-two cell width that keeps the table within MAX_CELLS cells,
+    # whatever the span (a range over 0-1e15 Da gives wide cells, never a huge table)
+    span = float(seg_high[-1] - seg_low[0]) + 1.0
+    bits = min(CELL_BITS, int(np.floor(np.log2((MAX_CELLS - 4) / span))))
     while True:
         inv_width = float(2.0**bits)
         origin = np.floor(seg_low[0] * inv_width) / inv_width
         n_cells = int(np.ceil((seg_high[-1] - origin) * inv_width)) + 1
-        if n_cells <= MAX_CELLS or bits < -20:
+        if n_cells <= MAX_CELLS:
             break
         bits -= 1
     cell_low = origin + np.arange(n_cells, dtype=np.float64) / inv_width

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from liprobe.apt._guards import require_bins, require_finite_positions
 from liprobe.apt import _profile_kernels as _pk
 from liprobe.apt._fractions import default_denominator
 from liprobe.apt._species_atoms import element_index, species_atoms, species_of
@@ -246,15 +247,17 @@ def find_line_features(
             raise ParameterError(f"{name} must be positive, got {value}")
     elements, atoms = species_atoms(ranges)
     (col,) = element_index(elements, [element], what="line features")
+    require_finite_positions(ions, what="line features")
     species = species_of(ions, ranges, species, overlap=overlap)
     if ions.n_ions < 100:
         raise ParameterError(f"only {ions.n_ions} ions: too few for line features")
     xyz = _native(ions.xyz_nm)
     lo = xyz.min(axis=0).astype(np.float64)
     hi = xyz.max(axis=0).astype(np.float64)
-    shape = tuple(int(v) for v in np.floor((hi - lo) / voxel_nm).astype(int) + 1)
-    if np.prod(shape, dtype=np.int64) > 400_000_000:
-        raise ParameterError(f"voxel grid {shape} is too large; raise voxel_nm")
+    cells = np.floor((hi - lo) / voxel_nm) + 1  # float: an absurd extent cannot overflow
+    require_bins(float(np.prod(cells)), what=f"voxel grid of {(hi - lo).round(1).tolist()} nm "
+                 f"in {voxel_nm:g} nm voxels", fix="raise voxel_nm or crop outlying ions")
+    shape = tuple(int(v) for v in cells)
     solute, total = voxelise(xyz[:, 0], xyz[:, 1], xyz[:, 2], np.asarray(species),
                              atoms[:, col].astype(np.float32),
                              atoms.sum(axis=1).astype(np.float32),

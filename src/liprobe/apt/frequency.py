@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from liprobe.apt._guards import require_bins, require_finite_positions
 from liprobe.apt import _fda_kernels as _k
 from liprobe.apt._species_atoms import element_index, species_atoms, species_of
 from liprobe.data import IonTable, RangeTable
@@ -266,6 +267,8 @@ def frequency_distribution(
     all_elements, atoms = species_atoms(ranges)
     wanted = tuple(all_elements if elements is None else elements)
     idx = element_index(all_elements, wanted, what="FDA elements")
+    if method == "spatial":
+        require_finite_positions(ions, what="frequency distribution analysis")
     species = species_of(ions, ranges, species, overlap=overlap)
     xyz = ions.xyz_nm
     # read in place (a big-endian memory map is byte-swapped inside the kernels, not copied)
@@ -282,10 +285,12 @@ def frequency_distribution(
         cell = float((n_b * volume / total_ions) ** (1.0 / 3.0))
         low, high = xyz.min(axis=0).astype(np.float64), xyz.max(axis=0).astype(np.float64)
         x0, y0, z0 = float(low[0]), float(low[1]), float(low[2])
-        nx = int((float(high[0]) - x0) / cell) + 1
-        ny = int((float(high[1]) - y0) / cell) + 1
         dz = cell / 20.0
-        n_slices = int((float(high[2]) - z0) / dz) + 1
+        fix = "crop outlying ions or use method='evaporation'"
+        nx = require_bins((float(high[0]) - x0) // cell + 1, what="FDA block columns", fix=fix)
+        ny = require_bins((float(high[1]) - y0) // cell + 1, what="FDA block columns", fix=fix)
+        require_bins(float(nx) * ny, what="FDA block columns", fix=fix)
+        n_slices = require_bins((float(high[2]) - z0) // dz + 1, what="FDA z slices", fix=fix)
         order = _k.counting_order(z, species, z0, dz, n_slices)
         counts, height = _k.stream_blocks(order, x, y, z, species, contains, True, x0, y0, cell,
                                           nx, ny, n_b, max_blocks)

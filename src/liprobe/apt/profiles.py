@@ -20,13 +20,12 @@ from liprobe.apt import _profile_kernels as _k
 from liprobe.apt._axis import axis_coordinate
 from liprobe.apt._fractions import default_denominator, fractions_with_sigma, ratios_with_sigma
 from liprobe.apt._species_atoms import species_atoms, species_of
+from liprobe.apt._guards import require_bins, require_finite_positions
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 
 __all__ = ["Profile", "concentration_profile"]
 
-#: Resolution of equal-count bin edges: the span is cut into this many fine bins.
-_FINE_BINS = 1 << 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,16 +131,19 @@ class Profile:
 
 
 def _equal_count_edges(coord, species, origin, sign, span, bin_ions):
-    width = max(span, 1e-6) / _FINE_BINS
-    fine = _k.fine_histogram(coord, species, origin, sign, width, _FINE_BINS)
-    cum = np.cumsum(fine)
-    total = int(cum[-1]) if cum.size else 0
+    # exact order statistics of the ranged ions' distances (a partial partition, no full
+    # sort): one far outlier cannot merge the other ions into one bin, as a fixed grid of
+    # fine bins over the whole span would
+    distance = np.maximum(sign * (coord[species >= 0] - origin), 0.0)
+    total = int(distance.size)
     if total == 0:
         raise ParameterError("no ranged ions to bin: check the range table")
     n_bins = max(1, int(round(total / bin_ions)))
-    targets = np.arange(1, n_bins) * (total / n_bins)
-    cut = np.searchsorted(cum, targets, side="left") + 1
-    inner = np.unique(cut) * width
+    if n_bins == 1:
+        return np.array([0.0, span])
+    kth = np.unique((np.arange(1, n_bins) * (total / n_bins)).astype(np.int64))
+    inner = np.unique(np.partition(distance, kth)[kth].astype(np.float64))
+    inner = inner[(inner > 0.0) & (inner < span)]
     return np.concatenate([[0.0], inner, [span]])
 
 
@@ -172,8 +174,9 @@ def concentration_profile(
     bin_nm : float, optional
         Fixed bin width in nm (default 1 nm when neither option is given).
     bin_ions : int, optional
-        Approximately this many ranged ions per bin (edges quantised to span / 65536;
-        no sort of the ions). Exclusive with ``bin_nm``.
+        Approximately this many ranged ions per bin (edges at the exact order statistics of
+        the ranged ions' distances, found by a partial partition, not a full sort; an
+        outlying ion cannot merge the others into one bin). Exclusive with ``bin_nm``.
     normalize_to : str or tuple of str, optional
         Ratio denominator; default Ni + Co + Mn where ranged (as in the paper; see
         :func:`liprobe.apt.composition.default_ratio_denominator`).
@@ -209,6 +212,7 @@ def concentration_profile(
         raise ParameterError("the ion table is empty: nothing to profile")
     elements, atoms = species_atoms(ranges)
     denominator = default_denominator(elements, normalize_to)
+    require_finite_positions(ions, what="concentration profile")
     species = species_of(ions, ranges, species, overlap=overlap)
     coord, origin, sign, label = axis_coordinate(ions.xyz_nm, axis)
     far = float(coord.max()) if sign > 0 else float(coord.min())
@@ -217,7 +221,9 @@ def concentration_profile(
         edges = _equal_count_edges(coord, species, origin, sign, span, int(bin_ions))
         ion_species = _k.count_with_edges(coord, species, origin, sign, edges, ranges.n_ions)
     else:
-        n_bins = max(1, int(np.floor(span / bin_nm)) + 1)
+        n_bins = max(1, require_bins(
+            np.floor(span / bin_nm) + 1, what=f"profile of {span:.4g} nm in {bin_nm:g} nm bins",
+            fix="choose a larger bin_nm, bin by ion count (bin_ions), or crop outlying ions"))
         edges = np.arange(n_bins + 1) * float(bin_nm)
         ion_species = _k.count_fixed_width(coord, species, origin, sign, float(bin_nm), n_bins,
                                            ranges.n_ions)

@@ -105,19 +105,35 @@ def _describe(ranges: RangeTable, k: int) -> str:
 
 def _duplicates(ranges: RangeTable) -> np.ndarray:
     """Boolean mask of ranges that exactly repeat an earlier one (bounds and ion)."""
-    seen: set[tuple[float, float, int]] = set()
-    dup = np.zeros(ranges.n_ranges, dtype=bool)
-    for k in range(ranges.n_ranges):
-        key = (float(ranges.low_da[k]), float(ranges.high_da[k]), int(ranges.ion_index[k]))
-        dup[k] = key in seen
-        seen.add(key)
+    n = ranges.n_ranges
+    dup = np.zeros(n, dtype=bool)
+    if n < 2:
+        return dup
+    order = np.lexsort((np.arange(n), ranges.ion_index, ranges.high_da, ranges.low_da))
+    low, high, ion = (ranges.low_da[order], ranges.high_da[order], ranges.ion_index[order])
+    same = (low[1:] == low[:-1]) & (high[1:] == high[:-1]) & (ion[1:] == ion[:-1])
+    dup[order[1:][same]] = True  # within a group of copies, the first in file order is kept
     return dup
+
+
+def _overlap_spans(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ranges sorted by ``low`` (``order``) and, per sorted position ``a``, the end ``end[a]``
+    of the run of later positions that overlap it: ``a`` overlaps exactly ``a+1 .. end[a]-1``.
+
+    Sorted by low, ``b > a`` overlaps ``a`` iff ``low[b] < high[a]``: one binary search
+    per range, O(n log n), no n x n matrix.
+    """
+    order = np.lexsort((np.arange(low.size), low))
+    sorted_low = low[order]
+    end = np.searchsorted(sorted_low, high[order], side="left")
+    return order, np.maximum(end, np.arange(low.size) + 1)
 
 
 def find_overlaps(ranges: RangeTable) -> tuple[tuple[int, int], ...]:
     """All pairs ``(i, j)``, ``i < j``, of ranges that overlap (0-based range indices).
 
-    Exact duplicates and ranges that merely touch are not overlaps.
+    Exact duplicates and ranges that merely touch are not overlaps. Found by a sort and
+    one binary search per range (O(n log n) plus the number of pairs).
 
     Examples
     --------
@@ -128,11 +144,16 @@ def find_overlaps(ranges: RangeTable) -> tuple[tuple[int, int], ...]:
     ((0, 1),)
     """
     keep = np.flatnonzero(~_duplicates(ranges))
-    low = ranges.low_da[keep]
-    high = ranges.high_da[keep]
-    hit = (low[:, None] < high[None, :]) & (low[None, :] < high[:, None])
-    i, j = np.nonzero(np.triu(hit, k=1))
-    return tuple((int(keep[a]), int(keep[b])) for a, b in zip(i, j))
+    order, end = _overlap_spans(ranges.low_da[keep], ranges.high_da[keep])
+    width = end - np.arange(keep.size) - 1
+    if not width.any():
+        return ()
+    a = np.repeat(np.arange(keep.size), width)
+    b = a + 1 + (np.arange(a.size) - np.repeat(np.cumsum(width) - width, width))
+    i, j = keep[order[a]], keep[order[b]]
+    i, j = np.minimum(i, j), np.maximum(i, j)
+    pairs = np.unique(np.stack([i, j], axis=1), axis=0)
+    return tuple((int(x), int(y)) for x, y in pairs)
 
 
 def check_overlaps(ranges: RangeTable) -> None:
@@ -141,10 +162,17 @@ def check_overlaps(ranges: RangeTable) -> None:
     The message names the first overlapping pair (ion names and bounds) and the option
     that resolves it.
     """
-    pairs = find_overlaps(ranges)
-    if pairs:
-        i, j = pairs[0]
-        more = f" (and {len(pairs) - 1} more overlapping pairs)" if len(pairs) > 1 else ""
+    keep = np.flatnonzero(~_duplicates(ranges))
+    order, end = _overlap_spans(ranges.low_da[keep], ranges.high_da[keep])
+    n_pairs = int((end - np.arange(keep.size) - 1).sum())
+    if n_pairs:
+        pairs = find_overlaps(ranges) if n_pairs <= 100_000 else ()
+        if pairs:
+            i, j = pairs[0]
+        else:  # too many pairs to list: name the first in mass order
+            a = int(np.flatnonzero(end > np.arange(keep.size) + 1)[0])
+            i, j = sorted((int(keep[order[a]]), int(keep[order[a + 1]])))
+        more = f" (and {n_pairs - 1} more overlapping pairs)" if n_pairs > 1 else ""
         raise RangeOverlapError(
             f"{_describe(ranges, i)} and {_describe(ranges, j)} overlap{more}, so an ion "
             "could be counted twice; fix the range file or pass overlap='first' or "
@@ -174,13 +202,15 @@ def _resolved(ranges: RangeTable, rule: str) -> tuple[np.ndarray, np.ndarray, np
         priority = np.lexsort((keep, high - low))  # narrowest first, then file order
     else:
         priority = np.arange(keep.size)
-    bounds = np.unique(np.concatenate([low, high]))
-    e_low, e_high = bounds[:-1], bounds[1:]
-    # covered[e, r]: elementary interval e lies inside range r
-    covered = (low[None, :] <= e_low[:, None]) & (e_high[:, None] <= high[None, :])
-    ordered = covered[:, priority]
-    any_cover = ordered.any(axis=1)
-    winner = np.where(any_cover, keep[priority[np.argmax(ordered, axis=1)]], -1)
+    order, end = _overlap_spans(low, high)
+    if np.all(end == np.arange(keep.size) + 1):
+        # no overlaps (the common case): the pieces are the ranges in mass order
+        return low[order], high[order], keep[order].astype(np.int64)
+    rank = np.empty(keep.size, np.int64)
+    rank[priority] = np.arange(keep.size)
+    e_low, e_high, winner = _sweep_winners(low, high, rank)
+    winner = np.where(winner >= 0, keep[np.maximum(winner, 0)], -1)
+    any_cover = winner >= 0
     # merge neighbouring elementary intervals with the same winner
     e_low, e_high, winner = e_low[any_cover], e_high[any_cover], winner[any_cover]
     start = np.ones(winner.size, dtype=bool)
@@ -188,6 +218,34 @@ def _resolved(ranges: RangeTable, rule: str) -> tuple[np.ndarray, np.ndarray, np
     first = np.flatnonzero(start)
     last = np.append(first[1:], winner.size) - 1
     return e_low[first], e_high[last], winner[first].astype(np.int64)
+
+
+def _sweep_winners(low: np.ndarray, high: np.ndarray, rank: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Elementary intervals between all bounds and the covering range of lowest ``rank``
+    (-1 where none covers), by a sweep with a heap: O(n log n), no dense cover matrix."""
+    import heapq
+
+    bounds = np.unique(np.concatenate([low, high]))
+    start = np.searchsorted(bounds, low)
+    stop = np.searchsorted(bounds, high)
+    by_start = np.argsort(start, kind="stable")
+    n_el = bounds.size - 1
+    winner = np.full(n_el, -1, np.int64)
+    heap: list[tuple[int, int, int]] = []
+    k = 0
+    starts, stops, ranks = start[by_start].tolist(), stop.tolist(), rank.tolist()
+    order = by_start.tolist()
+    for e in range(n_el):
+        while k < len(order) and starts[k] == e:
+            r = order[k]
+            heapq.heappush(heap, (ranks[r], r, stops[r]))
+            k += 1
+        while heap and heap[0][2] <= e:
+            heapq.heappop(heap)
+        if heap:
+            winner[e] = heap[0][1]
+    return bounds[:-1], bounds[1:], winner
 
 
 def resolve_overlaps(ranges: RangeTable, rule: str = "first") -> RangeTable:

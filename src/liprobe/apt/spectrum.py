@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from liprobe.apt._guards import require_finite_masses
 from liprobe.apt._isotopes import NCM_SPECIES, parse_species, species_pattern
 from liprobe.data import Ion, RangeTable
 from liprobe.errors import ParameterError
@@ -105,6 +106,7 @@ def mass_spectrum(
     if not (np.isfinite(bin_width_da) and bin_width_da > 0):
         raise ParameterError(f"bin_width_da must be positive, got {bin_width_da}")
     mass = np.asarray(mass_to_charge_da)
+    require_finite_masses(mass, what="mass spectrum")
     if range_da is None:
         high = float(np.nanmax(mass)) + bin_width_da if mass.size else 1.0
         range_da = (0.0, high)
@@ -113,7 +115,9 @@ def mass_spectrum(
         raise ParameterError(f"range_da must be (low, high) with high > low, got {range_da}")
     n_bins = int(np.ceil((high - low) / bin_width_da))
     if n_bins > 50_000_000:
-        raise ParameterError(f"{n_bins} bins is too many; raise bin_width_da")
+        raise ParameterError(f"{n_bins} bins from {low:g} to {high:g} Da is too many; raise "
+                             "bin_width_da, give range_da, or remove ions of absurd "
+                             "mass-to-charge")
     edges = low + np.arange(n_bins + 1) * bin_width_da
     from liprobe.apt._profile_kernels import fine_histogram
 

@@ -25,6 +25,10 @@ def _clean(value: Any) -> Any:
     return value
 
 
+#: ``--force``: replace existing outputs (never an input; see liprobe.io._output_policy).
+FORCE_HELP = "Replace existing output files (never an input)."
+
+
 def to_json(payload: Mapping[str, Any]) -> str:
     """JSON text of ``payload`` (NumPy scalars and arrays converted, NaN as null)."""
     return json.dumps(_clean(payload), indent=2, allow_nan=False)

@@ -21,6 +21,25 @@ JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of text.")
 FIGURE_OPTION = typer.Option(None, "--figure", help="Write a figure (.png, .pdf, .svg).")
 RANGES_OPTION = typer.Option(..., "--ranges", "-r", help="Range file (RRNG, RNG, ENV).")
 OVERLAP_OPTION = typer.Option("error", "--overlap", help="Overlapping ranges: error or first.")
+FORCE_OPTION = typer.Option(False, "--force", help="Replace an existing figure or range file "
+                            "(never an input).")
+
+
+def _check_outputs(inputs: tuple[Path | None, ...], *, figure: Path | None = None,
+                   files: tuple[Path | None, ...] = (), force: bool = False) -> None:
+    """The output policy before any work: no output over an input, nor over an existing
+    file without ``--force``; a figure path must have a figure suffix."""
+    from liprobe.io._output_policy import check_output_file
+
+    reads = tuple(p for p in inputs if p is not None)
+    if figure is not None:
+        from liprobe.report._canvas import check_figure_path
+
+        check_figure_path(figure)
+        check_output_file(figure, inputs=reads, force=force, what="figure")
+    for target in files:
+        if target is not None:
+            check_output_file(target, inputs=reads, force=force)
 
 
 def _names(value: str | None, option: str) -> list[str] | None:
@@ -46,11 +65,11 @@ def _load(path: Path, ranges_path: Path | None):
     return read_ions(path), ranges
 
 
-def _save(fig, figure: Path | None) -> None:
+def _save(fig, figure: Path | None, force: bool = True) -> None:
     if figure is not None:
         from liprobe.report.apt_figures import save_figure
 
-        save_figure(fig, figure)
+        save_figure(fig, figure, force=force)
 
 
 #: A peak with at least this fraction of the strongest peak's net counts must be ranged.
@@ -59,7 +78,8 @@ STRONG_PEAK_FRACTION = 0.01
 
 def spectrum_payload(path: Path, *, bin_da: float = 0.01, log: bool = True,
                      deconvolve: bool = False, propose: Path | None = None,
-                     figure: Path | None = None, species: str | None = None) -> dict[str, Any]:
+                     figure: Path | None = None, species: str | None = None,
+                     force: bool = False) -> dict[str, Any]:
     """``liprobe spectrum`` payload: background, peaks, proposed ranges, overlaps.
 
     ``species``: comma-separated elements (or species such as ``Li2O+``) the proposal may
@@ -74,6 +94,12 @@ def spectrum_payload(path: Path, *, bin_da: float = 0.01, log: bool = True,
         unranged_peaks,
     )
     from liprobe.io import read_ions
+
+    _check_outputs((path,), figure=figure, files=(propose,), force=force)
+    if propose is not None:
+        from liprobe.io import detect_format
+
+        detect_format(propose, kind="ranges", for_writing=True)
 
     ions = read_ions(path)
     spectrum = mass_spectrum(ions.mass_to_charge_da, bin_width_da=bin_da)
@@ -104,6 +130,9 @@ def spectrum_payload(path: Path, *, bin_da: float = 0.01, log: bool = True,
             from liprobe.io import write_ranges
 
             write_ranges(propose, ranges, inputs=(path,), fill_missing=True)  # for IVAS
+    elif propose is not None:
+        payload["proposed_ranges"] = []
+        payload["note"] = f"no peaks found: {propose} was not written"
     if deconvolve:
         from liprobe.apt.overlaps import deconvolve_overlaps
 
@@ -119,10 +148,11 @@ def spectrum_payload(path: Path, *, bin_da: float = 0.01, log: bool = True,
 def profile_payload(path: Path, ranges_path: Path, *, bin_nm: float | None = None,
                     bin_ions: int | None = None, axis: str = "z",
                     normalize_to: str | None = None, overlap: str = "error",
-                    figure: Path | None = None) -> dict[str, Any]:
+                    figure: Path | None = None, force: bool = False) -> dict[str, Any]:
     """``liprobe profile`` payload: ``{"axis", "denominator", "bins": [...]}``."""
     from liprobe.apt.profiles import concentration_profile
 
+    _check_outputs((path, ranges_path), figure=figure, force=force)
     ions, ranges = _load(path, ranges_path)
     norm = _names(normalize_to, "--normalize-to")
     axis_value: Any = axis
@@ -144,11 +174,12 @@ def profile_payload(path: Path, ranges_path: Path, *, bin_nm: float | None = Non
 def fda_payload(path: Path, ranges_path: Path, *, block_ions: int = 100,
                 species: str | None = None, method: str = "spatial",
                 scan: str | None = None, overlap: str = "error",
-                figure: Path | None = None) -> dict[str, Any]:
+                figure: Path | None = None, force: bool = False) -> dict[str, Any]:
     """``liprobe fda`` payload: ``{"species": {El: {chi2, dof, p_value, mu, n_blocks,
     block_ions}}, "conventions": ...}`` plus ``"scan"`` with ``--scan``."""
     from liprobe.apt.frequency import frequency_distribution, scan_block_sizes
 
+    _check_outputs((path, ranges_path), figure=figure, force=force)
     ions, ranges = _load(path, ranges_path)
     elements = _names(species, "--species")
     result = frequency_distribution(ions, ranges, block_ions=block_ions, elements=elements,
@@ -170,11 +201,13 @@ def fda_payload(path: Path, ranges_path: Path, *, block_ions: int = 100,
 def features_payload(path: Path, ranges_path: Path, *, element: str = "Li",
                      voxel_nm: float = 1.0, delocalization_nm: float = 1.5,
                      threshold_sigma: float = 5.0, min_length_nm: float = 5.0,
-                     overlap: str = "error", figure: Path | None = None) -> dict[str, Any]:
+                     overlap: str = "error", figure: Path | None = None,
+                     force: bool = False) -> dict[str, Any]:
     """``liprobe features`` payload: ``{"features": [{length_nm, direction, centroid_nm,
     enrichment}], ...}``; the figure is the line proxigram."""
     from liprobe.apt.features import find_line_features, line_proxigram
 
+    _check_outputs((path, ranges_path), figure=figure, force=force)
     ions, ranges = _load(path, ranges_path)
     found = find_line_features(ions, ranges, element=element, voxel_nm=voxel_nm,
                                delocalization_nm=delocalization_nm,
@@ -220,11 +253,13 @@ def register(app: typer.Typer) -> None:
             "(e.g. Si,O,Cr; species like Li2O+ too), or 'all' for every element "
             "(default: H,Li,O,Ni,Co,Mn of an NCM cathode)."),
         figure: Path | None = FIGURE_OPTION,
+        force: bool = FORCE_OPTION,
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Mass spectrum: background, peaks, isotope-pattern ranges, overlaps."""
         payload = spectrum_payload(file, bin_da=bin_da, log=not linear, deconvolve=deconvolve,
-                                   propose=propose, figure=figure, species=species)
+                                   propose=propose, figure=figure, species=species,
+                                   force=force)
         missed = payload.get("unranged_strong_peaks", [])
         if missed:
             typer.echo(f"liprobe: warning: {len(missed)} strong peak(s) got no range: "
@@ -253,11 +288,13 @@ def register(app: typer.Typer) -> None:
                                                 help="Ratio denominator, e.g. Ni,Co,Mn."),
         overlap: str = OVERLAP_OPTION,
         figure: Path | None = FIGURE_OPTION,
+        force: bool = FORCE_OPTION,
         as_json: bool = JSON_OPTION,
     ) -> None:
         """1-D concentration profile along an axis, with counting σ."""
         payload = profile_payload(file, ranges, bin_nm=bin_nm, bin_ions=bin_ions, axis=axis,
-                                  normalize_to=normalize_to, overlap=overlap, figure=figure)
+                                  normalize_to=normalize_to, overlap=overlap, figure=figure,
+                                  force=force)
         bins = payload["bins"]
         elements = list(bins[0]["fractions"]) if bins else []
         lines = [f"{'start_nm':>9} {'end_nm':>9} {'atoms':>9} " + " ".join(
@@ -279,11 +316,13 @@ def register(app: typer.Typer) -> None:
                                         help="Also scan block sizes, e.g. 25,50,100,200."),
         overlap: str = OVERLAP_OPTION,
         figure: Path | None = FIGURE_OPTION,
+        force: bool = FORCE_OPTION,
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Frequency distribution analysis: χ², ν, p-value and Pearson μ per element."""
         payload = fda_payload(file, ranges, block_ions=block_ions, species=species,
-                              method=method, scan=scan, overlap=overlap, figure=figure)
+                              method=method, scan=scan, overlap=overlap, figure=figure,
+                              force=force)
         conv = payload["conventions"]
         lines = [f"{payload['n_blocks']} blocks of {payload['block_ions']} ions ({method}); "
                  f"pooling {conv['pooling']}, dof {conv['dof']}, μ with N = {conv['mu_n']}",
@@ -306,13 +345,15 @@ def register(app: typer.Typer) -> None:
         min_length_nm: float = typer.Option(5.0, "--min-length-nm", help="Shortest feature."),
         overlap: str = OVERLAP_OPTION,
         figure: Path | None = FIGURE_OPTION,
+        force: bool = FORCE_OPTION,
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Linear solute-enriched features (dislocations) and their line proxigram."""
         payload = features_payload(file, ranges, element=element, voxel_nm=voxel_nm,
                                    delocalization_nm=delocalization_nm,
                                    threshold_sigma=threshold_sigma,
-                                   min_length_nm=min_length_nm, overlap=overlap, figure=figure)
+                                   min_length_nm=min_length_nm, overlap=overlap, figure=figure,
+                                   force=force)
         lines = [f"{len(payload['features'])} {element} line features (matrix fraction "
                  f"{payload['matrix_fraction']:.3f}, threshold "
                  f"{payload['threshold_fraction']:.3f})"]

@@ -74,18 +74,23 @@ def run_demo(out: Path, report: Path, *, cache: Path = DEFAULT_CACHE, seed: int 
 
     start = time.perf_counter()
     manifest = read_manifest(cache / "study.toml")
+    from liprobe.io._output_policy import add_output_file, verify_output_folder
+
+    # the demo replaces its own earlier output (a complete liprobe folder), nothing else
+    force = out.is_dir() and verify_output_folder(out) is not None
     if workers is not None:
         from liprobe.study.scaleout import dask_map
 
         with _progress_bar(quiet, f"specimens on {workers} dask workers") as update:
             with dask_map(n_workers=workers, progress=update) as pmap:
-                output = run_study(manifest, out, map_specimens=pmap, progress=not quiet)
+                output = run_study(manifest, out, map_specimens=pmap, progress=not quiet,
+                                   force=force)
     else:
-        output = run_study(manifest, out, progress=not quiet)
+        output = run_study(manifest, out, progress=not quiet, force=force)
     timings["study_s"] = time.perf_counter() - start
 
     recovery = truth_recovery(cache / "truth.json", pd.read_csv(out / "tables" / "table2.csv"))
-    recovery.to_csv(out / "tables" / "truth_recovery.csv", index=False)
+    add_output_file(out, "tables/truth_recovery.csv", recovery.to_csv(index=False).encode())
     start = time.perf_counter()
     index = write_report(out, report, title="liprobe demo: a synthetic Chae et al. study")
     timings["report_s"] = time.perf_counter() - start

@@ -18,7 +18,7 @@ from typing import Any
 
 import typer
 
-from liprobe.cli._output import emit, to_json
+from liprobe.cli._output import FORCE_HELP, emit, to_json
 from liprobe.errors import ParameterError
 
 __all__ = ["register", "parse_profile", "analyze_payload", "simulate_payload",
@@ -134,9 +134,11 @@ def analyze_payload(image_path: Path, *, pixel_size_nm: float | None, reference:
                     kv: float | None = None, convergence_mrad: float | None = None,
                     detector_mrad: str | None = None, thickness_nm: float | None = None,
                     thickness_sigma_nm: float | None = None,
-                    surface_normal_deg: float | None = None, signal: str | None = None):
+                    surface_normal_deg: float | None = None, signal: str | None = None,
+                    force: bool = False):
     """Run the analysis; write the outputs to ``out_dir``; return (payload, analysis)."""
     from liprobe.io import read_image
+    from liprobe.io._output_policy import check_output_folder
     from liprobe.stem.analyze import analyze_haadf
 
     if reference is not None and simulate_reference:
@@ -144,6 +146,9 @@ def analyze_payload(image_path: Path, *, pixel_size_nm: float | None, reference:
     point = _calibration_point(calibration=calibration, kv=kv, convergence_mrad=convergence_mrad,
                                detector_mrad=detector_mrad, thickness_nm=thickness_nm,
                                thickness_sigma_nm=thickness_sigma_nm)
+    inputs = tuple(p for p in (image_path, reference) if p is not None)
+    if out_dir is not None:
+        check_output_folder(out_dir, inputs=inputs, force=force)
     image = read_image(image_path, pixel_size_nm=pixel_size_nm, signal=signal)
     ref: Any = "simulate"
     if reference is not None:
@@ -155,13 +160,20 @@ def analyze_payload(image_path: Path, *, pixel_size_nm: float | None, reference:
     payload = analysis.to_dict()
     payload["image"] = str(image_path)
     if out_dir is not None:
-        payload["outputs"] = [str(p) for p in _write_outputs(out_dir, image, analysis, payload)]
+        from liprobe.io._output_policy import staged_folder
+
+        with staged_folder(out_dir, inputs=inputs, force=force,
+                           extra={"image": str(image_path)}) as stage:
+            written = _write_outputs(stage, image, analysis, payload)
+        payload["outputs"] = [str(out_dir / p.relative_to(stage)) for p in written]
     return payload, analysis
 
 
 def _write_csv(path: Path, table: dict[str, Any]) -> Path:
+    from liprobe.io._atomic import atomic_path
+
     names = list(table)
-    with open(path, "w", newline="") as fh:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(names)
         for row in zip(*(table[n] for n in names)):
@@ -180,7 +192,7 @@ def _write_outputs(out_dir: Path, image, analysis, payload) -> list[Path]:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / "haadf.json"]
-    paths[0].write_text(to_json(payload) + "\n")
+    paths[0].write_text(to_json(payload) + "\n", encoding="utf-8")
     paths.append(_write_csv(out_dir / "windows.csv", analysis.window_table()))
     paths.append(_write_csv(out_dir / "profile.csv", analysis.profile.to_table()))
     for name, fig in (("depth_profile.png", plot_depth_profile(analysis)),
@@ -195,11 +207,20 @@ def simulate_payload(output: Path, *, shape_px: tuple[int, int], pixel_size_nm: 
                      surface_depth_nm: float | None, surface_normal_deg: float,
                      coating_nm: float, dose_e_per_px: float, thickness_nm: float,
                      probe_fwhm_nm: float, scan_noise_nm: float, seed: int,
-                     truth_path: Path | None) -> dict[str, Any]:
+                     truth_path: Path | None, force: bool = False) -> dict[str, Any]:
     """Simulate, write the TIFF (and truth CSV), return a summary."""
     import numpy as np
 
-    from liprobe.io import write_image
+    from liprobe.io import detect_format, write_image
+    from liprobe.io._output_policy import check_output_file
+
+    check_output_file(output, force=force, what="image")
+    detect_format(output, kind="image", for_writing=True)
+    if truth_path is not None:
+        check_output_file(truth_path, force=force, what="truth table")
+        if Path(truth_path).resolve() == Path(output).resolve():
+            raise ParameterError(f"--truth {truth_path}: the same path as the image; name "
+                                 "another file (e.g. truth.csv)")
     from liprobe.stem.simulate import DisorderProfile, HaadfParams, simulate_haadf
 
     disorder = parse_profile(profile) if profile else DisorderProfile.uniform(f, phase)
@@ -290,6 +311,7 @@ def register(app: typer.Typer) -> None:
         signal: str = typer.Option(None, "--signal", help="Image of a multi-signal file "
                                    "(EMD, DM) by title or detector, e.g. HAADF (default: the "
                                    "HAADF, or the only image)."),
+        force: bool = typer.Option(False, "--force", help=FORCE_HELP),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Measure d(003), R, the TM-on-Li fraction f and the phase vs depth."""
@@ -301,7 +323,7 @@ def register(app: typer.Typer) -> None:
             calibration=calibration, kv=kv, convergence_mrad=convergence_mrad,
             detector_mrad=detector_mrad, thickness_nm=thickness_nm,
             thickness_sigma_nm=thickness_sigma_nm, surface_normal_deg=surface_normal_deg,
-            signal=signal)
+            signal=signal, force=force)
         lines = [
             f"image        {image}",
             f"d(003)       {analysis.d003_nm:.4f} nm (FFT {analysis.d003_fft_nm:.4f} nm)",
@@ -367,6 +389,7 @@ def register(app: typer.Typer) -> None:
         scan_noise_nm: float = typer.Option(0.0, "--scan-noise-nm"),
         seed: int = typer.Option(0, "--seed"),
         truth: Path = typer.Option(None, "--truth", help="Also write the truth as CSV."),
+        force: bool = typer.Option(False, "--force", help=FORCE_HELP),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Simulate a HAADF image of layered NCM along [100]hex with known truth."""
@@ -376,7 +399,7 @@ def register(app: typer.Typer) -> None:
             surface_depth_nm=surface_depth_nm, surface_normal_deg=surface_normal_deg,
             coating_nm=coating_nm, dose_e_per_px=dose, thickness_nm=thickness_nm,
             probe_fwhm_nm=probe_fwhm_nm, scan_noise_nm=scan_noise_nm, seed=seed,
-            truth_path=truth)
+            truth_path=truth, force=force)
         emit(payload, as_json=as_json,
              text=f"wrote {output} ({payload['shape_px'][0]}x{payload['shape_px'][1]} px, "
                   f"{pixel_size_nm} nm/px, {payload['n_tm_columns']} TM columns)")

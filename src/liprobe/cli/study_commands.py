@@ -143,6 +143,10 @@ def register(app: typer.Typer) -> None:
                                                help="Run specimens on N local dask workers."),
             scheduler: str | None = typer.Option(None, "--scheduler",
                                                  help="Address of a dask scheduler."),
+            scheduler_timeout_s: float = typer.Option(
+                30.0, "--scheduler-timeout-s", help="How long to try reaching --scheduler."),
+            force: bool = typer.Option(False, "--force", help="Replace an existing non-empty "
+                                       "OUT (as a whole, once the new run is complete)."),
             no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
             quiet: bool = typer.Option(False, "--quiet",
                                        help="No progress bars; print only where the results are."),
@@ -151,15 +155,21 @@ def register(app: typer.Typer) -> None:
         from liprobe.study.manifest import read_manifest
         from liprobe.study.pipeline import run_study
 
+        from liprobe.io._output_policy import check_output_folder
+
         parsed = read_manifest(manifest)
+        # the output policy first, before a cluster is started or a file analysed
+        check_output_folder(out, inputs=parsed.input_files(), force=force)
         show_progress = not (no_progress or quiet)
         if workers is not None or scheduler is not None:
             from liprobe.study.scaleout import dask_map
 
-            with dask_map(n_workers=workers, scheduler=scheduler) as pmap:
-                output = run_study(parsed, out, map_specimens=pmap, progress=show_progress)
+            with dask_map(n_workers=workers, scheduler=scheduler,
+                          connect_timeout_s=scheduler_timeout_s) as pmap:
+                output = run_study(parsed, out, map_specimens=pmap, progress=show_progress,
+                                   force=force)
         else:
-            output = run_study(parsed, out, progress=show_progress)
+            output = run_study(parsed, out, progress=show_progress, force=force)
         summary = output.summary
         lines = [f"{len(parsed.specimens)} specimens analysed; results in {out}"]
         if quiet and not as_json:
@@ -189,6 +199,8 @@ def register(app: typer.Typer) -> None:
                   help="Profile shape(s) to fit (repeat the option)."),
               out: Path | None = typer.Option(None, "-o", "--out",
                                               help="Also write tables and figures here."),
+              force: bool = typer.Option(False, "--force",
+                                         help="Replace an existing non-empty OUT."),
               as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
         """Gradient fits, growth exponent α and particle integral on the published tables."""
         from liprobe.errors import ParameterError
@@ -200,18 +212,32 @@ def register(app: typer.Typer) -> None:
 
         for name in model:
             get_shape(name)
+        if out is not None:
+            from liprobe.io._output_policy import check_output_folder
+
+            check_output_folder(out, inputs=_reference_files(reference), force=force)
         payload = paper_payload(reference, bound_depth, radius_um, tuple(model))
         result = payload.pop("_result")
         if out is not None:
-            _write_paper(out, result)
+            _write_paper(out, result, inputs=_reference_files(reference), force=force)
         emit(payload, as_json=as_json, text=paper_text(payload))
 
     app.add_typer(study, name="study")
 
 
-def _write_paper(out: Path, result: Any) -> None:
+def _reference_files(reference: Path | None) -> tuple[Path, ...]:
+    if reference is None:
+        return ()
+    return tuple(p for p in Path(reference).glob("*") if p.is_file()) if Path(
+        reference).is_dir() else (Path(reference),)
+
+
+def _write_paper(out: Path, result: Any, *, inputs: tuple[Path, ...], force: bool) -> None:
+    """Tables and figures of the published-data analysis, as one complete folder."""
     import pandas as pd
 
+    from liprobe.io._output_policy import staged_folder
+    from liprobe.report._canvas import save_figure
     from liprobe.report.study_figures import plot_gradient_fits, plot_growth_law
     from liprobe.study._assemble import _write_table
 
@@ -220,10 +246,11 @@ def _write_paper(out: Path, result: Any) -> None:
               "gradient_fits": pd.DataFrame(g.fit_rows()),
               "growth_law": pd.DataFrame(g.growth_rows()),
               "particle_integral": pd.DataFrame([p.as_row() for p in g.particle])}
-    for name, frame in tables.items():
-        _write_table(frame, out / "tables", name)
-    (out / "figures").mkdir(parents=True, exist_ok=True)
-    for name, fig in (("gradient_fits", plot_gradient_fits(g)),
-                      ("growth_law", plot_growth_law(g))):
-        for suffix in (".png", ".svg"):
-            fig.savefig(out / "figures" / f"{name}{suffix}", dpi=120)
+    with staged_folder(out, inputs=inputs, force=force, extra={"study": "published"}) as stage:
+        for name, frame in tables.items():
+            _write_table(frame, stage / "tables", name)
+        (stage / "figures").mkdir(parents=True, exist_ok=True)
+        for name, fig in (("gradient_fits", plot_gradient_fits(g)),
+                          ("growth_law", plot_growth_law(g))):
+            for suffix in (".png", ".svg"):
+                save_figure(fig, stage / "figures" / f"{name}{suffix}", dpi=120)

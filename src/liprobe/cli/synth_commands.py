@@ -7,18 +7,26 @@ from typing import Any
 
 import typer
 
-from liprobe.cli._output import emit
+from liprobe.cli._output import FORCE_HELP, emit
 
 __all__ = ["register", "specimen_payload"]
 
 
 def specimen_payload(preset: str, output: Path, *, seed: int, n_ions: int | None,
                      length_nm: float | None, overlaps: bool | None, dead_time: bool,
-                     write_truth: bool) -> dict[str, Any]:
+                     write_truth: bool, force: bool = False) -> dict[str, Any]:
     """Generate the preset and write it; return what was written."""
     import numpy as np
 
+    from liprobe.io import detect_format
+    from liprobe.io._output_policy import check_output_file
     from liprobe.synth import DeadTime, generate_specimen, get_preset, ncm_ranges, write_specimen
+    from liprobe.synth.write import specimen_paths
+
+    # the output policy before any work: every file that would be written
+    for target in specimen_paths(output, truth=write_truth).values():
+        check_output_file(target, force=force)
+    detect_format(output, kind="ions", for_writing=True)
 
     overrides: dict[str, Any] = {}
     if n_ions is not None:
@@ -32,7 +40,7 @@ def specimen_payload(preset: str, output: Path, *, seed: int, n_ions: int | None
     params = get_preset(preset, **overrides)
     ions, truth = generate_specimen(params, rng=np.random.default_rng(seed))
     ranges = ncm_ranges(params)
-    written = write_specimen(output, ions, ranges, truth if write_truth else None)
+    written = write_specimen(output, ions, ranges, truth if write_truth else None, force=force)
     counts = truth.composition.total_atom_counts()
     tm = counts["Ni"] + counts["Co"] + counts["Mn"]
     return {
@@ -69,12 +77,13 @@ def register(app: typer.Typer) -> None:
                                        help="Apply same-isotope dead-time loss."),
         truth: bool = typer.Option(False, "--truth",
                                    help="Also write <stem>.truth.json and <stem>.truth.npz."),
+        force: bool = typer.Option(False, "--force", help=FORCE_HELP),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
     ) -> None:
         """Generate a synthetic specimen and write it with its range file."""
         payload = specimen_payload(preset, output, seed=seed, n_ions=n_ions,
                                    length_nm=length_nm, overlaps=overlaps,
-                                   dead_time=dead_time, write_truth=truth)
+                                   dead_time=dead_time, write_truth=truth, force=force)
         ratios = ", ".join(f"{el} {v:.3f}" for el, v in payload["true_ratios"].items())
         text = "\n".join([
             f"preset    {preset} (seed {seed})",

@@ -14,14 +14,13 @@ __all__ = ["atomic_path", "check_not_input"]
 
 
 def check_not_input(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> Path:
-    """Refuse an output path that is one of the inputs (same file on disk)."""
+    """Refuse an output path that is one of the inputs (same resolved path, or the same
+    device and inode: a symbolic or hard link)."""
+    from liprobe.io._output_policy import same_file
+
     out = Path(path)
     for src in inputs:
-        src = Path(src)
-        same = out.resolve() == src.resolve()
-        if not same and out.exists() and src.exists():
-            same = os.path.samefile(out, src)
-        if same:
+        if same_file(out, src):
             raise OverwriteError(
                 f"{out}: refusing to overwrite the input file; choose another output path"
             )

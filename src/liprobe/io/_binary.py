@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from liprobe.errors import FormatError, MissingFileError
+from liprobe.errors import FormatError
 
 __all__ = ["existing_file", "file_size", "map_records", "write_chunked", "CHUNK_ROWS"]
 
@@ -23,13 +23,9 @@ CHUNK_ROWS = 1 << 20
 
 def existing_file(path: str | os.PathLike) -> Path:
     """``path`` as a Path, or :class:`MissingFileError` / :class:`FormatError` (not a file)."""
-    p = Path(path)
-    if not p.exists():
-        raise MissingFileError(f"{p}: no such file; check the path and the working directory")
-    if not p.is_file():
-        raise FormatError("not a regular file (a directory?)", path=p,
-                          hint="pass the path of the data file itself")
-    return p
+    from liprobe.io._validate import require_input_file
+
+    return require_input_file(path)
 
 
 def file_size(path: Path) -> int:

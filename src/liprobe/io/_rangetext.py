@@ -32,13 +32,14 @@ def read_text_lines(path: str | os.PathLike) -> tuple[Path, list[str]]:
     if not data.strip():
         raise FormatError("empty file", path=p, line=1,
                           hint="a range file lists at least one range")
-    if b"\x00" in data:
+    from liprobe.io._validate import text_encoding_problem
+
+    if b"\x00" in data and text_encoding_problem(data) is None:
         raise FormatError("binary data (NUL bytes) in a text range file", path=p,
                           offset=data.index(b"\x00"), hint="is this really a range file?")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
+    from liprobe.io._validate import decode_text
+
+    text = decode_text(data, path=p, what="range file", latin1_fallback=True)
     return p, text.lstrip("\ufeff").splitlines()
 
 

@@ -141,6 +141,10 @@ def _by_suffix(path: Path, kind: str | None) -> Format | None:
     return None
 
 
+_KIND_NAMES = {"ions": "ion file", "ranges": "range file", "image": "image file",
+               "cycling": "cycler file"}
+
+
 def detect_format(path: str | os.PathLike, *, kind: str | None = None,
                   for_writing: bool = False) -> Format:
     """Find the format of ``path``: magic bytes first, then the suffix.
@@ -149,8 +153,9 @@ def detect_format(path: str | os.PathLike, *, kind: str | None = None,
     """
     path = Path(path)
     if not for_writing:
-        if not path.exists():
-            raise MissingFileError(f"{path}: no such file")
+        from liprobe.io._validate import require_input_file
+
+        require_input_file(path, what=_KIND_NAMES.get(kind, "file"))
         with open(path, "rb") as fh:
             head = fh.read(64)
         if head.startswith(_HDF5_MAGIC):

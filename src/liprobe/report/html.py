@@ -178,6 +178,10 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
         ``study_dir`` does not exist.
     ParameterError
         ``out_dir`` is an existing file.
+    IncompleteOutputError
+        ``study_dir`` is incomplete (a killed or running study), altered since its run, or
+        holds files its run did not write
+        (:func:`liprobe.io._output_policy.verify_output_folder`).
 
     Examples
     --------
@@ -189,6 +193,11 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
         raise MissingFileError(f"{study_dir}: no such study folder; run 'liprobe study run' first")
     if out_dir.exists() and not out_dir.is_dir():
         raise ParameterError(f"{out_dir}: exists and is not a folder; choose another --out")
+    from liprobe.io._output_policy import verify_output_folder
+
+    # a folder marked incomplete, altered since its run, or holding files its run did not
+    # write is refused: no stale or mixed content reaches a report
+    verify_output_folder(study_dir, subfolders=("tables", "figures"))
     summary: dict[str, Any] = {}
     summary_note = None
     summary_path = study_dir / "summary.json"

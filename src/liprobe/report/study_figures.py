@@ -133,6 +133,8 @@ def plot_li_vs_disorder(points: Any, fit: Any) -> Any:
 def write_study_figures(folder: Path, *, tables: dict[str, Any], gradients: Any = None,
                         disorder: Any = None) -> list[Path]:
     """Write every figure the data allow as PNG and SVG; return the paths written."""
+    from liprobe.report._canvas import save_figure
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     figures: dict[str, Any] = {}
@@ -152,6 +154,6 @@ def write_study_figures(folder: Path, *, tables: dict[str, Any], gradients: Any 
     for name, fig in figures.items():
         for suffix in (".png", ".svg"):
             path = folder / f"{name}{suffix}"
-            fig.savefig(path, dpi=120)
+            save_figure(fig, path, dpi=120)
             written.append(path)
     return written

@@ -244,6 +244,36 @@ def _classification_f(ratio: RatioEstimate, ref: RatioEstimate) -> float:
     return float((ratio.R - ref.R) / ((1.0 - ref.R) * (1.0 + ratio.R)))
 
 
+#: Pixel sizes that resolve the atomic columns of a layered oxide (d(003) ~ 0.47 nm).
+PIXEL_SIZE_RANGE_NM = (1.0e-3, 0.25)
+#: Smallest field of view the analysis needs (a few (003) planes).
+MIN_FIELD_NM = 2.0
+
+
+def _check_image(image: Image, pixel_size_nm: float | None) -> None:
+    """Refuse NaN/inf pixels and pixel sizes that cannot resolve the columns (one line)."""
+    where = image.metadata.get("path", "the image") if isinstance(image.metadata, dict) else (
+        "the image")
+    bad = ~np.isfinite(image.pixels)
+    if bad.any():
+        y, x = np.unravel_index(int(np.flatnonzero(bad)[0]), image.pixels.shape)
+        raise ParameterError(f"{where}: {int(bad.sum())} pixels are NaN or infinite (first at "
+                             f"row {y}, column {x}); a HAADF image must be finite counts, "
+                             "fill or crop the damaged region")
+    if pixel_size_nm is None:
+        return
+    low, high = PIXEL_SIZE_RANGE_NM
+    if not (np.isfinite(pixel_size_nm) and low <= pixel_size_nm <= high):
+        raise ParameterError(f"{where}: pixel size {pixel_size_nm:g} nm is outside "
+                             f"{low:g}-{high:g} nm, where atomic columns are resolved; check "
+                             "the calibration or pass --pixel-size-nm")
+    field = pixel_size_nm * min(image.pixels.shape)
+    if field < MIN_FIELD_NM:
+        raise ParameterError(f"{where}: the image spans only {field:.3g} nm "
+                             f"({min(image.pixels.shape)} px of {pixel_size_nm:g} nm); the "
+                             f"analysis needs at least {MIN_FIELD_NM:g} nm")
+
+
 def analyze_haadf(
     image: Image,
     *,
@@ -345,6 +375,9 @@ def analyze_haadf(
     if not window_nm > 0:
         raise ParameterError(f"window_nm must be positive, got {window_nm}")
     ps = pixel_size_nm if pixel_size_nm is not None else image.pixel_size_nm
+    _check_image(image, ps)
+    if isinstance(reference, Image):
+        _check_image(reference, reference.pixel_size_nm or ps)
     meas = measure_sites(image.pixels, pixel_size_nm=ps, probe_fwhm_nm=probe_fwhm_nm,
                          surface=surface, background=background,
                          orientation_deg=orientation_deg)

@@ -73,6 +73,42 @@ def _icp_table(manifest: Any, normalize_to: tuple[str, ...]) -> Any:
     return table
 
 
+def _icp_li_by_sample(manifest: Any, icp: Any, notes: list[str]) -> dict[int, float]:
+    """ICP Li per cycle count, each row joined to its manifest sample *by name*.
+
+    A repeated name, a row whose cycles disagree with its sample's, or a table naming
+    none of the samples is an error naming the ICP file; rows of other samples are noted.
+    """
+    path = manifest.icp.file
+    names = [str(n).strip() for n in icp["sample"]]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise SpecimenError(f"{path}: sample {dupes[0]!r} has several ICP-AES rows; keep one "
+                            "row per sample")
+    cycles_of = manifest.sample_cycles()
+    out: dict[int, float] = {}
+    unmatched = []
+    for name, cycles, li in zip(names, icp["cycles"], icp["Li"], strict=True):
+        if name not in cycles_of:
+            unmatched.append(name)
+            continue
+        if int(cycles) != cycles_of[name]:
+            raise SpecimenError(f"{path}: the row of sample {name!r} gives {int(cycles)} cycles "
+                                f"but the manifest gives {cycles_of[name]}; correct one of them")
+        if cycles_of[name] in out:
+            raise SpecimenError(f"{path}: two samples with {cycles_of[name]} cycles have ICP-AES "
+                                "rows; the gradient analysis needs one ICP value per cycle count")
+        out[cycles_of[name]] = float(li)
+    if not out and names:
+        raise SpecimenError(f"{path}: no ICP-AES row names a sample of the manifest (rows: "
+                            f"{', '.join(names[:5])}; samples: {', '.join(cycles_of)}); name "
+                            "each row by its [[samples]] name in the 'sample' column")
+    if unmatched:
+        notes.append(f"ICP-AES rows not matching any sample were left out: "
+                     f"{', '.join(unmatched)}")
+    return out
+
+
 def _cycling_table(manifest: Any) -> tuple[Any, list[Any]]:
     from liprobe.cell.cycling import capacity_fade, discharge_capacity_from_records
     from liprobe.io.cycler import read_cycling
@@ -190,7 +226,8 @@ def _versions() -> dict[str, str]:
 
 
 def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress: bool,
-                   loose_haadf: list[Any] | None = None) -> Any:
+                   loose_haadf: list[Any] | None = None,
+                   input_hashes: dict[str, str] | None = None) -> Any:
     """Build every table and figure from ordered specimen results and write them.
 
     ``loose_haadf``: the windows of each ``manifest.haadf`` image, in manifest order, when
@@ -218,8 +255,7 @@ def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress
     tables["icp"] = icp
     cycling, fades = _cycling_table(manifest)
     tables["cycling"] = cycling
-    icp_li = ({int(c): float(v) for c, v in zip(icp["cycles"], icp["Li"], strict=True)}
-              if "Li" in icp else {})
+    icp_li = _icp_li_by_sample(manifest, icp, notes) if "Li" in icp else {}
     pristine = icp_li.get(0, math.nan)
     if not math.isfinite(pristine) and len(table2) and "Li_mean" in table2:
         zero = table2[table2["cycles"] == 0]
@@ -267,9 +303,10 @@ def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress
 
     figures = write_study_figures(out_dir / "figures", tables=tables, gradients=gradients,
                                   disorder=disorder_fit)
-    inputs: dict[str, str] = {}
+    inputs: dict[str, str] = dict(input_hashes or {})
     for r in results:
-        inputs.update(r.hashes)
+        for path, digest in r.hashes.items():
+            inputs.setdefault(path, digest)
     for path in manifest.input_files():
         inputs.setdefault(str(path), file_sha256(path))
     qc_warnings = [f"{r.name}: {q['check']}: {q['message']}" for r in results for q in r.qc

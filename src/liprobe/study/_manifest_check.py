@@ -7,12 +7,40 @@ import difflib
 import math
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
 from liprobe.errors import ManifestError
 
-__all__ = ["Locator", "Checker"]
+__all__ = ["Locator", "Checker", "SETTING_BOUNDS", "DEPTH_MAX_NM", "CYCLES_MAX",
+           "PIXEL_SIZE_RANGE_NM", "canonical_depth_label"]
+
+#: Deepest depth below a particle surface a manifest may give (1 mm).
+DEPTH_MAX_NM = 1.0e6
+#: Most cycles a sample may state.
+CYCLES_MAX = 1_000_000
+#: Pixel sizes a HAADF image may have (0.1 pm to 1 um per pixel).
+PIXEL_SIZE_RANGE_NM = (1.0e-4, 1.0e3)
+#: ``[settings]`` numbers: (lowest, highest, integer). Outside these a run would fail or
+#: allocate beyond its budget (e.g. 10^12 profile bins), so ``study check`` refuses them.
+SETTING_BOUNDS: dict[str, tuple[float, float, bool]] = {
+    "profile_bin_nm": (0.01, 1.0e5, False),      # >= 0.01 nm: at most ~10^6 bins per specimen
+    "particle_radius_um": (0.01, 1.0e4, False),  # 10 nm to 1 cm
+    "bulk_depth_nm": (0.0, DEPTH_MAX_NM, False),
+    "fda_block_ions": (2, 10_000_000, True),
+    "seed": (0, 2**63 - 1, True),
+    "max_in_memory_ions": (1_000, 2_000_000_000, True),  # <= 2e9 ions (~32 GB of POS)
+}
+
+
+def canonical_depth_label(op: str | None, value: str, unit: str | None, label: str) -> str:
+    """One spelling per depth: ``"30nm"``, ``"30 nm"`` and ``" 30  nm"`` are ``"30 nm"``;
+    ``"<100nm"`` is ``"< 100 nm"``; a note in parentheses is kept."""
+    note = label[label.index("("):].strip() if "(" in label else ""
+    text = f"{op} " if op in ("<", "<=", "about") else (op or "")
+    text += f"{value} {unit or 'nm'}"
+    return f"{text} {note}".strip()
 
 
 class Locator:
@@ -83,11 +111,38 @@ class Checker:
             raise self.fail(f"{key!r} must be a file path (a string)", table, index, key)
         path = Path(value)
         path = path if path.is_absolute() else base / path
-        if not path.is_file():
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
             raise self.fail(f"{key!r}: file {os.fspath(path)!r} does not exist; check the path "
                             "(relative paths resolve against the manifest's folder)",
+                            table, index, key) from None
+        if not stat.S_ISREG(mode):
+            kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)"
+                    if stat.S_ISFIFO(mode) else "not a regular file")
+            raise self.fail(f"{key!r}: {os.fspath(path)!r} is {kind}; name a regular file",
                             table, index, key)
         return path
+
+    def identity(self, path: Path) -> tuple[int, int]:
+        """``(st_dev, st_ino)`` of an existing file: the same file under any link."""
+        st = os.stat(path)
+        return (st.st_dev, st.st_ino)
+
+    def text(self, value: Any, table: str, index: int | None, key: str) -> str:
+        """A non-empty string (a name), else a one-line error naming the type found."""
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(f"{key!r} must be a non-empty text (a name in quotes), got "
+                            f"{type(value).__name__} {str(value)[:40]!r}", table, index, key)
+        return value
+
+    def bounded(self, value: float, low: float, high: float, table: str, index: int | None,
+                key: str) -> float:
+        """``value`` if ``low <= value <= high``, else a one-line error naming the range."""
+        if not (low <= value <= high):
+            raise self.fail(f"{key!r} must be from {low:g} to {high:g}, got {value:g}",
+                            table, index, key)
+        return value
 
     def files(self, base: Path, value: Any, table: str, index: int | None,
               key: str) -> tuple[Path, ...]:

@@ -30,6 +30,10 @@ folder)::
                                       # quality checks on a contiguous slab of this many
                                       # ions from the middle of the evaporation sequence
                                       # (POS/EPOS; an APT file above it is an error)
+    missing_elements = "error"        # an element of `elements`/`normalize_to` absent from
+                                      # a specimen's range file: "error" (naming the
+                                      # specimen and the range file) or "nan" (its ratio is
+                                      # NaN, with a note in the QC table)
     haadf_reference = "simulate"      # R0 source of every HAADF image that names none:
                                       # "simulate" or an image of the ordered material
                                       # recorded under the images' conditions
@@ -97,8 +101,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from liprobe.errors import ManifestError, MissingFileError
-from liprobe.study._manifest_check import Checker
+from liprobe.errors import LiprobeError, ManifestError, MissingFileError
+from liprobe.study._manifest_check import (
+    CYCLES_MAX,
+    DEPTH_MAX_NM,
+    PIXEL_SIZE_RANGE_NM,
+    SETTING_BOUNDS,
+    Checker,
+    canonical_depth_label,
+)
 
 __all__ = [
     "Depth", "Sample", "SpecimenSpec", "IcpSpec", "CyclingSpec", "HaadfSpec", "StudySettings",
@@ -147,6 +158,7 @@ class StudySettings:
     overlap_correction: str = "isotopes"
     max_in_memory_ions: int = 200_000_000
     haadf_reference: str = "simulate"
+    missing_elements: str = "error"
 
 
 @dataclass(frozen=True)
@@ -227,6 +239,9 @@ class Manifest:
         return {s.name: s.cycles for s in self.samples}
 
 
+#: Largest manifest read (16 MiB: some 100 000 specimens).
+MANIFEST_MAX_BYTES = 16 << 20
+
 _UNIT_NM = {"nm": 1.0, "um": 1000.0, "µm": 1000.0, "μm": 1000.0, "mm": 1.0e6}
 _DEPTH_RE = re.compile(
     r"^\s*(?P<op><=|<|~|≈|about)?\s*(?P<value>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>nm|um|µm|μm|mm)?\s*$"
@@ -263,8 +278,9 @@ def parse_depth(text: str | float | int, *, bound_depth: str = "midpoint",
         raise ManifestError(f"depth must be a number of nm or a text like '< 100 nm', got {text!r}")
     if isinstance(text, (int, float)):
         value = float(text)
-        if not math.isfinite(value) or value < 0:
-            raise ManifestError(f"depth_nm must be a finite number >= 0, got {text!r}")
+        if not math.isfinite(value) or value < 0 or value > DEPTH_MAX_NM:
+            raise ManifestError(f"depth_nm must be a number from 0 to {DEPTH_MAX_NM:g} nm, got "
+                                f"{_short(text)}")
         return Depth(value, value, value, f"{value:g} nm")
     label = str(text).strip()
     lower = label.lower()
@@ -279,10 +295,19 @@ def parse_depth(text: str | float | int, *, bound_depth: str = "midpoint",
             "like '< 100 nm', '~2 um', 'surface', 'bulk'"
         )
     value = float(match["value"]) * _UNIT_NM[match["unit"] or "nm"]
+    if not math.isfinite(value) or value > DEPTH_MAX_NM:
+        raise ManifestError(f"depth {_short(label)} is beyond {DEPTH_MAX_NM:g} nm; write the "
+                            "depth below the particle surface in nm or um")
+    label = canonical_depth_label(match["op"], match["value"], match["unit"], label)
     if match["op"] in ("<", "<="):
         rep = value / 2.0 if bound_depth == "midpoint" else value
         return Depth(rep, 0.0, value, label)
     return Depth(value, value, value, label)
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 _TOP = ("study", "settings", "samples", "specimens", "icp", "cycling", "haadf")
@@ -327,15 +352,21 @@ def _settings(chk: Checker, raw: dict[str, Any], base: Path) -> StudySettings:
             if value not in ("x", "y", "z"):
                 raise chk.fail("'profile_axis' must be 'x', 'y' or 'z'", "settings", None, key)
             values[key] = value
-        elif key in ("fda_block_ions", "seed", "max_in_memory_ions"):
-            values[key] = chk.number(value, "settings", None, key, integer=True,
-                                     minimum={"seed": 0, "max_in_memory_ions": 1_000}.get(key, 2))
-        elif key == "bulk_depth_nm" and isinstance(value, float) and math.isnan(value):
+        elif key == "missing_elements":
+            if value not in ("error", "nan"):
+                raise chk.fail("'missing_elements' must be 'error' or 'nan'", "settings", None,
+                               key)
             values[key] = value
+        elif key in SETTING_BOUNDS:
+            if key == "bulk_depth_nm" and isinstance(value, float) and math.isnan(value):
+                values[key] = value
+                continue
+            low, high, integer = SETTING_BOUNDS[key]
+            number = chk.number(value, "settings", None, key, integer=integer)
+            chk.bounded(number, low, high, "settings", None, key)
+            values[key] = number if integer else float(number)
         elif key == "haadf_reference":
             values[key] = str(chk.reference(base, value, "settings", None, key))
-        else:
-            values[key] = float(chk.number(value, "settings", None, key, positive=True))
     return StudySettings(**{**defaults.__dict__, **values})
 
 
@@ -354,6 +385,9 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ManifestError(f"{path}: tables or arrays nested too deeply for a study manifest; "
+                            "see the schema in liprobe.study.manifest") from None
     for key in raw:
         if key not in _TOP:
             near = difflib.get_close_matches(key, _TOP, n=1)
@@ -365,6 +399,7 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
     if study is None:
         raise ManifestError(f"{path}: missing [study] table with name = \"...\"")
     chk.keys(study, ("name", "description"), ("name",), "study")
+    chk.text(study["name"], "study", None, "name")
     settings = _settings(chk, raw.get("settings", {}), base)
     default_reference: str | Path = (settings.haadf_reference
                                      if settings.haadf_reference == "simulate"
@@ -376,7 +411,9 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
         raise ManifestError(f"{path}: at least one [[samples]] entry (name, cycles) is required")
     for i, entry in enumerate(raw_samples):
         chk.keys(entry, ("name", "cycles"), ("name", "cycles"), "samples", i)
+        chk.text(entry["name"], "samples", i, "name")
         cycles = chk.number(entry["cycles"], "samples", i, "cycles", integer=True, minimum=0)
+        chk.bounded(cycles, 0, CYCLES_MAX, "samples", i, "cycles")
         if any(s.name == entry["name"] for s in samples):
             raise chk.fail(f"duplicate sample name {entry['name']!r}", "samples", i, "name")
         samples.append(Sample(str(entry["name"]), int(cycles)))
@@ -384,10 +421,15 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
 
     specimens: list[SpecimenSpec] = []
     seen: set[tuple[str, str, str]] = set()
+    files_seen: dict[Any, int] = {}
+    depths_seen: dict[tuple[str, float, float, float], str] = {}
     spec_keys = ("sample", "depth_nm", "depth", "replicate", "apt", "ranges", "haadf",
                  "haadf_reference", "name")
     for i, entry in enumerate(raw.get("specimens", [])):
         chk.keys(entry, spec_keys, ("sample", "replicate", "apt", "ranges"), "specimens", i)
+        chk.text(entry["sample"], "specimens", i, "sample")
+        if "name" in entry:
+            chk.text(entry["name"], "specimens", i, "name")
         if entry["sample"] not in cycles_of:
             near = difflib.get_close_matches(str(entry["sample"]), list(cycles_of), n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
@@ -410,12 +452,22 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
         if isinstance(replicate, bool) or not isinstance(replicate, (int, str)):
             raise chk.fail("'replicate' must be an integer or a string", "specimens", i,
                            "replicate")
+        where = (entry["sample"], depth.depth_nm, depth.low_nm, depth.high_nm)
+        if depths_seen.setdefault(where, depth.label) != depth.label:
+            raise chk.fail(f"depth {depth.label!r} is the depth {depths_seen[where]!r} of another "
+                           f"specimen of {entry['sample']!r} written differently; write it the "
+                           "same way so that they form one group", "specimens", i, key)
         ident = (entry["sample"], depth.label, str(replicate))
         if ident in seen:
             raise chk.fail(f"duplicate replicate {replicate!r} for sample {entry['sample']!r} "
                            f"at depth {depth.label!r}", "specimens", i, "replicate")
         seen.add(ident)
         apt = chk.file(base, entry["apt"], "specimens", i, "apt")
+        same = files_seen.setdefault(chk.identity(apt), i)
+        if same != i:
+            raise chk.fail(f"'apt' {os.fspath(apt)!r} is the file of [[specimens]] #{same + 1} "
+                           "(same file after resolving links): one measurement cannot be two "
+                           "replicates", "specimens", i, "apt")
         ranges = chk.file(base, entry["ranges"], "specimens", i, "ranges")
         haadf = chk.files(base, entry.get("haadf", []), "specimens", i, "haadf")
         reference = default_reference
@@ -446,12 +498,15 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
         if fmt is not None and fmt not in _FORMATS:
             raise chk.fail(f"'format' must be one of {', '.join(_FORMATS)}, got {fmt!r}",
                            "cycling", i, "format")
+        if "sample" in entry:
+            chk.text(entry["sample"], "cycling", i, "sample")
         if "sample" in entry and entry["sample"] not in cycles_of:
             raise chk.fail(f"sample {entry['sample']!r} is not a [[samples]] name",
                            "cycling", i, "sample")
         mass = entry.get("active_mass_g")
         if mass is not None:
             mass = float(chk.number(mass, "cycling", i, "active_mass_g", positive=True))
+            chk.bounded(mass, 1e-9, 1e3, "cycling", i, "active_mass_g")
         columns = entry.get("columns", {})
         if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
             raise chk.fail("'columns' must be a table of name = \"column header\"",
@@ -464,14 +519,17 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
         chk.keys(entry, ("image", "sample", "depth_offset_nm", "pixel_size_nm", "reference"),
                  ("image", "sample"), "haadf", i)
         image = chk.file(base, entry["image"], "haadf", i, "image")
+        chk.text(entry["sample"], "haadf", i, "sample")
         if entry["sample"] not in cycles_of:
             raise chk.fail(f"sample {entry['sample']!r} is not a [[samples]] name",
                            "haadf", i, "sample")
         offset = float(chk.number(entry.get("depth_offset_nm", 0.0), "haadf", i,
                                   "depth_offset_nm", minimum=0))
+        chk.bounded(offset, 0, DEPTH_MAX_NM, "haadf", i, "depth_offset_nm")
         px = entry.get("pixel_size_nm")
         if px is not None:
             px = float(chk.number(px, "haadf", i, "pixel_size_nm", positive=True))
+            chk.bounded(px, *PIXEL_SIZE_RANGE_NM, "haadf", i, "pixel_size_nm")
         reference = (chk.reference(base, entry["reference"], "haadf", i, "reference")
                      if "reference" in entry else default_reference)
         haadf_specs.append(HaadfSpec(image, str(entry["sample"]), offset, px, reference))
@@ -488,11 +546,18 @@ def read_manifest(path: str | os.PathLike) -> Manifest:
     --------
     >>> read_manifest("study.toml")  # doctest: +SKIP
     """
+    from liprobe.io._validate import decode_text, require_input_file
+
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise MissingFileError(f"{path}: no such manifest file")
+    require_input_file(path, what="manifest file")
+    data = path.read_bytes()
+    if len(data) > MANIFEST_MAX_BYTES:
+        raise ManifestError(f"{path}: {len(data)} bytes is too large for a study manifest "
+                            f"(at most {MANIFEST_MAX_BYTES}); is this the right file?")
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ManifestError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        text = decode_text(data, path=path, what="manifest")
+    except LiprobeError as exc:
+        raise ManifestError(str(exc)) from None
     return parse_manifest(text, path)

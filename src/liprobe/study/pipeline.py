@@ -42,7 +42,6 @@ Empty tables are still written (with their columns) so the layout is fixed.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from collections.abc import Callable
@@ -66,11 +65,9 @@ TABLE_NAMES = ("specimens", "table2", "table2_layout", "icp", "cycling", "gradie
 
 def file_sha256(path: str | os.PathLike, *, chunk_bytes: int = 1 << 22) -> str:
     """SHA-256 of a file's bytes (hex)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk_bytes):
-            digest.update(block)
-    return digest.hexdigest()
+    from liprobe.io._output_policy import file_sha256 as sha256
+
+    return sha256(path, chunk_bytes=chunk_bytes)
 
 
 @dataclass(frozen=True)
@@ -143,6 +140,28 @@ def _haadf_windows(image_path: Path, *, depth_offset_nm: float,
     return rows
 
 
+def _missing_elements(spec: SpecimenSpec, ranges: Any, settings: StudySettings
+                      ) -> tuple[str, ...]:
+    """Elements the settings ask for that no ion of the range file holds.
+
+    An error naming the specimen and the range file, unless ``missing_elements = "nan"``
+    (then those ratios are NaN and noted); a missing denominator element is always an error.
+    """
+    present = {el for ion in ranges.ions for el, _ in ion.atoms}
+    wanted = dict.fromkeys((*settings.elements, *settings.normalize_to))
+    missing = tuple(el for el in wanted if el not in present)
+    if not missing:
+        return ()
+    denominators = [el for el in missing if el in settings.normalize_to]
+    if settings.missing_elements == "error" or denominators:
+        raise SpecimenError(
+            f"specimen {spec.name!r}: the range file {spec.ranges} has no ion of "
+            f"{', '.join(denominators or missing)}; add the ranges, or drop the element from "
+            "[settings] elements" + ("" if denominators else
+                                     ", or set missing_elements = \"nan\" to report NaN"))
+    return missing
+
+
 def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenResult:
     """Analyse one APT specimen: composition, profile, FDA, quality checks, HAADF windows.
 
@@ -173,6 +192,7 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
     from liprobe.study.aggregate import ratio_from_counts
 
     ranges = _step(spec, "reading the range file", lambda: read_ranges(spec.ranges))
+    missing = _missing_elements(spec, ranges, settings)
     # files above settings.max_in_memory_ions are streamed (liprobe.study._specimen_ions):
     # counts and profile from every ion, FDA and QC on a stated contiguous slab of ions
     loaded = _step(spec, "reading and ranging the APT file", lambda: load_specimen_ions(
@@ -199,14 +219,20 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
         elif overlap_species_for(ranges):  # else no known species in the ranges can overlap
             comp, correction = _step(spec, "overlap correction", lambda: correct_composition(
                 ions, ranges, comp))
-    counts = {el: int(comp.atoms(el)) if el in comp.elements else 0
-              for el in dict.fromkeys((*settings.elements, *settings.normalize_to))}
+    # an element missing from the range file (missing_elements = "nan") has a NaN count, so
+    # that every ratio from it, here and in the aggregation, is NaN and never 0
+    counts: dict[str, Any] = {
+        el: math.nan if el in missing else int(comp.atoms(el)) if el in comp.elements else 0
+        for el in dict.fromkeys((*settings.elements, *settings.normalize_to))}
     if sum(counts[el] for el in settings.normalize_to) == 0:
         raise SpecimenError(f"specimen {spec.name!r} ({spec.apt}): no "
                             f"{'/'.join(settings.normalize_to)} atoms after ranging with "
                             f"{spec.ranges}; check the range file")
     ratios, sigmas = {}, {}
     for el in settings.elements:
+        if el in missing:
+            ratios[el], sigmas[el] = math.nan, math.nan
+            continue
         r, s = ratio_from_counts(counts, el, normalize_to=settings.normalize_to)
         if correction is not None and el in correction.elements and all(
                 t in correction.elements for t in settings.normalize_to):
@@ -230,6 +256,9 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
                 "message": c.message} for c in quality.checks]
     qc_rows += [{"check": name, "verdict": "skipped", "value": math.nan, "message": reason}
                 for name, reason in quality.skipped]
+    qc_rows += [{"check": "missing_element", "verdict": "note", "value": math.nan,
+                 "message": f"{el} is not in the range file {spec.ranges}: its ratio is NaN "
+                 "(settings missing_elements = \"nan\")"} for el in missing]
     if loaded.slab is not None:
         qc_rows.append({"check": "in_memory_slab", "verdict": "note",
                         "value": (loaded.slab[1] - loaded.slab[0]) / loaded.n_ions,
@@ -262,28 +291,73 @@ class StudyOutput:
 
 def run_study(manifest: Manifest, out_dir: str | os.PathLike, *,
               map_specimens: Callable[..., list] | None = None,
-              progress: bool = True) -> StudyOutput:
+              progress: bool = True, force: bool = False) -> StudyOutput:
     """Analyse every specimen and write tables, figures and ``summary.json`` to ``out_dir``.
+
+    The output policy (:mod:`liprobe.io._output_policy`) is applied before any work: an
+    ``out_dir`` that holds an input (the study's own folder) is refused; an existing
+    non-empty ``out_dir`` is refused unless ``force``; a second run writing the same folder
+    refuses at once (lock). The run writes into a hidden staging folder beside ``out_dir``
+    and swaps it in, complete with ``liprobe-complete.json`` (every file and its SHA-256),
+    only at the end: a killed run leaves the old folder as it was. Input hashes are taken
+    before anything is written; an input that changes while the study runs is an error.
 
     Parameters
     ----------
     manifest : Manifest
         From :func:`liprobe.study.manifest.read_manifest`.
     out_dir : path-like
-        Output folder (created; existing files of the same names are replaced).
+        Output folder (created; replaced as a whole with ``force``).
     map_specimens : callable, keyword-only
         ``map(func, items, settings_list) -> list`` in input order (default: serial; see
         :func:`liprobe.study.scaleout.dask_map`). The items are the ``[[haadf]]`` images,
         then the specimens: every independent task of the study goes through the map.
     progress : bool, keyword-only
         Show progress bars (rich) on stderr.
+    force : bool, keyword-only
+        Replace an existing non-empty ``out_dir`` (never one that holds an input).
 
     Returns
     -------
     StudyOutput
     """
+    from liprobe.io._output_policy import check_output_folder, staged_folder
     from liprobe.study._assemble import assemble_study
 
+    out_dir = Path(out_dir)
+    inputs = manifest.input_files()
+    check_output_folder(out_dir, inputs=inputs, force=force)
+    before = _input_state(inputs)
+    with staged_folder(out_dir, inputs=inputs, force=force,
+                       extra={"study": manifest.name, "manifest": str(manifest.path)}) as stage:
+        hashes = {str(p): file_sha256(p) for p in inputs}
+        results, loose = _map_study(manifest, map_specimens, progress)
+        for res in results:
+            for path, digest in res.hashes.items():
+                if hashes.get(path, digest) != digest:
+                    raise SpecimenError(f"{path}: changed while the study read it (SHA-256 "
+                                        "differs); run the study again on stable files")
+        output = assemble_study(manifest, results, stage, progress=progress,
+                                loose_haadf=loose, input_hashes=hashes)
+        if _input_state(inputs) != before:
+            changed = [str(p) for p, a, b in zip(inputs, before, _input_state(inputs),
+                                                 strict=True) if a != b]
+            raise SpecimenError(f"{changed[0]}: changed while the study ran; nothing was "
+                                "written, run the study again on stable files")
+    figures = tuple(out_dir / Path(f).relative_to(stage) for f in output.figures)
+    return StudyOutput(out_dir, output.tables, output.summary, figures)
+
+
+def _input_state(inputs: tuple[Path, ...]) -> list[tuple[int, int, int]]:
+    out = []
+    for path in inputs:
+        st = os.stat(path)
+        out.append((st.st_ino, st.st_size, st.st_mtime_ns))
+    return out
+
+
+def _map_study(manifest: Manifest, map_specimens: Callable[..., list] | None,
+               progress: bool) -> tuple[list[SpecimenResult], list[Any] | None]:
     specs = list(manifest.specimens)
     settings = [manifest.settings] * len(specs)
     loose = None
@@ -303,9 +377,7 @@ def run_study(manifest: Manifest, out_dir: str | os.PathLike, *,
         raise SpecimenError(f"the map function returned {len(results)} results for "
                             f"{len(specs)} specimens")
     by_name = {r.name: r for r in results}
-    ordered = [by_name[s.name] for s in specs]
-    return assemble_study(manifest, ordered, Path(out_dir), progress=progress,
-                          loose_haadf=loose)
+    return [by_name[s.name] for s in specs], loose
 
 
 def _study_task(item: SpecimenSpec | Any, settings: StudySettings) -> Any:

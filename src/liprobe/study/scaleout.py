@@ -36,7 +36,14 @@ from typing import Any
 import numpy as np
 
 from liprobe.data import IonTable, RangeTable
-from liprobe.errors import DependencyError, FormatError, MissingFileError, ParameterError
+from liprobe.errors import (
+    DependencyError,
+    FormatError,
+    LiprobeError,
+    MissingFileError,
+    ParameterError,
+    SpecimenError,
+)
 
 __all__ = [
     "MapFunction", "serial_map", "dask_map", "iter_ion_chunks", "ChunkedComposition",
@@ -72,7 +79,8 @@ def serial_map(func: Callable[..., Any], *iterables: Iterable[Any], progress: Ca
 @contextlib.contextmanager
 def dask_map(n_workers: int | None = None, scheduler: str | None = None, *,
              threads_per_worker: int = 1,
-             progress: Callable[[int, int], None] | None = None) -> Iterator[MapFunction]:
+             progress: Callable[[int, int], None] | None = None,
+             connect_timeout_s: float = 30.0) -> Iterator[MapFunction]:
     """Context manager yielding a map function that runs on a dask.distributed cluster.
 
     Parameters
@@ -91,6 +99,8 @@ def dask_map(n_workers: int | None = None, scheduler: str | None = None, *,
         ``n_workers x threads_per_worker`` threads run at most.
     progress : callable, optional
         ``progress(done, total)`` called as tasks finish (in completion order).
+    connect_timeout_s : float, optional
+        How long to try reaching ``scheduler`` before a :class:`ParameterError`.
 
     Yields
     ------
@@ -101,7 +111,9 @@ def dask_map(n_workers: int | None = None, scheduler: str | None = None, *,
     Raises
     ------
     ParameterError
-        ``n_workers`` below 1.
+        ``n_workers`` below 1, or ``scheduler`` cannot be reached.
+    SpecimenError
+        A worker died (killed, out of memory) while running a task.
     DependencyError
         dask.distributed is not installed.
 
@@ -130,7 +142,12 @@ def dask_map(n_workers: int | None = None, scheduler: str | None = None, *,
                               "pip install 'dask[distributed]'") from exc
     cluster = None
     if scheduler is not None:
-        client = Client(scheduler, timeout="30s")
+        try:
+            client = Client(scheduler, timeout=f"{float(connect_timeout_s)}s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ParameterError(f"--scheduler {scheduler}: cannot reach the dask scheduler "
+                                 f"({exc}); check the address, or run without --scheduler"
+                                 ) from None
     else:
         import dask
 
@@ -158,7 +175,18 @@ def dask_map(n_workers: int | None = None, scheduler: str | None = None, *,
         if progress is not None:
             for done, _ in enumerate(as_completed(futures), start=1):
                 progress(done, len(futures))
-        return client.gather(futures)
+        try:
+            return client.gather(futures)
+        except LiprobeError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a worker failure comes back as one error
+            from distributed.scheduler import KilledWorker
+
+            if isinstance(exc, KilledWorker):
+                raise SpecimenError(f"a dask worker died while running a task ({exc}); "
+                                    "it may have run out of memory: use fewer workers or "
+                                    "lower max_in_memory_ions") from None
+            raise
 
     try:
         yield pmap

@@ -13,7 +13,7 @@ from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 from liprobe.synth.truth import SpecimenTruth
 
-__all__ = ["write_specimen", "truth_summary"]
+__all__ = ["write_specimen", "truth_summary", "specimen_paths"]
 
 _ION_SUFFIXES = (".pos", ".epos", ".apt")
 
@@ -40,13 +40,27 @@ def truth_summary(truth: SpecimenTruth) -> dict[str, object]:
     }
 
 
+def specimen_paths(path: str | os.PathLike, *, truth: bool = False) -> dict[str, Path]:
+    """The files :func:`write_specimen` writes for ``path``: ions, ranges (and truth)."""
+    path = Path(path)
+    if path.suffix.lower() not in _ION_SUFFIXES:
+        raise ParameterError(f"{path}: unknown ion-file suffix {path.suffix or '(none)'!r}; "
+                             f"use one of {', '.join(_ION_SUFFIXES)}")
+    stem = path.with_suffix("")
+    out = {"ions": path, "ranges": stem.with_suffix(".rrng")}
+    if truth:
+        out.update(truth_json=Path(f"{stem}.truth.json"), truth_npz=Path(f"{stem}.truth.npz"))
+    return out
+
+
 def write_specimen(path: str | os.PathLike, ions: IonTable, ranges: RangeTable,
-                   truth: SpecimenTruth | None = None) -> dict[str, Path]:
+                   truth: SpecimenTruth | None = None, *, force: bool = True) -> dict[str, Path]:
     """Write ``ions`` (format from the suffix: .pos, .epos, .apt) and ``<stem>.rrng``.
 
     With ``truth``, also ``<stem>.truth.json`` (parameters, totals, composition by depth)
     and ``<stem>.truth.npz`` (per-ion species index, ion index, true m/q, true position,
-    background flag). Every file is written atomically.
+    background flag). Every file is written atomically; with ``force=False`` an existing
+    file among them is an :class:`~liprobe.errors.OverwriteError` before anything is written.
 
     Returns
     -------
@@ -55,11 +69,11 @@ def write_specimen(path: str | os.PathLike, ions: IonTable, ranges: RangeTable,
     """
     from liprobe.io import write_ions, write_ranges
     from liprobe.io._atomic import atomic_path
+    from liprobe.io._output_policy import check_output_file
 
     path = Path(path)
-    if path.suffix.lower() not in _ION_SUFFIXES:
-        raise ParameterError(f"{path}: unknown ion-file suffix {path.suffix or '(none)'!r}; "
-                             f"use one of {', '.join(_ION_SUFFIXES)}")
+    for target in specimen_paths(path, truth=truth is not None).values():
+        check_output_file(target, force=force)
     stem = path.with_suffix("")
     written = {"ions": write_ions(path, ions),
                "ranges": write_ranges(stem.with_suffix(".rrng"), ranges)}
