@@ -144,9 +144,10 @@ def write_nexus(path: str | os.PathLike, ions: IonTable, *,
         if "tof_ns" in ions.fields:
             bowl = write_group(probe, "voltage_and_bowl", "NXprocess", program=True)
             write_group(bowl, "config", "NXparameters")
-        if {"detector_x_mm", "detector_y_mm"} <= set(ions.fields) or "ions_per_pulse" in ions.fields:
+        has_detector = {"detector_x_mm", "detector_y_mm"} <= set(ions.fields)
+        if has_detector or "ions_per_pulse" in ions.fields:
             hits = write_group(probe, "hit_finding", "NXprocess")
-            if {"detector_x_mm", "detector_y_mm"} <= set(ions.fields):
+            if has_detector:
                 det = np.stack([ions.fields["detector_x_mm"], ions.fields["detector_y_mm"]], 1)
                 _dataset(hits, "hit_positions", det, "mm").attrs["depends_on"] = "n/a"
             else:

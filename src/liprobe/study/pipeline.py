@@ -36,7 +36,8 @@ Output folder layout written by :func:`run_study` (every table as CSV *and* Parq
 ci_low, ci_high, verdict, comparisons), ``best_growth_model``, ``two_step_alpha``,
 ``particle_integral`` (rows), ``li_site_model`` (k with interval), ``qc_warnings``
 (list of "specimen: message"), ``acquisition`` ({specimen: run conditions from the
-file and the manifest's ``acquisition`` table}), ``notes``, ``provenance`` (``inputs``: {path: sha256},
+file and the manifest's ``acquisition`` table}), ``notes``, ``provenance``
+(``inputs``: {path: sha256},
 ``versions``: liprobe, numpy, scipy, pandas, python; ``settings``; ``manifest``).
 Empty tables are still written (with their columns) so the layout is fixed.
 """
