@@ -32,3 +32,21 @@ def test_image_requires_positive_pixel_size():
     with pytest.raises(ParameterError):
         Image(np.zeros((4, 4)), pixel_size_nm=-1.0)
     assert Image(np.zeros((4, 4)), None).pixel_size_nm is None
+
+
+def test_ion_table_metadata_is_optional_frozen_and_kept_by_take():
+    import types
+
+    from liprobe.data import ACQUISITION_METADATA, IonTable
+
+    plain = IonTable(np.zeros((2, 3), np.float32), np.float32([7.0, 16.0]))
+    assert dict(plain.metadata) == {}
+    meta = {"laser_pulse_energy_pj": 30.0, "instrument": "LEAP 5000 XS"}
+    ions = IonTable(np.zeros((2, 3), np.float32), np.float32([7.0, 16.0]), {}, meta)
+    assert isinstance(ions.metadata, types.MappingProxyType)
+    with pytest.raises(TypeError):
+        ions.metadata["base_temperature_k"] = 50.0
+    meta["instrument"] = "changed"  # the table keeps its own copy
+    assert ions.metadata["instrument"] == "LEAP 5000 XS"
+    assert dict(ions.take(np.array([1])).metadata) == dict(ions.metadata)
+    assert set(ions.metadata) <= set(ACQUISITION_METADATA)

@@ -207,3 +207,14 @@ def test_hdf5_without_a_reconstruction_or_truncated(tmp_path, rng):
     cut.write_bytes(good.read_bytes()[:5000])
     with pytest.raises(FormatError):
         read_nexus(cut)
+
+
+def test_empty_table_and_a_lone_detector_column_round_trip(tmp_path):
+    empty = IonTable(np.zeros((0, 3), np.float32), np.zeros(0, np.float32))
+    write_nexus(tmp_path / "empty.nxs", empty)
+    assert read_nexus(tmp_path / "empty.nxs").n_ions == 0
+    lone = IonTable(np.ones((2, 3), np.float32), np.float32([1.0, 2.0]),
+                    {"detector_x_mm": np.float32([3.0, 4.0])})
+    write_nexus(tmp_path / "lone.nxs", lone)
+    back = read_nexus(tmp_path / "lone.nxs")
+    assert back.fields["detector_x_mm"].tolist() == [3.0, 4.0] and len(back.fields) == 1

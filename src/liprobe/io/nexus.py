@@ -138,20 +138,18 @@ def write_nexus(path: str | os.PathLike, ions: IonTable, *,
                                      program=True)
         _dataset(reconstruction, "reconstructed_positions", ions.xyz_nm, "nm")
         _naive_discretization(reconstruction, ions)
-        extra = {k: v for k, v in ions.fields.items()
-                 if k not in _FIELD_PATHS and k not in ("detector_x_mm", "detector_y_mm",
-                                                        "pulses_since_last")}
+        has_detector = {"detector_x_mm", "detector_y_mm"} <= set(ions.fields)
+        homed = {*_FIELD_PATHS, "pulses_since_last",
+                 *(("detector_x_mm", "detector_y_mm") if has_detector else ())}
+        extra = {k: v for k, v in ions.fields.items() if k not in homed}
         if "tof_ns" in ions.fields:
             bowl = write_group(probe, "voltage_and_bowl", "NXprocess", program=True)
             write_group(bowl, "config", "NXparameters")
-        if {"detector_x_mm", "detector_y_mm"} <= set(ions.fields) or "ions_per_pulse" in ions.fields:
+        if has_detector or "ions_per_pulse" in ions.fields:
             hits = write_group(probe, "hit_finding", "NXprocess")
-            if {"detector_x_mm", "detector_y_mm"} <= set(ions.fields):
+            if has_detector:
                 det = np.stack([ions.fields["detector_x_mm"], ions.fields["detector_y_mm"]], 1)
                 _dataset(hits, "hit_positions", det, "mm").attrs["depends_on"] = "n/a"
-            else:
-                extra.update({k: ions.fields[k] for k in ("detector_x_mm", "detector_y_mm")
-                              if k in ions.fields})
         if _needs_event(ions):
             _write_event(entry, ions)
         for name, (where, unit) in _FIELD_PATHS.items():
@@ -188,9 +186,8 @@ def _naive_discretization(reconstruction, ions: IonTable) -> None:
     data = write_group(process, "data", "NXdata")
     xyz = np.asarray(ions.xyz_nm, dtype=np.float32)
     finite = np.isfinite(xyz).all(axis=1)
-    box = ions.bbox_nm() if finite.all() else np.array(
-        [[xyz[finite, a].min(), xyz[finite, a].max()] if finite.any() else [0.0, 1.0]
-         for a in range(3)])
+    box = np.array([[xyz[finite, a].min(), xyz[finite, a].max()] if finite.any()
+                    else [0.0, 1.0] for a in range(3)], dtype=np.float64)
     edges = [np.linspace(lo, hi if hi > lo else lo + 1.0, 33) for lo, hi in box]
     counts, _ = np.histogramdd(xyz[finite][:, ::-1], bins=edges[::-1])
     data.attrs["signal"] = "intensity"

@@ -323,6 +323,7 @@ def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress
         "particle_integral": [p.as_row() for p in gradients.particle] if gradients else [],
         "li_site_model": disorder_fit.as_row() if disorder_fit else None,
         "qc_warnings": qc_warnings,
+        "acquisition": {r.name: r.acquisition for r in results if r.acquisition},
         "notes": notes,
         "provenance": {"inputs": dict(sorted(inputs.items())), "versions": _versions(),
                        "settings": settings_dict(settings), "manifest": str(manifest.path)},

@@ -54,6 +54,8 @@ folder)::
     haadf_reference = "haadf/ref.tif" # optional R0 source of those images (needs haadf):
                                       # "simulate" or an ordered-crystal image
     name = "ncm100-R1-1"              # optional, default "<sample>-<depth>-<replicate>"
+    acquisition = { laser_pulse_energy_pj = 30, base_temperature_k = 50 }  # optional run
+                                      # conditions (keys: liprobe.data.ACQUISITION_METADATA)
 
     [icp]                             # optional bulk ICP-AES table
     file = "icp.csv"                  # columns: specimen, cycles, <El>_wt_pct ... (or li_wt_pct)
@@ -110,6 +112,7 @@ from liprobe.study._manifest_check import (
     Checker,
     canonical_depth_label,
 )
+from liprobe.study._acquisition import parse_acquisition
 
 __all__ = [
     "Depth", "Sample", "SpecimenSpec", "IcpSpec", "CyclingSpec", "HaadfSpec", "StudySettings",
@@ -174,6 +177,7 @@ class SpecimenSpec:
     ranges: Path
     haadf: tuple[Path, ...] = ()
     haadf_reference: str | Path = "simulate"
+    acquisition: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -424,7 +428,7 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
     files_seen: dict[Any, int] = {}
     depths_seen: dict[tuple[str, float, float, float], str] = {}
     spec_keys = ("sample", "depth_nm", "depth", "replicate", "apt", "ranges", "haadf",
-                 "haadf_reference", "name")
+                 "haadf_reference", "name", "acquisition")
     for i, entry in enumerate(raw.get("specimens", [])):
         chk.keys(entry, spec_keys, ("sample", "replicate", "apt", "ranges"), "specimens", i)
         chk.text(entry["sample"], "specimens", i, "sample")
@@ -480,9 +484,11 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
         name = entry.get("name") or f"{entry['sample']}-{depth.label}-{replicate}"
         if any(s.name == name for s in specimens):
             raise chk.fail(f"duplicate specimen name {name!r}", "specimens", i, "name")
+        acquisition = (parse_acquisition(chk, entry["acquisition"], "specimens", i)
+                       if "acquisition" in entry else ())
         specimens.append(SpecimenSpec(str(name), str(entry["sample"]),
                                       cycles_of[entry["sample"]], depth, str(replicate),
-                                      apt, ranges, haadf, reference))
+                                      apt, ranges, haadf, reference, acquisition))
 
     icp = None
     if "icp" in raw:

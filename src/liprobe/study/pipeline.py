@@ -35,7 +35,9 @@ Output folder layout written by :func:`run_study` (every table as CSV *and* Parq
 ``summary.json`` keys: ``study`` (name, description), ``alpha`` (per shape: value,
 ci_low, ci_high, verdict, comparisons), ``best_growth_model``, ``two_step_alpha``,
 ``particle_integral`` (rows), ``li_site_model`` (k with interval), ``qc_warnings``
-(list of "specimen: message"), ``notes``, ``provenance`` (``inputs``: {path: sha256},
+(list of "specimen: message"), ``acquisition`` ({specimen: run conditions from the
+file and the manifest's ``acquisition`` table}), ``notes``, ``provenance``
+(``inputs``: {path: sha256},
 ``versions``: liprobe, numpy, scipy, pandas, python; ``settings``; ``manifest``).
 Empty tables are still written (with their columns) so the layout is fixed.
 """
@@ -91,6 +93,7 @@ class SpecimenResult:
     haadf_windows: list[dict[str, Any]] = field(default_factory=list)
     hashes: dict[str, str] = field(default_factory=dict)
     overlap_shares: dict[str, float] = field(default_factory=dict)
+    acquisition: dict[str, Any] = field(default_factory=dict)
 
     def row(self) -> dict[str, Any]:
         """One flat row of the specimens table."""
@@ -188,6 +191,7 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
     from liprobe.apt.profiles import concentration_profile
     from liprobe.apt.quality import check_quality
     from liprobe.io import read_ranges
+    from liprobe.study._acquisition import merged_acquisition
     from liprobe.study._specimen_ions import load_specimen_ions
     from liprobe.study.aggregate import ratio_from_counts
 
@@ -276,7 +280,8 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
                           spec.depth.label, spec.replicate, loaded.n_ions,
                           loaded.n_ranged, counts, ratios, sigmas, profile_cols, fda_rows,
                           qc_rows, windows, hashes,
-                          correction.moved_shares() if correction is not None else {})
+                          correction.moved_shares() if correction is not None else {},
+                          merged_acquisition(ions.metadata, spec.acquisition))
 
 
 @dataclass(frozen=True, eq=False)
