@@ -33,7 +33,8 @@ def _mpt_q_discharge(path):
     return frame.groupby("cycle number")["Q discharge/mA.h"].max()
 
 
-@pytest.mark.parametrize("stem", BIOLOGIC)
+@pytest.mark.parametrize("stem", [pytest.param(s, marks=pytest.mark.slow)
+                                  if s in ("ca", "cv.issue_217") else s for s in BIOLOGIC])
 def test_biologic_mpr_against_its_mpt(stem, corpus_row):
     mpr = corpus_file(f"cycler/biologic/{stem}.mpr")
     mpt = CORPUS / "cycler" / "biologic" / f"{stem}.mpt"

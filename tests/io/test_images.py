@@ -11,7 +11,16 @@ import pytest
 from liprobe.data import Image
 from liprobe.errors import FormatError, MissingFileError, ParameterError
 from liprobe.io import read_image, write_image
-from liprobe.io.images import length_to_nm, read_dm, read_emd, read_npy, read_tiff, write_tiff
+from liprobe.io.images import (
+    length_to_nm,
+    read_dm,
+    read_emd,
+    read_hspy,
+    read_npy,
+    read_tia,
+    read_tiff,
+    write_tiff,
+)
 
 
 def _hyperspy_file(relative: str) -> Path:
@@ -71,7 +80,9 @@ def test_npy_needs_the_pixel_size_from_the_caller(tmp_path):
 
 
 @pytest.mark.parametrize("reader, name", [(read_tiff, "x.tif"), (read_dm, "x.dm3"),
-                                          (read_emd, "x.emd"), (read_npy, "x.npy")])
+                                          (read_emd, "x.emd"), (read_npy, "x.npy"),
+                                          (read_tia, "x.ser"), (read_tia, "x.emi"),
+                                          (read_hspy, "x.hspy")])
 @pytest.mark.parametrize("payload", [b"", b"\x00" * 7, b"II*\x00garbage-bytes" * 3,
                                      b"\x89HDF\r\n\x1a\n" + b"\x01" * 40,
                                      b"\x93NUMPY\x01\x00{'descr'"])

@@ -46,6 +46,8 @@ def test_per_cycle_capacity_equals_the_reference_steps_summed(name):
                                truth["Discharge_Capacity(mAh)"], rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(summary.charge_capacity_mah,
                                truth["Charge_Capacity(mAh)"], rtol=1e-6, atol=1e-9)
+    energy = ref.groupby(["Cycle", "Step"])["Discharge_Energy(mWh)"].max().groupby(level=0).sum()
+    np.testing.assert_allclose(summary.discharge_energy_mwh, energy, rtol=1e-6, atol=1e-9)
 
 
 def _btsda(tmp_path, times=("00:00:00", "00:01:00", '"1 day, 02:03:04"')):

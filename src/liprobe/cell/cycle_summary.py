@@ -211,7 +211,8 @@ def summarize_cycles(records: Mapping[str, Any] | Any, *,
             present = sorted(records.keys()) if hasattr(records, "keys") else []
             raise ParameterError("cycling records need charge_capacity_mah and "
                                  "discharge_capacity_mah, or time_s and current_ma; got "
-                                 f"columns {present}")
+                                 f"columns {present} (an OCV or rest technique records no "
+                                 "current, so it has no capacity)")
         current = np.where(impedance, 0.0, current)
         d_chg, d_dis = _integrated(time_s, current, cycle)
         source = "integrated current"

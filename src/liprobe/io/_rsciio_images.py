@@ -152,7 +152,9 @@ def read_rsciio_image(path, module: str, fmt: str, *, pixel_size_nm: float | Non
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            signals = list(reader(str(p), lazy=False))
+            # a Velox file: its images only, never its (large, sparse) spectrum image
+            options = {"select_type": "images"} if module == "emd" else {}
+            signals = list(reader(str(p), lazy=False, **options))
         source = "rosettasciio"
     except MemoryError:
         raise
@@ -185,6 +187,12 @@ def read_rsciio_image(path, module: str, fmt: str, *, pixel_size_nm: float | Non
             "reader": source, **extra}
     if module == "digitalmicrograph":
         meta.update(_dm_microscope(chosen))
+    optics = chosen.get("original_metadata", {}).get("Optics", {})
+    if isinstance(optics, dict):  # Velox metadata
+        if optics.get("AccelerationVoltage"):
+            meta["beam_energy_kv"] = float(optics["AccelerationVoltage"]) / 1e3
+        if optics.get("NominalMagnification"):
+            meta["magnification"] = float(optics["NominalMagnification"])
     if chosen.get("beam_energy_kv"):
         meta["beam_energy_kv"] = chosen["beam_energy_kv"]
     meta["calibration"] = "argument" if pixel_size_nm is not None else (
