@@ -67,9 +67,9 @@ class DepthCalibration:
     @property
     def interval(self) -> tuple[float, float]:
         """95 % interval: value +- t(0.975, dof) sigma (dof: segments - 1 for planes)."""
-        from scipy.stats import t
+        from scipy.special import stdtrit
 
-        q = 1.959964 if math.isinf(self.dof) else float(t.ppf(0.975, self.dof))
+        q = 1.959964 if math.isinf(self.dof) else float(stdtrit(self.dof, 0.975))
         return (self.value - q * self.sigma, self.value + q * self.sigma)
 
     @property
@@ -117,11 +117,15 @@ def z_distribution_map(xyz_nm: np.ndarray, *, column_radius_nm: float = 2.0,
                             float(column_radius_nm))
 
 
-def _periodogram_peak(z: np.ndarray, freqs: np.ndarray) -> float:
-    span = max(float(z.max() - z.min()), 1e-12)
-    taper = np.sin(np.pi * (z - z.min()) / span) ** 2  # Hann window against leakage
-    phase = np.exp(2j * np.pi * np.outer(freqs, z - z.mean()))
-    power = np.abs(phase @ taper) ** 2
+def _periodogram_peak(z: np.ndarray, freqs: np.ndarray, resolution_nm: float) -> float:
+    lo = float(z.min())
+    span = max(float(z.max()) - lo, 1e-12)
+    counts = np.bincount(((z - lo) / resolution_nm).astype(np.int64))
+    pos = (np.arange(counts.size) + 0.5) * resolution_nm
+    used = counts > 0
+    pos, weight = pos[used], counts[used] * np.sin(np.pi * pos[used] / span) ** 2  # Hann
+    phase = np.exp(2j * np.pi * np.outer(freqs, pos - pos.mean()))
+    power = np.abs(phase @ weight) ** 2
     k = int(np.argmax(power))
     if 0 < k < freqs.size - 1:
         a, b, c = np.log(power[k - 1: k + 2] + 1e-12)
@@ -149,14 +153,14 @@ def measure_plane_spacing(xyz_nm: np.ndarray, *, expected_nm: float,
         raise ParameterError(f"only {z.size} ions in the {column_radius_nm} nm column; widen "
                              "column_radius_nm or use fewer segments")
     n_segments = int(max(2, min(n_segments, (z[-1] - z[0]) / (min_planes * expected_nm))))
-    freqs = np.linspace(1 / (expected_nm * (1 + search)), 1 / (expected_nm * (1 - search)), 241)
+    freqs = np.linspace(1 / (expected_nm * (1 + search)), 1 / (expected_nm * (1 - search)), 161)
     spacings = []
     for seg in np.array_split(z, n_segments):
         if seg.size > max_ions_per_segment:
             seg = seg[:: int(math.ceil(seg.size / max_ions_per_segment))]
-        f = _periodogram_peak(seg, freqs)
-        fine = np.linspace(f - 2 * (freqs[1] - freqs[0]), f + 2 * (freqs[1] - freqs[0]), 41)
-        spacings.append(1.0 / _periodogram_peak(seg, fine))
+        f = _periodogram_peak(seg, freqs, expected_nm / 100)
+        fine = np.linspace(f - 2 * (freqs[1] - freqs[0]), f + 2 * (freqs[1] - freqs[0]), 21)
+        spacings.append(1.0 / _periodogram_peak(seg, fine, expected_nm / 100))
     spacings = np.array(spacings)
     return PlaneSpacing(float(spacings.mean()), float(spacings.std(ddof=1) / math.sqrt(
         spacings.size)), spacings, int(z.size))
