@@ -42,3 +42,14 @@ def test_missing_scale_is_an_error():
     img, _ = needle_image(rng=np.random.default_rng(0))
     with pytest.raises(ParameterError, match="pixel-size"):
         measure_tip_profile(img.pixels, pixel_size_nm=0.0)
+
+
+def test_standard_errors_cover_the_scatter_over_seeds():
+    hits_r = hits_a = 0
+    for seed in range(20):
+        img, _ = needle_image(apex_radius_nm=40, shank_angle_deg=8, noise_sigma=0.3,
+                              rng=np.random.default_rng(100 + seed))
+        tip = measure_tip_profile(img.pixels, pixel_size_nm=1.0)
+        hits_r += abs(tip.apex_radius_nm - 40) < 2 * tip.apex_radius_sigma_nm
+        hits_a += abs(tip.shank_angle_deg - 8) < 2 * tip.shank_angle_sigma_deg
+    assert hits_r >= 15 and hits_a >= 15
