@@ -170,7 +170,7 @@ def fit_mass_calibration(mass_to_charge_da, voltage_kv, detector_x_mm, detector_
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> v = rng.uniform(2, 3, 20000); x, y = rng.uniform(-20, 20, (2, 20000))
-    >>> m = 7.016 * (1 + 0.01 * (v - 2.5)) * (1 + 1e-4 * (x**2 + y**2))
+    >>> m = 7.016 * (1 + 0.01 * (v - 2.5)) * (1 + 1e-5 * (x**2 + y**2))
     >>> cal = fit_mass_calibration(m, v, x, y, peaks_da=[7.016])
     >>> bool(np.allclose(apply_mass_calibration(cal, m, v, x, y), 7.016, rtol=1e-4))
     True

@@ -111,7 +111,8 @@ def measure_tip_profile(pixels: np.ndarray, *, pixel_size_nm: float, needle: str
     --------
     >>> import numpy as np
     >>> from liprobe.synth.tip_image import needle_image
-    >>> img, truth = needle_image(apex_radius_nm=40, shank_angle_deg=8, rng=np.random.default_rng(0))
+    >>> img, _ = needle_image(apex_radius_nm=40, shank_angle_deg=8,
+    ...                       rng=np.random.default_rng(0))
     >>> tip = measure_tip_profile(img.pixels, pixel_size_nm=img.pixel_size_nm)
     >>> abs(tip.apex_radius_nm / 40 - 1) < 0.1, abs(tip.shank_angle_deg - 8) < 1
     (True, True)
