@@ -59,7 +59,6 @@ def test_bas_with_generating_parameters(run_with_marker):
     assert rec.depth_nm == pytest.approx(f * truth.apex_depth_nm[-1], rel=0.01)
     raw = np.median(_errors(rebuilt.xyz_nm, truth))
     expected = truth.position_nm.copy()
-    r = truth.radius_nm
     cap = -truth.position_nm[:, 2] - truth.apex_depth_nm  # R (1 - cos theta)
     expected[:, 2] = -(f * truth.apex_depth_nm) - cap
     corrected = np.median(np.linalg.norm(rebuilt.xyz_nm - expected, axis=1)[~truth.is_background])
@@ -67,7 +66,6 @@ def test_bas_with_generating_parameters(run_with_marker):
     assert raw < (1 - f) * truth.apex_depth_nm[-1]  # no worse than the compression at the end
     lateral = np.hypot(*(rebuilt.xyz_nm[:, :2] - truth.position_nm[:, :2]).T)
     assert np.median(lateral[~truth.is_background]) < 1e-3  # radius from voltage is exact
-    del r
 
 
 def test_marker_layer_depth_within_the_protocol_factor(run_with_marker):
