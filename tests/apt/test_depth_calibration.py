@@ -115,3 +115,42 @@ def test_errors_name_the_fix(planes):
     with pytest.raises(ParameterError, match="vary"):
         depth_scale_band(ions.fields["dc_voltage_kv"], [1.0], params=generating_params(truth),
                          sigmas={"nope": 1.0}, rng=np.random.default_rng(0))
+
+
+def test_depleted_depth_moves_as_the_band_says():
+    """Re-reconstructing with k_f one sigma higher moves the measured depleted depth of
+    the 300-cycle Li profile by what the band predicts."""
+    from liprobe.synth import paper_profile
+    from liprobe.synth._chemistry import build_peak_table
+
+    run = DetectorRun(detector_specimen(n_ions=300_000, profile=paper_profile(300)))
+    ions, truth = generate_detector_run(run, rng=np.random.default_rng(33))
+    names = [s.name for s in build_peak_table(run.specimen.species_fractions).species]
+    ok = truth.species_index >= 0
+    li, tm = np.zeros(ions.n_ions, bool), np.zeros(ions.n_ions, bool)
+    li[ok] = np.array(["Li" in n for n in names])[truth.species_index[ok]]
+    tm[ok] = np.array([n[:2] in ("Ni", "Co", "Mn") for n in names])[truth.species_index[ok]]
+
+    def depleted_depth(p) -> float:
+        rec = reconstruct(*detector_fields(ions), params=p)
+        order = np.argsort(-rec.xyz_nm[:, 2])
+        depth = -rec.xyz_nm[order, 2]
+        edges = np.arange(0, depth.max(), 1.0)
+        n_li = np.histogram(depth[li[order]], edges)[0]
+        n_tm = np.histogram(depth[tm[order]], edges)[0]
+        r = np.convolve(n_li, np.ones(3), "same") / np.maximum(np.convolve(n_tm, np.ones(3),
+                                                                           "same"), 1)
+        centres = 0.5 * (edges[1:] + edges[:-1])
+        level = 0.5 * (np.median(r[:8]) + np.median(r[-8:]))
+        k = int(np.flatnonzero(r > level)[0])
+        return float(np.interp(level, r[k - 1: k + 1], centres[k - 1: k + 1]))
+
+    p = generating_params(truth)
+    nominal = depleted_depth(p)
+    sigma_k = 0.03 * p.field_factor
+    moved = depleted_depth(p.with_values(field_factor=p.field_factor + sigma_k))
+    band = depth_scale_band(ions.fields["dc_voltage_kv"], [nominal], params=p,
+                            sigmas={"field_factor": sigma_k}, n_draws=400,
+                            rng=np.random.default_rng(4))
+    assert 10 < nominal < 30
+    assert moved - nominal == pytest.approx(band.sigma_nm[0], rel=0.15)
