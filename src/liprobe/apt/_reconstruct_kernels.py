@@ -30,34 +30,49 @@ def _radius(mode, voltage, r_per_volt, r0, growth, depth, prof_depth, prof_radiu
 
 
 @numba.njit(cache=True, nogil=True)
-def reconstruct_kernel(det_x, det_y, voltage, mode, r_per_volt, r0, growth, prof_depth,
-                       prof_radius, flight_mm, icf, dz_const, xyz, radius):  # pragma: no cover
-    """Fill ``xyz`` (N, 3) and ``radius`` (N,); return the final apex depth (nm).
-
-    R_i from ``mode``; theta = icf arctan(D / L); x = R sin(theta) cos(phi) ...;
-    dz_i = dz_const / R_i^2; z_i = -sum_{j<=i} dz_j - R_i (1 - cos(theta)). The shank and
-    profile radii use the depth before ion i (sum over j < i).
-    """
+def _radius_and_depth(voltage, mode, r_per_volt, r0, growth, prof_depth, prof_radius,
+                      dz_const, radius, depth_out):  # pragma: no cover
+    """Sequential pass: R_i and the apex depth sum_{j<=i} dz_j (no angles)."""
     depth = 0.0
     k = 0
-    for i in range(det_x.shape[0]):
+    for i in range(voltage.shape[0]):
         r, k = _radius(mode, voltage[i], r_per_volt, r0, growth, depth, prof_depth,
                        prof_radius, k)
+        depth += dz_const / (r * r)
+        radius[i] = r
+        depth_out[i] = depth
+    return depth
+
+
+@numba.njit(cache=True, nogil=True, parallel=True, fastmath=True)
+def _place(det_x, det_y, radius, depth, flight_mm, icf, xyz):  # pragma: no cover
+    """Parallel pass: x = R sin(theta) cos(phi), y ..., z = -depth - R (1 - cos(theta))."""
+    for i in numba.prange(det_x.shape[0]):
         x = det_x[i]
         y = det_y[i]
         d = math.sqrt(x * x + y * y)
         theta = icf * math.atan(d / flight_mm)
-        st = math.sin(theta)
-        depth += dz_const / (r * r)
-        if d > 0:
-            xyz[i, 0] = r * st * x / d
-            xyz[i, 1] = r * st * y / d
-        else:
-            xyz[i, 0] = 0.0
-            xyz[i, 1] = 0.0
-        xyz[i, 2] = -depth - r * (1.0 - math.cos(theta))
-        radius[i] = r
-    return depth
+        r = radius[i]
+        scale = r * math.sin(theta) / d if d > 0 else 0.0
+        xyz[i, 0] = scale * x
+        xyz[i, 1] = scale * y
+        xyz[i, 2] = -depth[i] - r * (1.0 - math.cos(theta))
+
+
+def reconstruct_kernel(det_x, det_y, voltage, mode, r_per_volt, r0, growth, prof_depth,
+                       prof_radius, flight_mm, icf, dz_const, xyz, radius):
+    """Fill ``xyz`` (N, 3) and ``radius`` (N,); return the final apex depth (nm).
+
+    R_i from ``mode``; theta = icf arctan(D / L); x = R sin(theta) cos(phi) ...;
+    dz_i = dz_const / R_i^2; z_i = -sum_{j<=i} dz_j - R_i (1 - cos(theta)). The shank and
+    profile radii use the depth before ion i (sum over j < i). The depth is summed in
+    float64 in one sequential pass; the angles run in parallel.
+    """
+    depth = np.empty(det_x.shape[0], np.float64)
+    total = _radius_and_depth(voltage, mode, r_per_volt, r0, growth, prof_depth, prof_radius,
+                              dz_const, radius, depth)
+    _place(det_x, det_y, radius, depth, flight_mm, icf, xyz)
+    return total
 
 
 @numba.njit(cache=True, nogil=True)

@@ -62,11 +62,15 @@ class DepthCalibration:
     measured_after: float
     known_length_nm: float
     params: ReconstructionParams
+    dof: float = math.inf
 
     @property
     def interval(self) -> tuple[float, float]:
-        """Approximate 95 % interval (value +- 1.96 sigma)."""
-        return (self.value - 1.96 * self.sigma, self.value + 1.96 * self.sigma)
+        """95 % interval: value +- t(0.975, dof) sigma (dof: segments - 1 for planes)."""
+        from scipy.special import stdtrit
+
+        q = 1.959964 if math.isinf(self.dof) else float(stdtrit(self.dof, 0.975))
+        return (self.value - q * self.sigma, self.value + q * self.sigma)
 
     @property
     def relative_depth_sigma(self) -> float:
@@ -78,7 +82,8 @@ class DepthCalibration:
         return {"parameter": self.parameter, "value": self.value, "sigma": self.sigma,
                 "interval_95": list(self.interval), "initial_value": self.initial_value,
                 "measured_before_nm": self.measured_before,
-                "measured_after_nm": self.measured_after, "known_length_nm": self.known_length_nm}
+                "measured_after_nm": self.measured_after, "known_length_nm": self.known_length_nm,
+                "dof": self.dof}
 
 
 def _column(xyz_nm: np.ndarray, column_radius_nm: float, center_xy) -> np.ndarray:
@@ -112,9 +117,15 @@ def z_distribution_map(xyz_nm: np.ndarray, *, column_radius_nm: float = 2.0,
                             float(column_radius_nm))
 
 
-def _periodogram_peak(z: np.ndarray, freqs: np.ndarray) -> float:
-    phase = np.exp(2j * np.pi * np.outer(freqs, z - z.mean()))
-    power = np.abs(phase.sum(axis=1)) ** 2
+def _periodogram_peak(z: np.ndarray, freqs: np.ndarray, resolution_nm: float) -> float:
+    lo = float(z.min())
+    span = max(float(z.max()) - lo, 1e-12)
+    counts = np.bincount(((z - lo) / resolution_nm).astype(np.int64))
+    pos = (np.arange(counts.size) + 0.5) * resolution_nm
+    used = counts > 0
+    pos, weight = pos[used], counts[used] * np.sin(np.pi * pos[used] / span) ** 2  # Hann
+    phase = np.exp(2j * np.pi * np.outer(freqs, pos - pos.mean()))
+    power = np.abs(phase @ weight) ** 2
     k = int(np.argmax(power))
     if 0 < k < freqs.size - 1:
         a, b, c = np.log(power[k - 1: k + 2] + 1e-12)
@@ -125,14 +136,15 @@ def _periodogram_peak(z: np.ndarray, freqs: np.ndarray) -> float:
 
 def measure_plane_spacing(xyz_nm: np.ndarray, *, expected_nm: float,
                           column_radius_nm: float = 2.0, center_xy=(0.0, 0.0),
-                          n_segments: int = 8, search: float = 0.35,
+                          n_segments: int = 8, search: float = 0.35, min_planes: int = 8,
                           max_ions_per_segment: int = 6000) -> PlaneSpacing:
     """Spacing of planes normal to z in a column near the pole.
 
-    The column is cut into ``n_segments`` equal-count depth segments; in each, the
-    Rayleigh periodogram |sum_j exp(2 pi i f z_j)|^2 of the ions' z is maximised over
-    spacings within ``search`` (relative) of ``expected_nm``. The spacing is the mean
-    over segments, its standard error their spread / sqrt(segments).
+    The column is cut into ``n_segments`` equal-count depth segments (fewer where a
+    segment would hold under ``min_planes`` planes, at least two); in each, the
+    Hann-tapered Rayleigh periodogram |sum_j w_j exp(2 pi i f z_j)|^2 of the ions' z is
+    maximised over spacings within ``search`` (relative) of ``expected_nm``. The spacing
+    is the mean over segments, its standard error their spread / sqrt(segments).
     """
     if not (expected_nm > 0 and n_segments >= 2 and 0 < search < 1):
         raise ParameterError("expected_nm must be > 0, n_segments >= 2, 0 < search < 1")
@@ -140,14 +152,15 @@ def measure_plane_spacing(xyz_nm: np.ndarray, *, expected_nm: float,
     if z.size < 50 * n_segments:
         raise ParameterError(f"only {z.size} ions in the {column_radius_nm} nm column; widen "
                              "column_radius_nm or use fewer segments")
-    freqs = np.linspace(1 / (expected_nm * (1 + search)), 1 / (expected_nm * (1 - search)), 241)
+    n_segments = int(max(2, min(n_segments, (z[-1] - z[0]) / (min_planes * expected_nm))))
+    freqs = np.linspace(1 / (expected_nm * (1 + search)), 1 / (expected_nm * (1 - search)), 161)
     spacings = []
     for seg in np.array_split(z, n_segments):
         if seg.size > max_ions_per_segment:
             seg = seg[:: int(math.ceil(seg.size / max_ions_per_segment))]
-        f = _periodogram_peak(seg, freqs)
-        fine = np.linspace(f - 2 * (freqs[1] - freqs[0]), f + 2 * (freqs[1] - freqs[0]), 41)
-        spacings.append(1.0 / _periodogram_peak(seg, fine))
+        f = _periodogram_peak(seg, freqs, expected_nm / 100)
+        fine = np.linspace(f - 2 * (freqs[1] - freqs[0]), f + 2 * (freqs[1] - freqs[0]), 21)
+        spacings.append(1.0 / _periodogram_peak(seg, fine, expected_nm / 100))
     spacings = np.array(spacings)
     return PlaneSpacing(float(spacings.mean()), float(spacings.std(ddof=1) / math.sqrt(
         spacings.size)), spacings, int(z.size))
@@ -231,11 +244,14 @@ def calibrate_depth_scale(detector_x_mm, detector_y_mm, voltage_kv, *,
         raise ParameterError("a layer-thickness calibration needs in_marker (the marker ions)")
     known = float(plane_spacing_nm if plane_spacing_nm is not None else layer_thickness_nm)
 
+    dof = [math.inf]
+
     def measure(p: ReconstructionParams) -> tuple[float, float]:
         rec = reconstruct(detector_x_mm, detector_y_mm, voltage_kv, params=p)
         if plane_spacing_nm is not None:
             res = measure_plane_spacing(rec.xyz_nm, expected_nm=known,
                                         column_radius_nm=column_radius_nm)
+            dof[0] = res.segment_spacings_nm.size - 1
             return res.spacing_nm, res.sigma_nm
         xyz = rec.xyz_nm
         col = xyz[:, 0] ** 2 + xyz[:, 1] ** 2 <= column_radius_nm**2
@@ -253,7 +269,8 @@ def calibrate_depth_scale(detector_x_mm, detector_y_mm, voltage_kv, *,
         measured, sigma_len = measure(current)
     value = getattr(current, free)
     sigma = value * sigma_len / (2 * measured)
-    return DepthCalibration(free, value, sigma, initial, before, measured, known, current)
+    return DepthCalibration(free, value, sigma, initial, before, measured, known, current,
+                            float(dof[0]))
 
 
 @dataclass(frozen=True, eq=False)

@@ -30,8 +30,8 @@ class TipProfile:
     apex_radius_nm, apex_radius_sigma_nm : float
     shank_angle_deg, shank_angle_sigma_deg : float
         Half-angle of the shank (half the angle between the flanks) and its standard
-        error from the two flank fits (outline points are correlated over the
-        smoothing length, so it is a lower bound).
+        error from the two flank fits, inflated for outline points correlated over the
+        smoothing (2 sqrt(pi) ``smoothing_px`` pixels per independent point).
     apex_px : (float, float)
         Apex point (row, column).
     axis_angle_deg : float
@@ -111,7 +111,8 @@ def measure_tip_profile(pixels: np.ndarray, *, pixel_size_nm: float, needle: str
     --------
     >>> import numpy as np
     >>> from liprobe.synth.tip_image import needle_image
-    >>> img, truth = needle_image(apex_radius_nm=40, shank_angle_deg=8, rng=np.random.default_rng(0))
+    >>> img, _ = needle_image(apex_radius_nm=40, shank_angle_deg=8,
+    ...                       rng=np.random.default_rng(0))
     >>> tip = measure_tip_profile(img.pixels, pixel_size_nm=img.pixel_size_nm)
     >>> abs(tip.apex_radius_nm / 40 - 1) < 0.1, abs(tip.shank_angle_deg - 8) < 1
     (True, True)
@@ -187,12 +188,15 @@ def measure_tip_profile(pixels: np.ndarray, *, pixel_size_nm: float, needle: str
         tilt = 0.5 * (math.atan(b1) + math.atan(b2))  # the flanks' bisector vs the axis
         axis = math.cos(tilt) * axis + math.sin(tilt) * normal
         normal = np.array([-axis[1], axis[0]])
-    angle_sigma = math.degrees(0.5 * math.sqrt((e1 / (1 + b1 * b1)) ** 2
-                                               + (e2 / (1 + b2 * b2)) ** 2))
+    # outline points are correlated over the smoothing: white noise smoothed by a Gaussian
+    # of sigma s has a correlation integral of 2 sqrt(pi) s pixels per independent point
+    inflate = math.sqrt(max(1.0, 2 * math.sqrt(math.pi) * smoothing_px))
+    angle_sigma = inflate * math.degrees(0.5 * math.sqrt((e1 / (1 + b1 * b1)) ** 2
+                                                         + (e2 / (1 + b2 * b2)) ** 2))
     apex_rc = apex_point + (params[1] - radius) / pixel_size_nm * axis \
         + params[0] / pixel_size_nm * normal
     axis_angle = math.degrees(math.atan2(axis[1], axis[0]))
-    return TipProfile(radius, float(sig[2]), math.degrees(abs(alpha)), angle_sigma,
+    return TipProfile(radius, inflate * float(sig[2]), math.degrees(abs(alpha)), angle_sigma,
                       (float(apex_rc[0]), float(apex_rc[1])), axis_angle, outline,
                       float(pixel_size_nm))
 

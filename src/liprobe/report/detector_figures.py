@@ -87,7 +87,8 @@ def plot_correlation_histogram(histogram, tracks: Sequence = (), *,
     counts[counts == 0] = np.nan
     vmax = np.nanmax(counts) if np.isfinite(counts).any() else 1.0
     im = ax.imshow(counts.T, origin="lower", extent=(e[0], e[-1], e[0], e[-1]), cmap="magma_r",
-                   norm=LogNorm(vmin=1, vmax=max(vmax, 2)), interpolation="nearest")
+                   norm=LogNorm(vmin=1, vmax=max(vmax, 2)), interpolation="nearest",
+                   aspect="auto")
     fig.colorbar(im, ax=ax, label="pairs per bin")
     for k, track in enumerate(tracks):
         first, second = track.first_da, track.second_da
