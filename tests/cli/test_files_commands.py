@@ -111,7 +111,9 @@ def test_ranges_json(files, capsys):
 
 def test_composition_json(files, capsys):
     payload = _run_json(capsys, "composition", str(files["epos"]), "--ranges",
-                        str(files["rrng"]), "--normalize-to", "Ni,Co,Mn")
+                        str(files["rrng"]), "--normalize-to", "Ni,Co,Mn",
+                        "--overlap-correction", "none")
+    assert payload["overlap_correction"] == "none"
     assert payload["n_ions"] == N_IONS and payload["n_ranged"] == N_RANGED
     assert payload["unranged_fraction"] == pytest.approx(10 / 110, rel=1e-12)
     assert payload["normalized_to"] == ["Ni", "Co", "Mn"]
@@ -119,30 +121,48 @@ def test_composition_json(files, capsys):
     assert payload["ions"]["NiO2"]["count"] == 5
     n_atoms = sum(ATOMS.values())
     metals = ATOMS["Ni"] + ATOMS["Co"] + ATOMS["Mn"]
+    # σ by resampling the ions multinomially (O2 and NiO2 move several atoms at once)
+    ions = {"Li": (30, {"Li": 1}), "O": (20, {"O": 1}), "O2": (25, {"O": 2}),
+            "NiO2": (5, {"Ni": 1, "O": 2}), "Ni": (16, {"Ni": 1}), "Co": (3, {"Co": 1}),
+            "Mn": (1, {"Mn": 1})}
+    counts = np.array([n for n, _ in ions.values()])
+    draws = np.random.default_rng(5).multinomial(counts.sum(), counts / counts.sum(), 200_000)
+    atoms_of = {el: draws @ np.array([a.get(el, 0) for _, a in ions.values()])
+                for el in ATOMS}
+    total = sum(atoms_of.values())
+    metal_draws = atoms_of["Ni"] + atoms_of["Co"] + atoms_of["Mn"]
     for element, atoms in ATOMS.items():
         entry = payload["elements"][element]
         p = atoms / n_atoms
         assert entry["atoms"] == atoms
         assert entry["fraction"] == pytest.approx(p, rel=1e-12)
-        assert entry["fraction_sigma"] == pytest.approx(math.sqrt(p * (1 - p) / n_atoms))
+        assert entry["fraction_sigma"] == pytest.approx(
+            (atoms_of[element] / total).std(), rel=0.03)
         assert entry["ratio"] == pytest.approx(atoms / metals, rel=1e-12)
-    # Li is outside the set: sqrt(a/b^2 + a^2/b^3) with a = 30, b = 25
+    # Li (monatomic, outside the set): sqrt(a/b^2 + a^2/b^3) with a = 30, b = 25
     assert payload["elements"]["Li"]["ratio_sigma"] == pytest.approx(
         math.sqrt(30 / 25**2 + 30**2 / 25**3))
     # Ni is inside: sqrt(r (1 - r) / 25) with r = 21/25
     assert payload["elements"]["Ni"]["ratio_sigma"] == pytest.approx(
         math.sqrt(0.84 * 0.16 / 25))
+    ok = metal_draws > 0
+    assert payload["elements"]["O"]["ratio_sigma"] == pytest.approx(
+        (atoms_of["O"][ok] / metal_draws[ok]).std(), rel=0.1)  # small counts: 10 %
 
 
 def test_composition_text_default_normalisation(files, capsys):
-    assert main(["composition", str(files["pos"]), "--ranges", str(files["rrng"])]) == 0
+    assert main(["composition", str(files["pos"]), "--ranges", str(files["rrng"]),
+                 "--overlap-correction", "none"]) == 0
     out = capsys.readouterr().out
-    assert "ratio to Ni+Co+Mn" in out and "1.200" in out  # Li: 30 / 25
+    assert "ratio to Ni+Co+Mn" in out and "1.20" in out  # Li: 30 / 25 ± 0.33
+    # σ is printed to two significant digits, never rounded to 0.000
+    assert " 0.000 " not in out and "0.32" in out
 
 
 def test_same_composition_from_pos_epos_apt(files, capsys):
     payloads = [
-        _run_json(capsys, "composition", str(files[fmt]), "--ranges", str(files["rrng"]))
+        _run_json(capsys, "composition", str(files[fmt]), "--ranges", str(files["rrng"]),
+                  "--overlap-correction", "none")
         for fmt in ("pos", "epos", "apt")
     ]
     assert payloads[0] == payloads[1] == payloads[2]

@@ -58,7 +58,10 @@ from liprobe.data import Ion, IonTable, RangeTable
 from liprobe.errors import ParameterError
 
 __all__ = ["OverlapCorrection", "correct_composition", "correct_composition_from_statistics",
-           "overlap_species_for"]
+           "overlap_species_for", "composition_of", "OVERLAP_CORRECTIONS"]
+
+#: Overlap corrections a composition can be computed with (:func:`composition_of`).
+OVERLAP_CORRECTIONS = ("isotopes", "none")
 
 
 @dataclass(frozen=True, eq=False)
@@ -428,3 +431,36 @@ def correct_composition_from_statistics(
         counting_covariance=counting_cov, realised_covariance=realised_cov,
     )
     return fixed, correction
+
+
+def composition_of(
+    ions: IonTable, ranges: RangeTable, *, overlap_correction: str = "isotopes",
+    overlap: str = "error", species: np.ndarray | None = None,
+) -> tuple[Composition, OverlapCorrection | None]:
+    """The composition of a data set as a study computes it (one file, one answer).
+
+    ``overlap_correction="isotopes"`` (default) applies :func:`correct_composition` when
+    the range table names a species that can overlap (:func:`overlap_species_for`);
+    ``"none"`` returns the ranged counts. The CLI ``composition`` command and a study's
+    per-specimen analysis both call this.
+
+    Returns
+    -------
+    composition : Composition
+    correction : OverlapCorrection or None
+        None when no correction was applied.
+    """
+    from liprobe.apt.composition import composition_from_counts
+    from liprobe.apt.ranging import count_ions
+
+    if overlap_correction not in OVERLAP_CORRECTIONS:
+        raise ParameterError(f"overlap_correction={overlap_correction!r}: use one of "
+                             f"{', '.join(OVERLAP_CORRECTIONS)}")
+    if species is None:
+        comp = composition_from_counts(count_ions(ions, ranges, overlap=overlap), ranges)
+    else:
+        counts = np.bincount(species[species >= 0], minlength=ranges.n_ions)
+        comp = composition_from_counts(counts.astype(np.int64), ranges, n_ions=ions.n_ions)
+    if overlap_correction == "none" or not overlap_species_for(ranges):
+        return comp, None
+    return correct_composition(ions, ranges, comp, overlap=overlap)

@@ -86,36 +86,54 @@ def _elements_option(value: str | None) -> list[str] | None:
 
 
 def composition_payload(path: Path, ranges_path: Path, *, normalize_to: str | None = None,
-                        overlap: str = "error") -> dict[str, Any]:
-    """``liprobe composition`` payload (see :meth:`Composition.to_dict`)."""
-    from liprobe.apt.composition import compose
+                        overlap: str = "error",
+                        overlap_correction: str = "isotopes") -> dict[str, Any]:
+    """``liprobe composition`` payload (see :meth:`Composition.to_dict`), computed as a
+    study computes it (:func:`liprobe.apt.overlap_correction.composition_of`)."""
+    from liprobe.apt.overlap_correction import composition_of
     from liprobe.io import read_ions, read_ranges
 
     ranges = read_ranges(ranges_path)
     ions = read_ions(path)
     try:
-        result = compose(ions, ranges, overlap=overlap)
+        result, correction = composition_of(ions, ranges, overlap=overlap,
+                                            overlap_correction=overlap_correction)
     except RangeOverlapError as exc:
         raise RangeOverlapError(f"{ranges_path}: {exc}") from exc
     try:
-        return result.to_dict(normalize_to=_elements_option(normalize_to))
+        payload = result.to_dict(normalize_to=_elements_option(normalize_to))
     except ParameterError as exc:
         raise ParameterError(f"{ranges_path}: {exc}") from exc
+    payload["overlap_correction"] = "isotopes" if correction is not None else "none"
+    return payload
 
 
 def _fmt(value: Any, spec: str) -> str:
     return "-" if value is None or value != value else format(value, spec)
 
 
+def _with_sigma(value: Any, sigma: Any) -> tuple[str, str]:
+    """Value and σ, σ to two significant digits and the value to the same decimal place."""
+    import math
+
+    if value is None or value != value:
+        return "-", "-"
+    if sigma is None or sigma != sigma or sigma <= 0:
+        return format(value, ".4f"), "-"
+    decimals = max(0, 1 - int(math.floor(math.log10(sigma))))
+    return format(value, f".{decimals}f"), format(sigma, f".{decimals}f")
+
+
 def _composition_text(payload: dict[str, Any], path: Path) -> str:
     rows = [
-        [el, str(v["atoms"]), _fmt(v["fraction"], ".4f"), _fmt(v["fraction_sigma"], ".4f"),
-         _fmt(v["ratio"], ".3f"), _fmt(v["ratio_sigma"], ".3f")]
+        [el, str(v["atoms"]), *_with_sigma(v["fraction"], v["fraction_sigma"]),
+         *_with_sigma(v["ratio"], v["ratio_sigma"])]
         for el, v in payload["elements"].items()
     ]
     to = "+".join(payload["normalized_to"]) or "-"
     head = (f"{path}: {payload['n_ions']} ions, {payload['n_ranged']} ranged "
-            f"(unranged fraction {_fmt(payload['unranged_fraction'], '.4f')})")
+            f"(unranged fraction {_fmt(payload['unranged_fraction'], '.4f')}; "
+            f"overlap correction: {payload.get('overlap_correction', 'none')})")
     return head + "\n" + _table(rows, ["element", "atoms", "fraction", "sigma",
                                        f"ratio to {to}", "sigma"])
 
@@ -160,10 +178,14 @@ def register(app: typer.Typer) -> None:
             "(default: the transition metals present), e.g. Ni,Co,Mn."),
         overlap: str = typer.Option(
             "error", "--overlap", help="Overlapping ranges: error, first or narrowest."),
+        overlap_correction: str = typer.Option(
+            "isotopes", "--overlap-correction",
+            help="Peak-overlap correction: isotopes (as a study does) or none."),
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Ion counts, atomic fractions and ratios with counting-statistics sigma."""
-        payload = composition_payload(file, ranges, normalize_to=normalize_to, overlap=overlap)
+        payload = composition_payload(file, ranges, normalize_to=normalize_to, overlap=overlap,
+                                      overlap_correction=overlap_correction)
         emit(payload, as_json=as_json, text=_composition_text(payload, file))
 
     @app.command("convert")

@@ -170,7 +170,6 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
     from liprobe.apt.quality import check_quality
     from liprobe.io import read_ranges
     from liprobe.study._specimen_ions import load_specimen_ions
-    from liprobe.study.aggregate import ratio_from_counts
 
     ranges = _step(spec, "reading the range file", lambda: read_ranges(spec.ranges))
     # files above settings.max_in_memory_ions are streamed (liprobe.study._specimen_ions):
@@ -188,7 +187,7 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
     # (loaded.overlap_statistics): the same correction as in memory
     if settings.overlap_correction == "isotopes":
         from liprobe.apt.overlap_correction import (
-            correct_composition,
+            composition_of,
             correct_composition_from_statistics,
             overlap_species_for,
         )
@@ -197,21 +196,26 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
             comp, correction = _step(spec, "overlap correction", lambda: (
                 correct_composition_from_statistics(loaded.overlap_statistics, ranges, comp)))
         elif overlap_species_for(ranges):  # else no known species in the ranges can overlap
-            comp, correction = _step(spec, "overlap correction", lambda: correct_composition(
-                ions, ranges, comp))
+            # the same function as the CLI's `composition`: one file, one answer
+            comp, correction = _step(spec, "overlap correction", lambda: composition_of(
+                ions, ranges, overlap_correction="isotopes"))
     counts = {el: int(comp.atoms(el)) if el in comp.elements else 0
               for el in dict.fromkeys((*settings.elements, *settings.normalize_to))}
     if sum(counts[el] for el in settings.normalize_to) == 0:
         raise SpecimenError(f"specimen {spec.name!r} ({spec.apt}): no "
                             f"{'/'.join(settings.normalize_to)} atoms after ranging with "
                             f"{spec.ranges}; check the range file")
+    # ratios and σ from the composition's full covariance (liprobe.counting): molecular
+    # ions and, when corrected, the overlap shares
     ratios, sigmas = {}, {}
+    denominator = [t for t in settings.normalize_to if t in comp.elements]
+    rat, rat_sigma = comp.ratios(denominator)
     for el in settings.elements:
-        r, s = ratio_from_counts(counts, el, normalize_to=settings.normalize_to)
-        if correction is not None and el in correction.elements and all(
-                t in correction.elements for t in settings.normalize_to):
-            s = math.hypot(s, correction.ratio_share_sigma(el, settings.normalize_to))
-        ratios[el], sigmas[el] = float(r), float(s)
+        if el in comp.elements:
+            e = comp.elements.index(el)
+            ratios[el], sigmas[el] = float(rat[e]), float(rat_sigma[e])
+        else:
+            ratios[el], sigmas[el] = 0.0, 1.0 / sum(counts[t] for t in settings.normalize_to)
     profile = (loaded.profile if loaded.profile is not None else _step(
         spec, "concentration profile", lambda: concentration_profile(
             ions, ranges, axis=settings.profile_axis, bin_nm=settings.profile_bin_nm,
