@@ -235,3 +235,32 @@ def test_convert_is_atomic_when_the_writer_fails(files, capsys, tmp_path, monkey
     assert "disk full" in capsys.readouterr().err
     assert target.read_bytes() == b"previous content"
     assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".old.pos*"))
+
+
+def test_cli_and_study_give_one_composition_for_one_file(tmp_path, capsys):
+    """One file, one answer: the CLI's default overlap correction is the study's."""
+    from liprobe.study.manifest import SpecimenSpec, StudySettings, parse_depth
+    from liprobe.study.pipeline import analyze_specimen
+    from liprobe.synth import generate_specimen, get_preset, ncm_ranges, write_specimen
+
+    params = get_preset("ncm-homogeneous", n_ions=40_000, apex_radius_nm=10.0)
+    ions, truth = generate_specimen(params, rng=np.random.default_rng(4))
+    paths = write_specimen(tmp_path / "one.epos", ions, ncm_ranges(params))
+    payload = _run_json(capsys, "composition", str(paths["ions"]), "--ranges",
+                        str(paths["ranges"]))
+    assert payload["overlap_correction"] == "isotopes"
+    spec = SpecimenSpec("one", "S", 0, parse_depth("bulk"), "1", paths["ions"],
+                        paths["ranges"])
+    result = analyze_specimen(spec, StudySettings(fda_block_ions=50))
+    for element in ("Li", "Ni", "Co", "Mn", "O"):
+        entry = payload["elements"][element]
+        assert entry["atoms"] == result.counts[element], element
+        assert entry["ratio"] == pytest.approx(result.ratios[element], rel=1e-12)
+        assert entry["ratio_sigma"] == pytest.approx(result.ratio_sigmas[element], rel=1e-9)
+    # the correction is what makes O right: the uncorrected O/metal is ~8 % low
+    plain = _run_json(capsys, "composition", str(paths["ions"]), "--ranges",
+                      str(paths["ranges"]), "--overlap-correction", "none")
+    o_true = params.profile.o[0]
+    corrected, sigma = payload["elements"]["O"]["ratio"], payload["elements"]["O"]["ratio_sigma"]
+    assert abs(corrected - o_true) < 3 * sigma
+    assert plain["elements"]["O"]["ratio"] < o_true - 3 * plain["elements"]["O"]["ratio_sigma"]
