@@ -53,7 +53,7 @@ from liprobe.errors import ParameterError
 from liprobe.isotopes import element_isotopes
 
 __all__ = ["QualityCheck", "QualityReport", "check_quality", "natural_li_ratio",
-           "adjust_p_values", "decide", "CORRECTIONS"]
+           "adjust_p_values", "decide", "fit_trend", "li_trend_check", "CORRECTIONS"]
 
 _Z95 = 1.959963984540054
 #: Multiplicity corrections: Holm (family-wise error rate) and Benjamini-Hochberg (false
@@ -226,17 +226,20 @@ def _li_isotopes(mass, tolerance, half_width_da, expected=None):
                         hint=hint, p_value=p_value, exceeds_tolerance=abs(deviation) > tolerance)
 
 
-def _local_fraction(ions, is_li, single, anchors, k):
-    """Li share among the ``k`` nearest single-hit ions of each anchor ion (in space)."""
+def _local_square(ions, is_li, single, anchors, k):
+    """Unbiased estimate of the squared Li share near each anchor ion: ``m (m - 1) /
+    (k (k - 1))`` with m Li among its ``k`` nearest single-hit ions in space (the square
+    of the sampled share would be biased up by its variance, ``p (1 - p) / k``)."""
     from scipy.spatial import cKDTree
 
-    xyz = np.asarray(ions.xyz_nm, dtype=np.float64)
     ref = np.flatnonzero(single)
-    if ref.size < k or anchors.size == 0:
-        return np.full(anchors.size, float(is_li[single].mean()) if ref.size else 0.0)
-    tree = cKDTree(xyz[ref])
-    _, idx = tree.query(xyz[anchors], k=k)
-    return is_li[ref][idx].mean(axis=1)
+    k = int(min(k, ref.size))
+    if k < 2 or anchors.size == 0:
+        return np.zeros(anchors.size)
+    xyz = np.asarray(ions.xyz_nm, dtype=np.float64)
+    _, idx = cKDTree(xyz[ref]).query(xyz[anchors], k=k)
+    m = is_li[ref][idx.reshape(anchors.size, k)].sum(axis=1).astype(np.float64)
+    return m * (m - 1) / (k * (k - 1))
 
 
 def _multi_hits(ions, species, li_species, max_fraction, pair_tolerance, neighbours):
@@ -265,10 +268,10 @@ def _multi_hits(ions, species, li_species, max_fraction, pair_tolerance, neighbo
     multi_groups = np.flatnonzero(size >= 2)
     first_ion = np.flatnonzero(ipp > 0)
     anchors = first_ion[multi_groups] if first_ion.size == n_groups else np.zeros(0, int)
-    p_local = _local_fraction(ions, is_li, single, anchors, neighbours)
+    p_squared = _local_square(ions, is_li, single, anchors, neighbours)
     observed = float(np.sum(n_li * (n_li - 1) / 2))
     pairs = size[multi_groups] * (size[multi_groups] - 1) / 2
-    expected = float(np.sum(pairs * p_local**2))
+    expected = float(np.sum(pairs * p_squared))
     if expected <= 0:
         return frac_check, None
     rho = observed / expected
@@ -292,6 +295,23 @@ def _multi_hits(ions, species, li_species, max_fraction, pair_tolerance, neighbo
     return frac_check, pair_check
 
 
+def fit_trend(x: np.ndarray, y: np.ndarray, sigma: np.ndarray
+              ) -> tuple[float, float, float, float]:
+    """Weighted straight line through ``(x, y ± sigma)``: slope, its σ (scaled up by the
+    reduced χ² when that exceeds 1), the weighted mean of y and the reduced χ²."""
+    if x.size < 3:
+        raise ParameterError("fewer than 3 depth bins with Li and metal: too little data")
+    w = 1.0 / sigma**2
+    xm = np.sum(w * x) / w.sum()
+    ym = float(np.sum(w * y) / w.sum())
+    sxx = np.sum(w * (x - xm) ** 2)
+    slope = float(np.sum(w * (x - xm) * (y - ym)) / sxx)
+    resid = y - (ym + slope * (x - xm))
+    dof = int(x.size) - 2
+    reduced = float(np.sum(w * resid**2) / dof) if dof > 0 else 1.0
+    return slope, float(np.sqrt(max(reduced, 1.0) / sxx)), ym, reduced
+
+
 def _li_trend(ions, ranges, species, n_bins, tolerance, expected_li_ratio=None):
     n_ranged = int(np.count_nonzero(species >= 0))
     profile = concentration_profile(ions, ranges, bin_ions=max(1, n_ranged // n_bins),
@@ -301,7 +321,22 @@ def _li_trend(ions, ranges, species, n_bins, tolerance, expected_li_ratio=None):
     ratio, sigma = ratios_with_sigma(profile.atom_counts, elements, denominator,
                                      profile.atom_covariance)
     li = elements.index("Li")
-    x = profile.center_nm
+    span = float(profile.end_nm[-1] - profile.start_nm[0])
+    return li_trend_check(profile.center_nm, ratio[:, li], sigma[:, li], span_nm=span,
+                          tolerance=tolerance, expected_li_ratio=expected_li_ratio)
+
+
+def li_trend_check(center_nm: np.ndarray, li_ratio: np.ndarray, li_sigma: np.ndarray, *,
+                   span_nm: float, tolerance: float = 0.05, expected_li_ratio=None
+                   ) -> QualityCheck:
+    """The ``li_trend`` check from a Li/metal profile (bin centres from the specimen top).
+
+    With ``expected_li_ratio`` (a function of the distance from the specimen top, nm) the
+    ratio is divided by the expected profile first, so the depth gradient the study
+    expects is allowed; without it the specimen is taken as homogeneous. The verdict is
+    left at ``"pass"``: :func:`decide` sets it after the multiplicity correction.
+    """
+    x = np.asarray(center_nm, dtype=np.float64)
     if expected_li_ratio is None:
         shape = np.ones_like(x)
         against = "a constant (specimen taken as homogeneous)"
@@ -309,31 +344,23 @@ def _li_trend(ions, ranges, species, n_bins, tolerance, expected_li_ratio=None):
         shape = np.asarray(expected_li_ratio(x), dtype=np.float64)
         against = "the study's fitted depth profile"
     with np.errstate(invalid="ignore", divide="ignore"):
-        y, s = ratio[:, li] / shape, sigma[:, li] / shape
+        y = np.asarray(li_ratio, np.float64) / shape
+        s = np.asarray(li_sigma, np.float64) / shape
     ok = np.isfinite(y) & np.isfinite(s) & (s > 0)
     if ok.sum() < 3:
         raise ParameterError("fewer than 3 depth bins with Li and metal: too little data")
-    w = 1.0 / s[ok] ** 2
-    xm = np.sum(w * x[ok]) / w.sum()
-    ym = np.sum(w * y[ok]) / w.sum()
-    sxx = np.sum(w * (x[ok] - xm) ** 2)
-    slope = float(np.sum(w * (x[ok] - xm) * (y[ok] - ym)) / sxx)
-    resid = y[ok] - (ym + slope * (x[ok] - xm))
-    dof = int(ok.sum()) - 2
-    reduced = float(np.sum(w * resid**2) / dof) if dof > 0 else 1.0
-    slope_sigma = float(np.sqrt(max(reduced, 1.0) / sxx))
+    slope, slope_sigma, ym, reduced = fit_trend(x[ok], y[ok], s[ok])
     interval = (slope - _Z95 * slope_sigma, slope + _Z95 * slope_sigma)
-    span = float(profile.end_nm[-1] - profile.start_nm[0])
-    change = slope * span / ym if ym else float("nan")
+    change = slope * span_nm / ym if ym else float("nan")
     p_value = _two_sided(slope / slope_sigma)
     unit = "Li/metal" if expected_li_ratio is None else "Li/metal relative to the profile"
     msg = (f"{unit}: slope {slope:+.3g} /nm [{interval[0]:+.3g}, {interval[1]:+.3g}] over "
-           f"{span:.0f} nm: {change:+.1%} of the mean {ym:.3f} (limit ±{tolerance:.0%}; "
+           f"{span_nm:.0f} nm: {change:+.1%} of the mean {ym:.3f} (limit ±{tolerance:.0%}; "
            f"tested against {against}; p = {p_value:.2g})")
     hint = ("; a change beyond the expected depth profile: suspect field-induced Li "
             "migration, or a gradient the profile does not describe: compare specimens")
     return QualityCheck("li_trend", "pass", slope, interval, 0.0, msg,
-                        {"relative_change": change, "depth_nm": span, "mean_ratio": ym,
+                        {"relative_change": change, "depth_nm": span_nm, "mean_ratio": ym,
                          "reduced_chi2": reduced,
                          "against_profile": float(expected_li_ratio is not None)},
                         hint=hint, p_value=p_value, exceeds_tolerance=abs(change) > tolerance)
@@ -389,7 +416,7 @@ def check_quality(
     li_isotope_half_width_da: float = 0.15,
     max_multi_hit_fraction: float = 0.5,
     li_pair_tolerance: float = 0.1,
-    pair_neighbours: int = 50,
+    pair_neighbours: int = 100,
     trend_bins: int = 10,
     trend_tolerance: float = 0.05,
     expected_li_ratio=None,

@@ -231,7 +231,9 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
     quality = _step(spec, "quality checks", lambda: check_quality(
         ions, ranges, composition=comp if correction is not None else None, species=species))
     qc_rows = [{"check": c.name, "verdict": c.verdict, "value": float(c.value),
-                "message": c.message} for c in quality.checks]
+                "message": c.message, "p_value": float(c.p_value),
+                "adjusted_p": float(c.adjusted_p), "exceeds_tolerance": c.exceeds_tolerance,
+                "hint": c.hint} for c in quality.checks]
     qc_rows += [{"check": name, "verdict": "skipped", "value": math.nan, "message": reason}
                 for name, reason in quality.skipped]
     if loaded.slab is not None:
