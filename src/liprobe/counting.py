@@ -85,7 +85,8 @@ def denominator_for(elements: Sequence[str],
         if name not in elements:
             import difflib
 
-            near = difflib.get_close_matches(str(name), elements, n=1)
+            same_case = [e for e in elements if e.lower() == str(name).lower()]
+            near = same_case or difflib.get_close_matches(str(name), elements, n=1)
             hint = f"did you mean {near[0]!r}? " if near else ""
             raise ParameterError(f"normalize_to: {name!r} is not an element of the ranges; "
                                  f"{hint}available: {', '.join(elements) or '(none)'}")
