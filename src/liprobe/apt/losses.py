@@ -5,10 +5,10 @@ Range-window (thermal-tail) loss
 Laser-heated ions leave late: a peak has an exponential tail towards high m/q, and the
 part of it beyond a range's upper edge is not counted. :func:`estimate_window_loss` fits,
 per range, the tail inside the window's upper part (from ``core_sigmas`` core widths above
-the peak, where the Gaussian core no longer contributes, to the edge) with
-``A exp(-(m - m0) / λ)`` plus the constant-TOF background (Poisson likelihood), and
-extrapolates it past the edge: ``lost = A λ exp(-(high - m0) / λ)``, σ from the fit's
-covariance. The core's loss below the lower edge is the Gaussian tail of the measured core
+the peak, where the Gaussian core no longer contributes, to the edge) as an exponential
+``exp(-(m - m0) / λ)`` (maximum likelihood of a truncated exponential, the expected
+constant-TOF background removed), and extrapolates it past the edge: with ``n`` tail ions
+in a fit region of length ``L``, ``lost = n / (e^{L/λ} - 1)``, σ by the delta method. The core's loss below the lower edge is the Gaussian tail of the measured core
 width. Neighbouring peaks beyond the edge do not enter (only ions inside the window are
 fitted). A tail heavier than exponential (a spread of voltages) is under-estimated: the
 figure is a lower bound of the loss, reported beside the counting σ.
@@ -284,40 +284,38 @@ class WindowLoss:
         return add_lost_ions(composition, self.lost_ions_per_species, self.lost_covariance)
 
 
-def _fit_tail(x: np.ndarray, counts: np.ndarray, background: np.ndarray, width: float):
-    """Poisson fit of ``A exp(-x / λ) width + b`` to binned counts: (A, λ, covariance)."""
-    from scipy.optimize import minimize
+def _tail_beyond(offsets: np.ndarray, length: float, background: float):
+    """Ions of an exponential tail beyond a window, from the ions ``offsets`` (Da above the
+    fit start) in ``[0, length)``: the maximum-likelihood λ of a truncated exponential
+    (mean ``λ - L / (e^{L/λ} - 1)``, the expected background's uniform share removed),
+    then ``n_s / (e^{L/λ} - 1)``. Returns (lost, variance, λ) or None when the ions show no
+    decay."""
+    from scipy.optimize import brentq
 
-    positive = np.maximum(counts - background, 0.5)
-    slope = np.polyfit(x, np.log(positive), 1, w=np.sqrt(positive))[0]
-    lam0 = -1.0 / slope if slope < 0 else (x[-1] - x[0])
-    a0 = max(float(positive[0]) / width, 1.0)
+    n = float(offsets.size)
+    n_s = n - background
+    if n_s <= 0:
+        return None
+    mean = (float(offsets.sum()) - background * length / 2) / n_s
+    if not 0 < mean < 0.499 * length:
+        return None
 
-    def nll(theta):
-        log_a, log_lam = theta
-        mu = np.exp(log_a - x / np.exp(log_lam)) * width + background
-        return float(np.sum(mu - counts * np.log(mu)))
+    def g(lam):
+        return lam - length / np.expm1(length / lam) - mean
 
-    res = minimize(nll, [np.log(a0), np.log(max(lam0, 1e-4))], method="Nelder-Mead",
-                   options={"xatol": 1e-6, "fatol": 1e-8, "maxiter": 2000})
-    log_a, log_lam = res.x
-    a, lam = float(np.exp(log_a)), float(np.exp(log_lam))
-    # Fisher information of (log A, log λ)
-    mu = a * np.exp(-x / lam) * width + background
-    d_loga = a * np.exp(-x / lam) * width
-    d_loglam = d_loga * x / lam
-    grads = np.stack([d_loga, d_loglam])
-    info = (grads / mu) @ grads.T
-    try:
-        cov = np.linalg.inv(info)
-    except np.linalg.LinAlgError:
-        cov = np.full((2, 2), np.nan)
-    return a, lam, cov
+    lam = brentq(g, length / 700.0, length * 1e4)  # e^700 is still a finite float
+    h = 1.0 / np.expm1(length / lam)
+    lost = n_s * h
+    # delta method: var(n_s) = n; var(mean) = var(x) / n_s; dλ/dmean = 1 / g'(λ)
+    u = length / lam
+    dg = 1.0 - u * u / (np.expm1(u) * -np.expm1(-u))  # = 1 - u² e^u / (e^u - 1)²
+    var_lam = float(np.var(offsets)) / n_s / max(dg, 1e-12) ** 2
+    dh = h * (h + 1) * length / lam**2
+    return lost, h * h * n + (n_s * dh) ** 2 * var_lam, lam
 
 
 def estimate_window_loss(ions_or_mass, ranges: RangeTable, *, core_sigmas: float = 5.0,
-                         n_fit_bins: int = 12, min_ions: int = 30,
-                         background=None) -> WindowLoss:
+                         min_ions: int = 30, background=None) -> WindowLoss:
     """Ions of each range's peak lost outside its window (see the module docstring).
 
     Parameters
@@ -328,8 +326,6 @@ def estimate_window_loss(ions_or_mass, ranges: RangeTable, *, core_sigmas: float
     core_sigmas : float
         The tail fit starts this many core widths (σ of the Gaussian core, from the
         peak's half width at half maximum) above the peak.
-    n_fit_bins : int
-        Bins of the tail fit.
     min_ions : int
         Fewer ions in the fit region: the range is not fitted (no loss estimated).
     background : Background, optional
@@ -367,19 +363,13 @@ def estimate_window_loss(ions_or_mass, ranges: RangeTable, *, core_sigmas: float
         start = peak + core_sigmas * core_sigma
         if start >= hi:
             continue
-        fit_edges = np.linspace(start, hi, n_fit_bins + 1)
-        counts, _ = np.histogram(inside, bins=fit_edges)
-        if counts.sum() < min_ions:
+        offsets = inside[inside >= start] - start
+        if offsets.size < min_ions:
             continue
-        width = fit_edges[1] - fit_edges[0]
-        x = 0.5 * (fit_edges[1:] + fit_edges[:-1]) - start
-        bg = np.asarray(background.counts_in(fit_edges[:-1], fit_edges[1:]), np.float64)
-        a, lam, cov = _fit_tail(x, counts.astype(np.float64), bg, width)
-        span = hi - start
-        tail = a * lam * np.exp(-span / lam)
-        # d tail / d log A = tail; d tail / d log λ = tail (1 + span / λ)
-        grad = np.array([tail, tail * (1 + span / lam)])
-        tail_var = float(grad @ cov @ grad) if np.all(np.isfinite(cov)) else float("nan")
+        fit = _tail_beyond(offsets, hi - start, float(background.counts_in(start, hi)))
+        if fit is None:
+            continue
+        tail, tail_var, lam = fit
         core = inside.size * float(ndtr((lo - peak) / core_sigma))
         lost[r], var[r] = tail + core, max(tail_var, 0.0) + core
         lam_out[r], fitted[r] = lam, True
