@@ -25,10 +25,11 @@ lost ion::
 
     L_r = Σ_pulses C(g_p, 2) q_r²  -  O_r         (O_r: same-range pairs observed)
 
-with ``g_p`` the observed multiplicity (to first order: raising it by the ions a pulse
-lost and counting the triples of one isotope, which lose two ions for three pairs, are
-second-order terms of opposite sign; on the synthetic generator the first-order estimate
-is unbiased within its σ). σ of
+with ``g_p`` the true multiplicity: each lost ion raised its pulse's pairs by the pulse's
+observed multiplicity ``G - 1``, so the lost ions add about ``L (Ḡ - 1)`` pairs (``Ḡ`` the
+pair-weighted mean multiplicity), solved by iteration; three ions of one isotope make three
+pairs but lose two (``E[(k-1)+] = C(G,2) q² - C(G,3) q³ + ...``), and a pulse of two that
+lost one reads as a single hit (removed from the reference). σ of
 ``L_r`` counts the Poisson scatter of the pairs and the sampling of ``q_r`` from the
 single hits. The estimate assumes that multi-hit partners are drawn from the same
 composition as single hits (true for a homogeneous region; correlated evaporation of
@@ -172,9 +173,30 @@ def estimate_dead_time_loss(ions: IonTable, ranges: RangeTable, *,
     k = per.reshape(-1, n_r) if per.size else np.zeros((n_groups, n_r))
     observed = (k * (k - 1) / 2).sum(axis=0)
     g = size[size >= 2]
-    pairs = float(np.sum(g * (g - 1) / 2))
-    expected = pairs * q * q
-    lost = expected - observed
+    observed_pairs = float(np.sum(g * (g - 1) / 2))
+    # each lost ion raised its pulse's pairs by the pulse's observed multiplicity, G - 1
+    # (G true); pulses lose ions in proportion to their pairs, so the lost ions add about
+    # L (Ḡ - 1) pairs, Ḡ the pair-weighted mean multiplicity; iterated
+    g_pairs = (float(np.sum(g * g * (g - 1) / 2)) / observed_pairs - 1.0
+               if observed_pairs else 0.0)
+    # a pulse of two that lost one ion reads as a single hit: the singles hold about
+    # f1 L_r survivors of lossy pairs (f1 the pairs' share in pulses of two), removed
+    singles_r = q * n_single
+    f1 = float(np.sum(g == 2)) / observed_pairs if observed_pairs else 0.0
+    triple_ratio = (float(np.sum(g * (g - 1) * (g - 2) / 6)) / observed_pairs
+                    if observed_pairs else 0.0)
+    lost = np.zeros(n_r)
+    for _ in range(20):
+        survivors = f1 * np.maximum(lost, 0.0)
+        q = np.maximum(singles_r - survivors, 0.0) / max(n_single - survivors.sum(), 1.0)
+        pairs = observed_pairs + max(float(lost.sum()), 0.0) * g_pairs
+        expected = pairs * q * q
+        # three ions of one isotope make three pairs but lose two:
+        # E[(k - 1)+] = C(G,2) q² - C(G,3) q³ + ... for k ~ Binomial(G, q)
+        triples = 1.0 - q * triple_ratio
+        previous, lost = lost, (expected - observed) * triples
+        if np.allclose(lost, previous, atol=1e-6):
+            break
     var_q = q * (1 - q) / n_single
     lost_var = expected + observed + (2 * pairs * q) ** 2 * var_q
     elements, atoms = species_atoms(ranges)

@@ -86,10 +86,17 @@ def _elements_option(value: str | None) -> list[str] | None:
 
 
 def composition_payload(path: Path, ranges_path: Path, *, normalize_to: str | None = None,
-                        overlap: str = "error",
-                        overlap_correction: str = "isotopes") -> dict[str, Any]:
+                        overlap: str = "error", overlap_correction: str = "isotopes",
+                        correct_losses: bool = False) -> dict[str, Any]:
     """``liprobe composition`` payload (see :meth:`Composition.to_dict`), computed as a
-    study computes it (:func:`liprobe.apt.overlap_correction.composition_of`)."""
+    study computes it (:func:`liprobe.apt.overlap_correction.composition_of`).
+
+    ``systematics`` reports, beside the counting σ, the atoms each element loses beyond
+    its range windows (thermal tails) and to detector dead time (when the file has
+    multi-hit data), as fractions with σ (:mod:`liprobe.apt.losses`); with
+    ``correct_losses`` they are put back into the composition.
+    """
+    from liprobe.apt.losses import estimate_dead_time_loss, estimate_window_loss
     from liprobe.apt.overlap_correction import composition_of
     from liprobe.io import read_ions, read_ranges
 
@@ -100,11 +107,22 @@ def composition_payload(path: Path, ranges_path: Path, *, normalize_to: str | No
                                             overlap_correction=overlap_correction)
     except RangeOverlapError as exc:
         raise RangeOverlapError(f"{ranges_path}: {exc}") from exc
+    losses = {"window": estimate_window_loss(ions, ranges)}
+    if "ions_per_pulse" in ions.fields:
+        losses["dead_time"] = estimate_dead_time_loss(ions, ranges, overlap=overlap)
+    systematics = {name: {el: {"lost_fraction": v, "sigma": s}
+                          for el, (v, s) in loss.element_loss(result).items()}
+                   for name, loss in losses.items()}
+    if correct_losses:
+        for loss in losses.values():
+            result = loss.correct(result)
     try:
         payload = result.to_dict(normalize_to=_elements_option(normalize_to))
     except ParameterError as exc:
         raise ParameterError(f"{ranges_path}: {exc}") from exc
     payload["overlap_correction"] = "isotopes" if correction is not None else "none"
+    payload["systematics"] = systematics
+    payload["losses_corrected"] = bool(correct_losses)
     return payload
 
 
@@ -134,8 +152,15 @@ def _composition_text(payload: dict[str, Any], path: Path) -> str:
     head = (f"{path}: {payload['n_ions']} ions, {payload['n_ranged']} ranged "
             f"(unranged fraction {_fmt(payload['unranged_fraction'], '.4f')}; "
             f"overlap correction: {payload.get('overlap_correction', 'none')})")
-    return head + "\n" + _table(rows, ["element", "atoms", "fraction", "sigma",
-                                       f"ratio to {to}", "sigma"])
+    table = _table(rows, ["element", "atoms", "fraction", "sigma", f"ratio to {to}", "sigma"])
+    lines = []
+    for name, per in payload.get("systematics", {}).items():
+        text = ", ".join(f"{el} {_fmt(100 * v['lost_fraction'], '.2f')} ± "
+                         f"{_fmt(100 * v['sigma'], '.2f')} %" for el, v in per.items())
+        lines.append(f"{name.replace('_', ' ')} loss (systematic, "
+                     f"{'corrected' if payload.get('losses_corrected') else 'not corrected'}):"
+                     f" {text}")
+    return head + "\n" + table + ("\n" + "\n".join(lines) if lines else "")
 
 
 def register(app: typer.Typer) -> None:
@@ -181,11 +206,15 @@ def register(app: typer.Typer) -> None:
         overlap_correction: str = typer.Option(
             "isotopes", "--overlap-correction",
             help="Peak-overlap correction: isotopes (as a study does) or none."),
+        correct_losses: bool = typer.Option(
+            False, "--correct-losses",
+            help="Put back the atoms lost beyond the range windows and to dead time."),
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Ion counts, atomic fractions and ratios with counting-statistics sigma."""
         payload = composition_payload(file, ranges, normalize_to=normalize_to, overlap=overlap,
-                                      overlap_correction=overlap_correction)
+                                      overlap_correction=overlap_correction,
+                                      correct_losses=correct_losses)
         emit(payload, as_json=as_json, text=_composition_text(payload, file))
 
     @app.command("convert")
