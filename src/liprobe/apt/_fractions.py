@@ -7,7 +7,12 @@ implementation, its zero-count rule and its default denominator live in
 
 from __future__ import annotations
 
-from liprobe.counting import DEFAULT_DENOMINATOR, denominator_for, fractions_with_sigma, ratios_with_sigma
+from liprobe.counting import (
+    DEFAULT_DENOMINATOR,
+    denominator_for,
+    fractions_with_sigma,
+    ratios_with_sigma,
+)
 
 __all__ = ["default_denominator", "fractions_with_sigma", "ratios_with_sigma"]
 

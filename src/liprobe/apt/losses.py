@@ -8,14 +8,14 @@ per range, the tail inside the window's upper part (from ``core_sigmas`` core wi
 the peak, where the Gaussian core no longer contributes, to the edge) as an exponential
 ``exp(-(m - m0) / λ)`` (maximum likelihood of a truncated exponential, the expected
 constant-TOF background removed), and extrapolates it past the edge: with ``n`` tail ions
-in a fit region of length ``L``, ``lost = n / (e^{L/λ} - 1)``, σ by the delta method. The core's loss below the lower edge is the Gaussian tail of the measured core
-width. Neighbouring peaks beyond the edge do not enter (only ions inside the window are
-fitted). A tail heavier than exponential (a spread of voltages) is under-estimated: the
+in a fit region of length ``L``, ``lost = n / (e^{L/λ} - 1)``, σ by the delta method. The
+core's loss below the lower edge is the Gaussian tail of the measured core width.
+Neighbouring peaks beyond the edge do not enter (only ions inside the window are fitted).
+A tail heavier than exponential (a spread of voltages) is under-estimated: the
 figure is a lower bound of the loss, reported beside the counting σ.
 
 Dead time
 ---------
-
 Detector dead time loses the later of two ions of one pulse that arrive at (nearly) the
 same time of flight and close together on the detector: two ions of the *same isotope
 peak*. Single-hit pulses lose nothing, so their composition is the reference; in pulses

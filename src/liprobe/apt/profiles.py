@@ -18,9 +18,9 @@ import numpy as np
 
 from liprobe.apt import _profile_kernels as _k
 from liprobe.apt._axis import axis_coordinate
+from liprobe.apt._fractions import default_denominator
 from liprobe.apt._species_atoms import species_atoms, species_of
 from liprobe.counting import atom_covariance, fractions_with_sigma, ratios_with_sigma
-from liprobe.apt._fractions import default_denominator
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 
