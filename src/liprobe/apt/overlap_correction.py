@@ -19,13 +19,18 @@ not clipped to [0, 1]: a small species whose fitted count comes out negative fro
 keeps its (negative) share and its σ, so the corrected counts stay unbiased; only the
 corrected ion counts are floored at 0.
 
-Uncertainty of a corrected atom count ``a_e``: counting (Poisson on the ions, ``Σ_i c_i
-m_ie²`` with ``c_i`` ions of composition ``i`` and ``m_ie`` its atoms of ``e``) plus the
-share part: ``J Σ_N Jᵀ`` with ``J = ∂a/∂N`` (delta method; ``Σ_N`` the deconvolution's
-covariance) and the isotope sampling of the range's own ions (the ions of ``s`` in range
-``r`` scatter binomially, ``N_s A_rs (1 - A_rs)``, about their expectation: this dominates
-for a rare isotope such as 64Ni, 0.9 % of Ni). Ratios add the share part of
-``r = a_e / Σ_T a_T`` the same way.
+Uncertainty of the corrected composition (its ``atom_covariance``, used by every fraction
+and ratio through :mod:`liprobe.counting`): counting, the ions of each range Poisson
+(multinomial for fractions and ratios), each carrying its share-weighted atoms
+``v_r = Σ_s share_rs m_s`` (``Σ_r n_r v_r v_rᵀ``: an O2 ion moves two O, a 64Ni2+ share in
+the 32 Da range feeds Ni and takes O), plus the share part ``J Σ_N Jᵀ`` (``J = ∂a/∂N``,
+delta method; ``Σ_N`` the deconvolution's covariance). Against the material's composition
+this is the whole variance: the isotope sampling of a range's own ions about its expected
+shares is inside the Poisson counting term; it separates the estimate from *this
+specimen's* atoms and is kept apart (``realised_covariance``). Over 500 synthetic specimens
+of 20 000 ions, ±1σ covers the generator's truth 0.65-0.70 of the time for every element
+(``benchmarks/bench_counting_coverage.py``); below ~15 000 ions the O2 2+ share, read from
+its 0.5 % isotopologues, under-covers.
 
 References
 ----------
