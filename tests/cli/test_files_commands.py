@@ -165,6 +165,10 @@ def test_same_composition_from_pos_epos_apt(files, capsys):
                   "--overlap-correction", "none")
         for fmt in ("pos", "epos", "apt")
     ]
+    # POS has no multi-hit field: the dead-time estimate is reported for EPOS and APT only
+    assert "dead_time" not in payloads[0]["systematics"]
+    assert payloads[1]["systematics"].pop("dead_time") == payloads[2]["systematics"].pop(
+        "dead_time")
     assert payloads[0] == payloads[1] == payloads[2]
     assert {el: v["atoms"] for el, v in payloads[0]["elements"].items()} == ATOMS
 
@@ -264,3 +268,13 @@ def test_cli_and_study_give_one_composition_for_one_file(tmp_path, capsys):
     corrected, sigma = payload["elements"]["O"]["ratio"], payload["elements"]["O"]["ratio_sigma"]
     assert abs(corrected - o_true) < 3 * sigma
     assert plain["elements"]["O"]["ratio"] < o_true - 3 * plain["elements"]["O"]["ratio_sigma"]
+    # systematic losses are reported beside σ, and put back only when asked
+    li_window = payload["systematics"]["window"]["Li"]["lost_fraction"]
+    assert 0.001 < li_window < 0.02 and "dead_time" in payload["systematics"]
+    assert payload["losses_corrected"] is False
+    fixed = _run_json(capsys, "composition", str(paths["ions"]), "--ranges",
+                      str(paths["ranges"]), "--correct-losses")
+    assert fixed["losses_corrected"] is True
+    assert fixed["elements"]["Li"]["atoms"] > payload["elements"]["Li"]["atoms"]
+    assert main(["composition", str(paths["ions"]), "--ranges", str(paths["ranges"])]) == 0
+    assert "window loss (systematic, not corrected)" in capsys.readouterr().out

@@ -271,7 +271,7 @@ def _diagnose(results: dict, pooling: str, dof_conv: str, mu_n: str, closure_cou
         if np.isfinite(r.gradient_p_value) and r.gradient_p_value < DIAGNOSTIC_P:
             out[el] = replace(r, warnings=r.warnings + (
                 f"a {el} gradient along the analysis direction (p = {r.gradient_p_value:.1g}) "
-                f"makes μ large by itself; detrended μ = {r.detrended_mu:.3f} "
+                f"adds to μ by itself; detrended μ = {r.detrended_mu:.3f} "
                 f"(p = {r.detrended_p_value:.2g})",))
     strong = [el for el, r in results.items() if r.p_value < DIAGNOSTIC_P]
     if len(strong) < 2 or closure_counts is None:
