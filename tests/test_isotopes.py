@@ -42,3 +42,34 @@ def test_isotopologue_peaks_of_o2_doubly_charged():
         assert mass == pytest.approx(mass_true, abs=1e-9)
         assert abundance == pytest.approx(abundance_true, rel=1e-9)
     assert sum(p for _, p in peaks) == pytest.approx(1.0)
+
+
+#: IUPAC/CIAAW representative isotopic compositions, (mass number, abundance, uncertainty)
+#: as printed in J. Meija et al., "Isotopic compositions of the elements 2013", Pure Appl.
+#: Chem. 88 (2016) 293, Table 1; Li is the IUPAC best measurement (see liprobe.isotopes).
+IUPAC = {
+    "H": ((1, 0.999885, 0.000070), (2, 0.000115, 0.000070)),
+    "Li": ((6, 0.0759, 0.0004), (7, 0.9241, 0.0004)),
+    "C": ((12, 0.9893, 0.0008), (13, 0.0107, 0.0008)),
+    "O": ((16, 0.99757, 0.00016), (17, 0.00038, 0.00001), (18, 0.00205, 0.00014)),
+    "Mn": ((55, 1.0, 0.0),),
+    "Co": ((59, 1.0, 0.0),),
+    "Ni": ((58, 0.680769, 0.000190), (60, 0.262231, 0.000150), (61, 0.011399, 0.000013),
+           (62, 0.036345, 0.000040), (64, 0.009256, 0.000019)),
+}
+
+
+@pytest.mark.parametrize("symbol", sorted(IUPAC))
+def test_every_abundance_is_the_iupac_value(symbol):
+    """Pinned number by number: two swapped abundances (e.g. 61Ni and 62Ni) fail here."""
+    got = element_isotopes(symbol)
+    assert [round(m) for m, _ in got] == [a for a, _, _ in IUPAC[symbol]]
+    for (_, p), (mass_number, p_iupac, u) in zip(got, IUPAC[symbol]):
+        assert abs(p - p_iupac) <= max(u, 1e-9), (symbol, mass_number, p, p_iupac)
+
+
+def test_every_element_of_the_ncm_species_is_pinned():
+    from liprobe.apt._isotopes import NCM_SPECIES
+
+    used = {symbol for atoms, _ in NCM_SPECIES.values() for symbol, _ in atoms}
+    assert used <= set(IUPAC)

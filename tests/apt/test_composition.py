@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy.stats import beta, norm
+from scipy.stats import norm
 
 from liprobe.apt.composition import (
     Composition,
@@ -74,27 +74,53 @@ def test_counts_are_exact(comp):
     assert comp.fraction("O") == pytest.approx(O / N_ATOMS, rel=1e-12)
 
 
-def test_fraction_sigma_is_binomial(comp):
-    for element, a in (("Li", LI), ("Mn", MN), ("O", O)):
-        p = a / N_ATOMS
-        assert comp.fraction_sigma(element) == pytest.approx(
-            math.sqrt(p * (1 - p) / N_ATOMS), rel=1e-12
-        )
+def _resampled_atoms(comp, n_draws=200_000, seed=7):
+    """Ion counts redrawn multinomially over the species, decomposed into atoms."""
+    rng = np.random.default_rng(seed)
+    n = comp.ion_counts
+    draws = rng.multinomial(int(n.sum()), n / n.sum(), size=n_draws)
+    return draws @ atoms_per_ion(_ranges())[1]
 
 
-def test_fraction_interval_wilson_and_exact(comp):
-    """Against textbook formulas: Wilson score and Clopper-Pearson (beta quantiles)."""
-    k, n, z = MN, N_ATOMS, norm.ppf(0.975)
+def test_fraction_sigma_follows_the_ions_not_the_atoms(comp):
+    """Multinomial resampling of the *ions* (O2+ moves two O at once): σ of every
+    fraction; O is over-dispersed against the atom binomial, Mn (monatomic) is not."""
+    atoms = _resampled_atoms(comp)
+    fractions = atoms / atoms.sum(axis=1, keepdims=True)
+    for e, element in enumerate(comp.elements):
+        assert comp.fraction_sigma(element) == pytest.approx(fractions[:, e].std(), rel=0.02)
+    binomial = {el: math.sqrt(a / N_ATOMS * (1 - a / N_ATOMS) / N_ATOMS)
+                for el, a in (("O", O), ("Mn", MN))}
+    assert comp.fraction_sigma("O") > 1.05 * binomial["O"]
+    assert comp.fraction_sigma("Mn") == pytest.approx(binomial["Mn"], rel=0.01)
+
+
+def test_fraction_sigma_is_binomial_for_monatomic_ions():
+    ranges = RangeTable((Ion("Li", (("Li", 1),)), Ion("Ni", (("Ni", 1),))),
+                        [6.9, 28.8], [7.1, 29.2], [0, 1])
+    comp = composition_from_counts(np.array([300, 700]), ranges)
+    assert comp.fraction_sigma("Li") == pytest.approx(math.sqrt(0.3 * 0.7 / 1000), rel=1e-12)
+
+
+def test_fraction_interval_wilson_is_the_score_interval_for_monatomic_ions():
+    """Against the textbook Wilson formula; "wald" is p ± z σ."""
+    ranges = RangeTable((Ion("Li", (("Li", 1),)), Ion("Ni", (("Ni", 1),))),
+                        [6.9, 28.8], [7.1, 29.2], [0, 1])
+    k, n, z = 45, 3000, norm.ppf(0.975)
+    comp = composition_from_counts(np.array([k, n - k]), ranges)
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    low, high = comp.fraction_interval("Mn")
+    low, high = comp.fraction_interval("Li")
     assert (low, high) == pytest.approx((centre - half, centre + half), rel=1e-9)
-    low, high = comp.fraction_interval("Mn", confidence=0.9, method="exact")
-    assert low == pytest.approx(beta.ppf(0.05, k, n - k + 1), rel=1e-9)
-    assert high == pytest.approx(beta.ppf(0.95, k + 1, n - k), rel=1e-9)
+    low, high = comp.fraction_interval("Li", confidence=0.9, method="wald")
+    sd = math.sqrt(p * (1 - p) / n)
+    assert (low, high) == pytest.approx((p - norm.ppf(0.95) * sd, p + norm.ppf(0.95) * sd))
     with pytest.raises(ParameterError):
-        comp.fraction_interval("Mn", method="wald")
+        comp.fraction_interval("Li", method="exact-ish")
+    # a zero count: Wilson upper end z^2 / (n + z^2), never a zero-width interval
+    zero = composition_from_counts(np.array([0, n]), ranges)
+    assert zero.fraction_interval("Li")[1] == pytest.approx(z * z / (n + z * z), rel=1e-9)
 
 
 def test_ratios_normalised_to_metals(comp):
@@ -106,18 +132,18 @@ def test_ratios_normalised_to_metals(comp):
     assert sum(comp.ratio(x) for x in ("Ni", "Co", "Mn")) == pytest.approx(1.0, rel=1e-12)
 
 
-@pytest.mark.parametrize(("element", "to"), [("Li", None), ("Co", None), ("O", "Ni")])
+@pytest.mark.parametrize(("element", "to"), [("Li", None), ("Co", None), ("O", "Ni"),
+                                             ("O", None), ("Ni", "O")])
 def test_ratio_sigma_matches_monte_carlo(comp, element, to):
-    """Resample every atom count as an independent Poisson variable and take the std."""
-    rng = np.random.default_rng(7)
-    draws = rng.poisson(comp.atom_counts.astype(float), size=(200_000, comp.atom_counts.size))
-    column = {e: draws[:, i] for i, e in enumerate(comp.elements)}
+    """Resample the ion counts multinomially, decompose into atoms and take the std."""
+    atoms = _resampled_atoms(comp)
+    column = {e: atoms[:, i] for i, e in enumerate(comp.elements)}
     denominator = sum(column[e] for e in (("Ni", "Co", "Mn") if to is None else (to,)))
     ratios = column[element] / denominator
     assert comp.ratio_sigma(element, to) == pytest.approx(ratios.std(), rel=0.02)
 
 
-def test_ratio_sigma_analytic_edge_cases():
+def test_ratio_sigma_analytic_edge_cases_and_the_zero_count_rule():
     ranges = RangeTable(
         (Ion("Li", (("Li", 1),)), Ion("Ni", (("Ni", 1),)), Ion("Co", (("Co", 1),))),
         [6.9, 28.8, 29.3], [7.1, 29.2, 29.6], [0, 1, 2],
@@ -125,8 +151,20 @@ def test_ratio_sigma_analytic_edge_cases():
     comp = composition_from_counts(np.array([0, 300, 100]), ranges)
     # inside the set: r = 3/4 of 400 atoms -> sqrt(r (1 - r) / 400)
     assert comp.ratio_sigma("Ni") == pytest.approx(math.sqrt(0.75 * 0.25 / 400), rel=1e-12)
-    assert comp.ratio("Li") == 0.0 and comp.ratio_sigma("Li") == 0.0
+    # a zero count is not exact: σ of one count, 1 / D (liprobe.counting's rule)
+    assert comp.ratio("Li") == 0.0 and comp.ratio_sigma("Li") == pytest.approx(1 / 400)
+    assert comp.fraction_sigma("Li") == pytest.approx(1 / 400)
     assert math.isnan(comp.ratio("Ni", to="Li")) and math.isnan(comp.ratio_sigma("Ni", to="Li"))
+
+
+def test_the_default_denominator_is_ni_co_mn_not_every_d_block_metal():
+    ranges = RangeTable(
+        (Ion("Li", (("Li", 1),)), Ion("Ni", (("Ni", 1),)), Ion("Fe", (("Fe", 1),))),
+        [6.9, 28.8, 27.8], [7.1, 29.2, 28.1], [0, 1, 2],
+    )
+    comp = composition_from_counts(np.array([100, 50, 50]), ranges)
+    assert comp.ratio("Li") == pytest.approx(100 / 50)
+    assert comp.to_dict()["normalized_to"] == ["Ni"]
 
 
 def test_to_dict_payload(comp):

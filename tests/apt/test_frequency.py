@@ -122,3 +122,86 @@ def test_too_few_ions_raise(rng):
         frequency_distribution(ions, LI_NI, block_ions=100)
     with pytest.raises(ParameterError, match="method"):
         frequency_distribution(ions, LI_NI, block_ions=10, method="random")
+
+
+def _evaporation_ions(rng, n, p_li):
+    """Li/Ni ions in evaporation order along z (p_li: scalar or one per ion)."""
+    mass = np.where(rng.random(n) < p_li, 7.0, 29.0).astype(np.float32)
+    xyz = np.zeros((n, 3), np.float32)
+    xyz[:, 2] = np.linspace(0, 50, n)
+    return IonTable(xyz, mass)
+
+
+def test_chi2_and_p_value_are_scipys_on_the_pooled_bins(rng):
+    """Against scipy.stats.chisquare on the same pooled bins, ddof=1 for the fitted p:
+    a p-value with the wrong degrees of freedom fails here."""
+    from scipy import stats
+
+    res = frequency_distribution(_evaporation_ions(rng, 40_000, 0.3), LI_NI, block_ions=50,
+                                 method="evaporation")
+    li = res.species["Li"]
+    o = np.array([li.observed[a:b + 1].sum() for a, b in li.groups])
+    e = np.array([li.expected[a:b + 1].sum() for a, b in li.groups])
+    ref = stats.chisquare(o, e * o.sum() / e.sum(), ddof=1)
+    assert li.chi2 == pytest.approx(ref.statistic, rel=1e-6)
+    assert li.p_value == pytest.approx(ref.pvalue, rel=1e-6)
+    assert li.dof == o.size - 2
+
+
+@pytest.mark.parametrize("gradient", [0.0, 0.6])
+def test_p_values_are_uniform_over_200_seeds(gradient):
+    """Random solid solutions (with a Li gradient along z for the detrended test): the
+    FDA's p-values are uniform (KS); the plain p-value rejects the gradient specimens."""
+    from scipy import stats
+
+    plain, detrended = [], []
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        t = np.arange(10_000) / 10_000
+        res = frequency_distribution(_evaporation_ions(rng, t.size, 0.3 * (1 + gradient * (
+            t - 0.5))), LI_NI, block_ions=50, method="evaporation")
+        plain.append(res.species["Li"].p_value)
+        detrended.append(res.species["Li"].detrended_p_value)
+    assert stats.kstest(detrended, "uniform").pvalue > 0.01
+    if gradient == 0:
+        assert stats.kstest(plain, "uniform").pvalue > 0.01
+    else:
+        assert np.mean(np.array(plain) < 0.05) > 0.5
+
+
+def test_both_conventions_with_mu_max():
+    block = 20
+    mass = np.repeat(np.tile([7.0, 29.0], 500), block).astype(np.float32)
+    ions = IonTable(np.zeros((mass.size, 3), np.float32), mass)
+    li = frequency_distribution(ions, LI_NI, block_ions=block,
+                                method="evaporation").species["Li"]
+    # complete segregation: μ/μ_max = 1 under either convention, μ itself differs
+    payload = li.to_dict()
+    assert payload["mu_over_max_solute"] == pytest.approx(1.0)
+    assert payload["mu_over_max_blocks"] == pytest.approx(1.0)
+    assert li.mu_normalised == pytest.approx(1.0)
+    assert li.mu_solute < li.mu_blocks
+    assert li.mu_solute == pytest.approx(np.sqrt(li.chi2 / (10_000 + li.chi2)))
+    assert li.mu_blocks == pytest.approx(np.sqrt(li.chi2 / (1000 + li.chi2)))
+
+
+def test_gradient_along_z_is_named_and_detrended():
+    params = get_preset("ncm-homogeneous", n_ions=300_000, apex_radius_nm=8.0,
+                        li_trend_per_nm=0.02)
+    ions, _ = generate_specimen(params, rng=np.random.default_rng(8))
+    li = frequency_distribution(ions, ncm_ranges(params), block_ions=100).species["Li"]
+    assert li.gradient_p_value < 1e-6
+    assert any("gradient along the analysis direction" in w for w in li.warnings)
+    assert li.detrended_p_value > 1e-3  # no segregation once the gradient is the null
+
+
+def test_closure_flags_ni_and_o_next_to_li_lines():
+    params = get_preset("ncm-li-lines", n_ions=400_000)
+    ions, _ = generate_specimen(params, rng=np.random.default_rng(5))
+    res = frequency_distribution(ions, ncm_ranges(params), block_ions=100)
+    assert res.species["Li"].p_value < 1e-6
+    for element in ("Ni", "O"):
+        r = res.species[element]
+        assert r.p_value < 1e-6 and r.closure_with == "Li"
+        assert any("only through closure with Li" in w for w in r.warnings), element
+    assert not any("closure" in w for w in res.species["Li"].warnings)

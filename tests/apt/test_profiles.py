@@ -64,9 +64,15 @@ def test_fixed_width_bins_count_atoms_of_molecular_ions(rng):
     assert prof.atom_counts.sum() == 20_000 + np.count_nonzero(ions.mass_to_charge_da == 75)
     # Li / metal: p / (1 - p) = 0.4286 expected for p = 0.3
     _within(prof.ratios[:, li], prof.ratio_sigmas[:, li], 0.3 / 0.7)
-    # binomial σ of the Li atom fraction
+    # σ of the Li atom fraction from the ions (Danoix et al. with a 2-atom NiO ion): Li
+    # ions add (1 - f), NiO ions (0 - 2 f) and Ni ions (0 - f) to the fraction's gradient
     f = prof.fractions[:, li]
-    np.testing.assert_allclose(prof.sigmas[:, li], np.sqrt(f * (1 - f) / prof.n_atoms))
+    n_nio = prof.atom_counts[:, o]
+    n_li = prof.atom_counts[:, li]
+    n_ni = prof.atom_counts[:, ni] - n_nio
+    var = (n_li * (1 - f) ** 2 + n_ni * f**2 + n_nio * (2 * f) ** 2) / prof.n_atoms**2
+    np.testing.assert_allclose(prof.sigmas[:, li], np.sqrt(var), rtol=1e-12)
+    assert np.all(prof.sigmas[:, li] > np.sqrt(f * (1 - f) / prof.n_atoms))
 
 
 def test_fixed_ion_count_bins_hold_equal_counts(rng):

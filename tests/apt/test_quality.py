@@ -131,3 +131,75 @@ def test_multi_hit_checks_without_li_say_so_not_that_the_field_is_missing():
     assert reasons["li_same_species_multihits"] == "no Li in the range table"
     without_field = dict(check_quality(IonTable(ions.xyz_nm, mass), ranges).skipped)
     assert "no ions_per_pulse field" in without_field["multi_hit_fraction"]
+
+
+def test_holm_and_benjamini_hochberg_follow_their_definitions():
+    from liprobe.apt.quality import adjust_p_values
+
+    p = np.array([0.01, 0.04, 0.03, 0.005, np.nan])
+    # Holm: sorted p times (m, m-1, ...), running maximum, capped at 1 (m = 4 finite)
+    ranked = np.sort(p[:4])
+    holm = np.maximum.accumulate(ranked * np.array([4, 3, 2, 1]))
+    got = adjust_p_values(p, "holm")
+    np.testing.assert_allclose(np.sort(got[:4]), holm)
+    assert np.isnan(got[4])
+    # BH: p_(i) m / i, running minimum from the top
+    bh = np.minimum.accumulate((ranked * 4 / np.arange(1, 5))[::-1])[::-1]
+    np.testing.assert_allclose(np.sort(adjust_p_values(p, "bh")[:4]), np.sort(bh))
+
+
+def test_multiplicity_correction_keeps_clean_checks_quiet():
+    from liprobe.apt.quality import QualityCheck, decide
+
+    rng = np.random.default_rng(0)
+    # 350 checks of a clean study: uniform p-values, every deviation beyond tolerance
+    checks = [QualityCheck("c", "pass", 0.0, (0, 0), 0.0, "m", p_value=float(p))
+              for p in rng.random(350)]
+    assert sum(c.verdict == "warn" for c in decide(checks)) == 0
+    assert sum(float(c.p_value) < 0.05 for c in checks) > 10  # uncorrected: ~17 alarms
+    # a real problem still warns; a significant but tiny deviation does not
+    real = QualityCheck("c", "pass", 0.0, (0, 0), 0.0, "m", p_value=1e-9)
+    tiny = QualityCheck("c", "pass", 0.0, (0, 0), 0.0, "m", p_value=1e-9,
+                        exceeds_tolerance=False)
+    verdicts = [c.verdict for c in decide([*checks, real, tiny])]
+    assert verdicts[-2:] == ["warn", "pass"]
+
+
+def test_an_excess_of_li_li_pairs_warns():
+    """Pulses made of Li pairs (correlated evaporation): a pair ratio near 2 must warn."""
+    from liprobe.data import Ion, RangeTable
+
+    rng = np.random.default_rng(3)
+    n_pulses = 30_000
+    size = np.where(rng.random(n_pulses) < 0.2, 2, 1)
+    li_pulse = rng.random(n_pulses) < 0.3
+    # multi-hit pulses: both ions Li in Li pulses, both Ni otherwise (partners correlated)
+    is_li = np.repeat(li_pulse, size)
+    mass = np.where(is_li, 7.016, 58.93).astype(np.float32)
+    ipp = np.zeros(mass.size, np.int32)
+    ipp[np.concatenate([[0], np.cumsum(size)[:-1]])] = size
+    xyz = rng.uniform(0, 20, (mass.size, 3)).astype(np.float32)
+    ions = IonTable(xyz, mass, {"ions_per_pulse": ipp})
+    ranges = RangeTable((Ion("Li", (("Li", 1),)), Ion("Ni", (("Ni", 1),))),
+                        [6.9, 58.7], [7.2, 59.2], [0, 1])
+    pairs = check_quality(ions, ranges)["li_same_species_multihits"]
+    assert pairs.value > 1.8
+    assert pairs.verdict == "warn" and "excess" in pairs.message
+
+
+def test_li_trend_allows_the_expected_depth_gradient():
+    """A surface specimen of a cycled particle has a real Li gradient (the generator's
+    depth profile): tested as homogeneous it warns, against the profile it passes."""
+    params = get_preset("ncm-300cycles-surface", apex_radius_nm=8.0, n_ions=300_000)
+    ions, truth = generate_specimen(params, rng=np.random.default_rng(2))
+    ranges = ncm_ranges(params)
+    profile = params.profile
+
+    def expected(x_nm):
+        return np.interp(params.specimen_depth_nm + x_nm, profile.depth_nm, profile.li)
+
+    flat = check_quality(ions, ranges)["li_trend"]
+    assert flat.verdict == "warn" and "homogeneous" in flat.message
+    against = check_quality(ions, ranges, expected_li_ratio=expected)["li_trend"]
+    assert against.verdict == "pass", against.message
+    assert "fitted depth profile" in against.message

@@ -67,14 +67,16 @@ def test_overlapping_ranges_name_file_ranges_and_option(tmp_path, pos_file, caps
                     "overlap.rrng", "15.8-16.2", "15.9-16.1", "--overlap")
     # the resolving rules run: narrowest gives both 16.0 Da ions to O2 (2 x 2 O atoms)
     assert main(["composition", str(pos_file), "--ranges", str(rrng), "--overlap",
-                 "narrowest", "--normalize-to", "O", "--json"]) == 0
+                 "narrowest", "--normalize-to", "O", "--overlap-correction", "none",
+                 "--json"]) == 0
     import json
 
     payload = json.loads(capsys.readouterr().out)
     assert payload["ions"]["O2"]["count"] == 2 and payload["ions"]["O"]["count"] == 0
     assert payload["elements"]["O"]["atoms"] == 4
     assert main(["composition", str(pos_file), "--ranges", str(rrng), "--overlap",
-                 "first", "--normalize-to", "O", "--json"]) == 0
+                 "first", "--normalize-to", "O", "--overlap-correction", "none",
+                 "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["ions"]["O"]["count"] == 2 and payload["elements"]["O"]["atoms"] == 2
 

@@ -122,7 +122,9 @@ def test_ranges_json(files, capsys):
 
 def test_composition_json(files, capsys):
     payload = _run_json(capsys, "composition", str(files["epos"]), "--ranges",
-                        str(files["rrng"]), "--normalize-to", "Ni,Co,Mn")
+                        str(files["rrng"]), "--normalize-to", "Ni,Co,Mn",
+                        "--overlap-correction", "none")
+    assert payload["overlap_correction"] == "none"
     assert payload["n_ions"] == N_IONS and payload["n_ranged"] == N_RANGED
     assert payload["unranged_fraction"] == pytest.approx(10 / 110, rel=1e-12)
     assert payload["normalized_to"] == ["Ni", "Co", "Mn"]
@@ -130,32 +132,54 @@ def test_composition_json(files, capsys):
     assert payload["ions"]["NiO2"]["count"] == 5
     n_atoms = sum(ATOMS.values())
     metals = ATOMS["Ni"] + ATOMS["Co"] + ATOMS["Mn"]
+    # σ by resampling the ions multinomially (O2 and NiO2 move several atoms at once)
+    ions = {"Li": (30, {"Li": 1}), "O": (20, {"O": 1}), "O2": (25, {"O": 2}),
+            "NiO2": (5, {"Ni": 1, "O": 2}), "Ni": (16, {"Ni": 1}), "Co": (3, {"Co": 1}),
+            "Mn": (1, {"Mn": 1})}
+    counts = np.array([n for n, _ in ions.values()])
+    draws = np.random.default_rng(5).multinomial(counts.sum(), counts / counts.sum(), 200_000)
+    atoms_of = {el: draws @ np.array([a.get(el, 0) for _, a in ions.values()])
+                for el in ATOMS}
+    total = sum(atoms_of.values())
+    metal_draws = atoms_of["Ni"] + atoms_of["Co"] + atoms_of["Mn"]
     for element, atoms in ATOMS.items():
         entry = payload["elements"][element]
         p = atoms / n_atoms
         assert entry["atoms"] == atoms
         assert entry["fraction"] == pytest.approx(p, rel=1e-12)
-        assert entry["fraction_sigma"] == pytest.approx(math.sqrt(p * (1 - p) / n_atoms))
+        assert entry["fraction_sigma"] == pytest.approx(
+            (atoms_of[element] / total).std(), rel=0.03)
         assert entry["ratio"] == pytest.approx(atoms / metals, rel=1e-12)
-    # Li is outside the set: sqrt(a/b^2 + a^2/b^3) with a = 30, b = 25
+    # Li (monatomic, outside the set): sqrt(a/b^2 + a^2/b^3) with a = 30, b = 25
     assert payload["elements"]["Li"]["ratio_sigma"] == pytest.approx(
         math.sqrt(30 / 25**2 + 30**2 / 25**3))
     # Ni is inside: sqrt(r (1 - r) / 25) with r = 21/25
     assert payload["elements"]["Ni"]["ratio_sigma"] == pytest.approx(
         math.sqrt(0.84 * 0.16 / 25))
+    ok = metal_draws > 0
+    assert payload["elements"]["O"]["ratio_sigma"] == pytest.approx(
+        (atoms_of["O"][ok] / metal_draws[ok]).std(), rel=0.1)  # small counts: 10 %
 
 
 def test_composition_text_default_normalisation(files, capsys):
-    assert main(["composition", str(files["pos"]), "--ranges", str(files["rrng"])]) == 0
+    assert main(["composition", str(files["pos"]), "--ranges", str(files["rrng"]),
+                 "--overlap-correction", "none"]) == 0
     out = capsys.readouterr().out
-    assert "ratio to Ni+Co+Mn" in out and "1.200" in out  # Li: 30 / 25
+    assert "ratio to Ni+Co+Mn" in out and "1.20" in out  # Li: 30 / 25 ± 0.33
+    # σ is printed to two significant digits, never rounded to 0.000
+    assert " 0.000 " not in out and "0.32" in out
 
 
 def test_same_composition_from_pos_epos_apt(files, capsys):
     payloads = [
-        _run_json(capsys, "composition", str(files[fmt]), "--ranges", str(files["rrng"]))
+        _run_json(capsys, "composition", str(files[fmt]), "--ranges", str(files["rrng"]),
+                  "--overlap-correction", "none")
         for fmt in ("pos", "epos", "apt")
     ]
+    # POS has no multi-hit field: the dead-time estimate is reported for EPOS and APT only
+    assert "dead_time" not in payloads[0]["systematics"]
+    assert payloads[1]["systematics"].pop("dead_time") == payloads[2]["systematics"].pop(
+        "dead_time")
     assert payloads[0] == payloads[1] == payloads[2]
     assert {el: v["atoms"] for el, v in payloads[0]["elements"].items()} == ATOMS
 
@@ -226,3 +250,42 @@ def test_convert_is_atomic_when_the_writer_fails(files, capsys, tmp_path, monkey
     assert "disk full" in capsys.readouterr().err
     assert target.read_bytes() == b"previous content"
     assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".old.pos*"))
+
+
+def test_cli_and_study_give_one_composition_for_one_file(tmp_path, capsys):
+    """One file, one answer: the CLI's default overlap correction is the study's."""
+    from liprobe.study.manifest import SpecimenSpec, StudySettings, parse_depth
+    from liprobe.study.pipeline import analyze_specimen
+    from liprobe.synth import generate_specimen, get_preset, ncm_ranges, write_specimen
+
+    params = get_preset("ncm-homogeneous", n_ions=40_000, apex_radius_nm=10.0)
+    ions, truth = generate_specimen(params, rng=np.random.default_rng(4))
+    paths = write_specimen(tmp_path / "one.epos", ions, ncm_ranges(params))
+    payload = _run_json(capsys, "composition", str(paths["ions"]), "--ranges",
+                        str(paths["ranges"]))
+    assert payload["overlap_correction"] == "isotopes"
+    spec = SpecimenSpec("one", "S", 0, parse_depth("bulk"), "1", paths["ions"],
+                        paths["ranges"])
+    result = analyze_specimen(spec, StudySettings(fda_block_ions=50))
+    for element in ("Li", "Ni", "Co", "Mn", "O"):
+        entry = payload["elements"][element]
+        assert entry["atoms"] == result.counts[element], element
+        assert entry["ratio"] == pytest.approx(result.ratios[element], rel=1e-12)
+        assert entry["ratio_sigma"] == pytest.approx(result.ratio_sigmas[element], rel=1e-9)
+    # the correction is what makes O right: the uncorrected O/metal is ~8 % low
+    plain = _run_json(capsys, "composition", str(paths["ions"]), "--ranges",
+                      str(paths["ranges"]), "--overlap-correction", "none")
+    o_true = params.profile.o[0]
+    corrected, sigma = payload["elements"]["O"]["ratio"], payload["elements"]["O"]["ratio_sigma"]
+    assert abs(corrected - o_true) < 3 * sigma
+    assert plain["elements"]["O"]["ratio"] < o_true - 3 * plain["elements"]["O"]["ratio_sigma"]
+    # systematic losses are reported beside σ, and put back only when asked
+    li_window = payload["systematics"]["window"]["Li"]["lost_fraction"]
+    assert 0.001 < li_window < 0.02 and "dead_time" in payload["systematics"]
+    assert payload["losses_corrected"] is False
+    fixed = _run_json(capsys, "composition", str(paths["ions"]), "--ranges",
+                      str(paths["ranges"]), "--correct-losses")
+    assert fixed["losses_corrected"] is True
+    assert fixed["elements"]["Li"]["atoms"] > payload["elements"]["Li"]["atoms"]
+    assert main(["composition", str(paths["ions"]), "--ranges", str(paths["ranges"])]) == 0
+    assert "window loss (systematic, not corrected)" in capsys.readouterr().out

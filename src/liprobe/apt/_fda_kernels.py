@@ -92,8 +92,8 @@ def stream_blocks(order, x, y, z, species, contains, spatial, x0, y0, cell_nm, n
     ``x``, ``y``, ``z`` as from :func:`column_view` (read in place, never copied).
 
     ``contains[s, e]`` is 1 when species ``s`` contains element ``e``. Returns per-block
-    counts of ions containing each element (n_blocks, n_elements) and each block's z
-    extent; unfinished blocks are discarded.
+    counts of ions containing each element (n_blocks, n_elements), each block's z
+    extent and its mid z; unfinished blocks are discarded.
     """
     n_el = contains.shape[1]
     n_cols = nx * ny if spatial else 1
@@ -103,6 +103,7 @@ def stream_blocks(order, x, y, z, species, contains, spatial, x0, y0, cell_nm, n
     zhi = np.full(n_cols, -np.inf)
     out = np.zeros((max_blocks, n_el), np.int32)
     height = np.zeros(max_blocks, np.float64)
+    middle = np.zeros(max_blocks, np.float64)
     nb = 0
     for j in range(order.shape[0]):
         i = order[j]
@@ -129,10 +130,11 @@ def stream_blocks(order, x, y, z, species, contains, spatial, x0, y0, cell_nm, n
                 for f in range(n_el):
                     out[nb, f] = acc[c, f]
                 height[nb] = zhi[c] - zlo[c]
+                middle[nb] = 0.5 * (zhi[c] + zlo[c])
                 nb += 1
             for f in range(n_el):
                 acc[c, f] = 0
             filled[c] = 0
             zlo[c] = np.inf
             zhi[c] = -np.inf
-    return out[:nb], height[:nb]
+    return out[:nb], height[:nb], middle[:nb]

@@ -3,17 +3,17 @@
 Ranged ions are decomposed into atoms (a molecular ion NiO2 counts as 1 Ni + 2 O), then
 atomic fractions and ratios are formed from the atom counts.
 
-Uncertainties (counting statistics only; detection efficiency, peak overlaps and
-background are not included):
-
-* atomic fraction ``p = a / N`` of ``a`` atoms out of ``N``: binomial standard error
-  ``sqrt(p (1 - p) / N)`` (Danoix et al. 2007); confidence intervals from
-  :func:`scipy.stats.binomtest` (Wilson score or Clopper-Pearson "exact").
-* ratios treat atom counts as independent Poisson variables. For X inside the
-  normalising set, ``r = a / (a + b)`` with ``b`` the other atoms of the set; first-order
-  propagation gives ``var r = (b² a + a² b) / (a + b)⁴ = r (1 - r) / (a + b)``.
-  For X outside the set, ``r = a / b`` and ``var r = a / b² + a² / b³``
-  (``= r² (1/a + 1/b)`` for ``a > 0``).
+Uncertainties come from the ion counts (:mod:`liprobe.counting`, the one implementation):
+ion counts are multinomial over the species and atoms are linear combinations of them with
+each species' stoichiometry, so an O2+ ion moves two O atoms at once and a NiO+ ion feeds
+both Ni and O. A fraction or ratio has the delta-method variance with the full covariance
+of the atom counts (``Mᵀ diag(n) M``, plus any extra term such as the isotope-overlap
+shares of :mod:`liprobe.apt.overlap_correction`, kept in :attr:`Composition.atom_covariance`).
+For monatomic ions this is the binomial ``sqrt(p (1 - p) / N)`` (Danoix et al. 2007).
+Zero counts follow one rule (σ of one count); the default ratio denominator is
+Ni + Co + Mn (:data:`liprobe.counting.DEFAULT_DENOMINATOR`). Detection efficiency,
+background and peak-tail losses are not counting errors: see
+:mod:`liprobe.apt.losses` for the systematic terms reported beside σ.
 
 References
 ----------
@@ -33,6 +33,14 @@ from typing import Any
 import numpy as np
 
 from liprobe.apt.ranging import IonCounts, count_ions
+from liprobe.counting import (
+    DEFAULT_DENOMINATOR,
+    atom_covariance,
+    fractions_with_sigma,
+    interval,
+    poisson_covariance,
+    ratios_with_sigma,
+)
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 
@@ -46,8 +54,8 @@ __all__ = [
     "composition_from_counts",
 ]
 
-#: d-block elements used as the default normalising set of :meth:`Composition.ratio`
-#: (Sc..Zn, Y..Cd, Hf..Hg).
+#: d-block elements (Sc..Zn, Y..Cd, Hf..Hg). Not the default ratio denominator, which is
+#: Ni + Co + Mn (:data:`liprobe.counting.DEFAULT_DENOMINATOR`); pass ``to=`` for others.
 TRANSITION_METALS = frozenset(
     "Sc Ti V Cr Mn Fe Co Ni Cu Zn Y Zr Nb Mo Tc Ru Rh Pd Ag Cd Hf Ta W Re Os Ir Pt Au Hg".split()
 )
@@ -128,6 +136,10 @@ class Composition:
         All ions (ranged and unranged).
     n_ranged : int
         Ions that fell in a range.
+    atom_covariance : (n_elements, n_elements) float64 or None
+        Covariance of the atom counts: counting (``Mᵀ diag(n) M``, from the ion counts)
+        plus any extra term (overlap shares, dead-time correction). None (a hand-made
+        composition) treats atoms as independent Poisson counts.
     """
 
     ion_names: tuple[str, ...]
@@ -136,10 +148,25 @@ class Composition:
     atom_counts: np.ndarray
     n_ions: int
     n_ranged: int
+    atom_covariance: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ion_counts", _frozen(self.ion_counts))
         object.__setattr__(self, "atom_counts", _frozen(self.atom_counts))
+        if self.atom_covariance is not None:
+            cov = np.array(self.atom_covariance, dtype=np.float64)
+            if cov.shape != (len(self.elements),) * 2:
+                raise ParameterError(f"atom_covariance must be {len(self.elements)} x "
+                                     f"{len(self.elements)}, got shape {cov.shape}")
+            cov.flags.writeable = False
+            object.__setattr__(self, "atom_covariance", cov)
+
+    @property
+    def covariance(self) -> np.ndarray:
+        """:attr:`atom_covariance`, or ``diag(atom_counts)`` when none was given."""
+        if self.atom_covariance is None:
+            return poisson_covariance(self.atom_counts)
+        return self.atom_covariance
 
     # -- counts -------------------------------------------------------------------------
     @property
@@ -179,38 +206,35 @@ class Composition:
         a = self.atoms(element)
         return a / self.n_atoms if self.n_atoms else float("nan")
 
+    def fractions(self) -> tuple[np.ndarray, np.ndarray]:
+        """All atomic fractions and their σ (:func:`liprobe.counting.fractions_with_sigma`)."""
+        return fractions_with_sigma(self.atom_counts, self.covariance)
+
     def fraction_sigma(self, element: str) -> float:
-        """Binomial standard error ``sqrt(p (1 - p) / N_atoms)`` of :meth:`fraction`."""
-        p = self.fraction(element)
-        return float(np.sqrt(p * (1.0 - p) / self.n_atoms)) if self.n_atoms else float("nan")
+        """σ of :meth:`fraction`: delta method with the atom covariance (binomial
+        ``sqrt(p (1 - p) / N)`` for monatomic ions; larger when O comes as O2)."""
+        return float(self.fractions()[1][self._column(element)])
 
     def fraction_interval(
         self, element: str, *, confidence: float = 0.95, method: str = "wilson"
     ) -> tuple[float, float]:
         """Confidence interval ``(low, high)`` of :meth:`fraction`.
 
-        ``method`` is ``"wilson"`` (score interval) or ``"exact"`` (Clopper-Pearson), as
-        computed by ``scipy.stats.binomtest(k, n).proportion_ci``.
+        ``method`` is ``"wilson"`` (score interval with the effective count
+        ``p (1 - p) / σ²``, which equals the atom count for monatomic ions) or ``"wald"``
+        (``p ± z σ``); see :func:`liprobe.counting.interval`.
         """
-        from scipy.stats import binomtest
-
-        if method not in ("wilson", "exact"):
-            raise ParameterError(f"method={method!r} is not known; use 'wilson' or 'exact'")
-        if not 0.0 < confidence < 1.0:
-            raise ParameterError(f"confidence must lie in (0, 1), got {confidence}")
-        a = self.atoms(element)
-        if self.n_atoms == 0:
-            return (float("nan"), float("nan"))
-        ci = binomtest(a, self.n_atoms).proportion_ci(confidence_level=confidence, method=method)
-        return (float(ci.low), float(ci.high))
+        value, sigma = self.fraction(element), self.fraction_sigma(element)
+        low, high = interval(value, sigma, confidence=confidence, method=method)
+        return (float(low), float(high))
 
     # -- ratios -------------------------------------------------------------------------
     def _ratio_set(self, to: str | Iterable[str] | None) -> tuple[str, ...]:
         if to is None:
-            chosen = default_ratio_denominator(self.elements)
+            chosen = tuple(e for e in DEFAULT_DENOMINATOR if e in self.elements)
             if not chosen:
                 raise ParameterError(
-                    "no transition metal in the ranges to normalise to; pass to=<elements>"
+                    "none of Ni, Co, Mn is in the ranges to normalise to; pass to=<elements>"
                 )
             return chosen
         chosen = (to,) if isinstance(to, str) else tuple(to)
@@ -220,19 +244,11 @@ class Composition:
             self._column(element)
         return tuple(dict.fromkeys(chosen))
 
-    def _ratio_terms(self, element: str, to: str | Iterable[str] | None) -> tuple[int, int, bool]:
-        chosen = self._ratio_set(to)
-        a = self.atoms(element)
-        total = sum(self.atoms(e) for e in chosen)
-        inside = element in chosen
-        return a, (total - a if inside else total), inside
-
     def ratio(self, element: str, to: str | Iterable[str] | None = None) -> float:
         """Atoms of ``element`` over the summed atoms of the elements ``to``.
 
-        ``to`` defaults to :func:`default_ratio_denominator`: Ni + Co + Mn where ranged
-        (the metal-normalised ratios of Chae et al. 2021), else the transition metals
-        ranged. NaN when the denominator is 0.
+        ``to`` defaults to Ni + Co + Mn (those present), the metal-normalised ratios of
+        Chae et al. (2021). NaN when the denominator is 0.
 
         Examples
         --------
@@ -242,33 +258,37 @@ class Composition:
         >>> c.ratio("Li"), c.ratio("O", to="Ni")
         (1.25, 2.375)
         """
-        a, b, inside = self._ratio_terms(element, to)
-        denominator = a + b if inside else b
-        return a / denominator if denominator else float("nan")
+        return float(self.ratios(to)[0][self._column(element)])
+
+    def ratios(self, to: str | Iterable[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """All ratios to ``to`` and their σ (:func:`liprobe.counting.ratios_with_sigma`)."""
+        return ratios_with_sigma(self.atom_counts, self.elements, self._ratio_set(to),
+                                 self.covariance)
 
     def ratio_sigma(self, element: str, to: str | Iterable[str] | None = None) -> float:
-        """Standard error of :meth:`ratio` from Poisson statistics of the atom counts.
+        """σ of :meth:`ratio`: delta method with the full atom covariance.
 
-        Inside the set: ``sqrt(r (1 - r) / (a + b))``; outside: ``sqrt(a/b² + a²/b³)``.
+        For monatomic ions: ``sqrt(r (1 - r) / D)`` inside the set, ``r sqrt(1/a + 1/D)``
+        outside; a zero count has σ = 1/D (:mod:`liprobe.counting`).
         """
-        a, b, inside = self._ratio_terms(element, to)
-        if inside:
-            n = a + b
-            if n == 0:
-                return float("nan")
-            r = a / n
-            return float(np.sqrt(r * (1.0 - r) / n))
-        if b == 0:
-            return float("nan")
-        return float(np.sqrt(a / b**2 + a**2 / b**3))
+        return float(self.ratios(to)[1][self._column(element)])
+
+    def ratio_interval(self, element: str, to: str | Iterable[str] | None = None, *,
+                       confidence: float = 0.95, method: str = "wilson"
+                       ) -> tuple[float, float]:
+        """Confidence interval of :meth:`ratio` (:func:`liprobe.counting.interval`)."""
+        inside = element in self._ratio_set(to)
+        low, high = interval(self.ratio(element, to), self.ratio_sigma(element, to),
+                             proportion=inside, confidence=confidence, method=method)
+        return (float(low), float(high))
 
     # -- export -------------------------------------------------------------------------
     def to_dict(self, normalize_to: str | Iterable[str] | None = None) -> dict[str, Any]:
         """Plain-Python summary (the ``liprobe composition --json`` payload).
 
         Ion ``fraction`` is the share of the ranged ions; element ``fraction`` the atomic
-        fraction; ``ratio`` is normalised to ``normalize_to`` (default:
-        :func:`default_ratio_denominator`; when it is empty, ratios are null).
+        fraction; ``ratio`` is normalised to ``normalize_to`` (default: Ni + Co + Mn
+        present; when there are none, ratios are null). σ from the full atom covariance.
         """
         try:
             chosen = self._ratio_set(normalize_to)
@@ -284,13 +304,16 @@ class Composition:
             for name, count in zip(self.ion_names, self.ion_counts)
         }
         elements: dict[str, Mapping[str, Any]] = {}
-        for element in self.elements:
+        frac, frac_sigma = self.fractions()
+        nan = np.full(len(self.elements), np.nan)
+        rat, rat_sigma = self.ratios(chosen) if chosen else (nan, nan)
+        for e, element in enumerate(self.elements):
             elements[element] = {
                 "atoms": self.atoms(element),
-                "fraction": self.fraction(element),
-                "fraction_sigma": self.fraction_sigma(element),
-                "ratio": self.ratio(element, chosen) if chosen else float("nan"),
-                "ratio_sigma": self.ratio_sigma(element, chosen) if chosen else float("nan"),
+                "fraction": float(frac[e]),
+                "fraction_sigma": float(frac_sigma[e]),
+                "ratio": float(rat[e]),
+                "ratio_sigma": float(rat_sigma[e]),
             }
         return {
             "n_ions": self.n_ions,
@@ -350,6 +373,7 @@ def composition_from_counts(
         atom_counts=counts @ matrix,
         n_ions=total,
         n_ranged=n_ranged,
+        atom_covariance=atom_covariance(counts, matrix),
     )
 
 

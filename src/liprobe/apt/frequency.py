@@ -26,6 +26,22 @@ Conventions are explicit fields of the result:
 - ``mu_n="solute"`` (default; N = solute ions counted in the blocks, as 3Depict) or
   ``"blocks"`` (N = number of blocks, the number of observations).
 
+Both conventions of μ are reported (``mu_solute`` with N = solute ions, ``mu_blocks`` with
+N = blocks: the paper's "μ > 0.9" is not comparable across them), each with its μ_max (the
+μ of a completely segregated specimen with the same blocks and mean composition) and the
+normalised μ/μ_max; :func:`scan_block_sizes` gives μ(n_b). Two diagnostics guard against
+reading something else as segregation:
+
+- a **gradient along the analysis direction** (blocks binned by depth into slabs, a
+  homogeneity χ² across slabs): a gradient alone makes μ large. The *detrended* FDA takes a
+  binomial per slab as the null (expected = Σ_slabs N_s Binom(k; n_b, p_s)), and a warning
+  names the gradient;
+- **closure**: blocks hold a fixed number of ions, so where one element is strongly
+  segregated (Li lines) the others are pushed down in the same blocks and look segregated
+  too. For each significant element the FDA is redone on the ions that do *not* contain the
+  most segregated element (k of X among n_b - k_S ions); if that is random, the element is
+  flagged as segregated by closure only.
+
 References: M. P. Moody, L. T. Stephenson, A. V. Ceguerra, S. P. Ringer, "Quantitative
 binomial distribution analyses of nanoscale like-solute atom clustering and segregation in
 atom probe tomography data", Microsc. Res. Tech. 71 (2008) 542-550; D. Haley, 3Depict.
@@ -41,6 +57,7 @@ import numpy as np
 
 from liprobe.apt._guards import require_bins, require_finite_positions
 from liprobe.apt import _fda_kernels as _k
+from liprobe.apt import _fda_stats as _s
 from liprobe.apt._species_atoms import element_index, species_atoms, species_of
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
@@ -73,12 +90,46 @@ class FdaSpecies:
     observed: np.ndarray
     expected: np.ndarray
     groups: tuple[tuple[int, int], ...]
+    mu_solute: float = float("nan")
+    mu_blocks: float = float("nan")
+    mu_max_solute: float = float("nan")
+    mu_max_blocks: float = float("nan")
+    gradient_p_value: float = float("nan")
+    detrended_chi2: float = float("nan")
+    detrended_dof: int = 0
+    detrended_p_value: float = float("nan")
+    detrended_mu: float = float("nan")
+    closure_with: str = ""
+    closure_p_value: float = float("nan")
+    closure_mu: float = float("nan")
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def mu_normalised(self) -> float:
+        """μ / μ_max under the result's convention for N (0 random, 1 fully segregated)."""
+        same = self.mu == self.mu_solute
+        top = self.mu_max_solute if same else self.mu_max_blocks
+        return float(self.mu / top) if top > 0 else float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no histograms)."""
         return {"chi2": self.chi2, "dof": self.dof, "p_value": self.p_value, "mu": self.mu,
                 "n_blocks": self.n_blocks, "block_ions": self.block_ions,
-                "mean_fraction": self.mean_fraction}
+                "mean_fraction": self.mean_fraction,
+                "mu_solute": self.mu_solute, "mu_blocks": self.mu_blocks,
+                "mu_max_solute": self.mu_max_solute, "mu_max_blocks": self.mu_max_blocks,
+                "mu_over_max_solute": _ratio(self.mu_solute, self.mu_max_solute),
+                "mu_over_max_blocks": _ratio(self.mu_blocks, self.mu_max_blocks),
+                "gradient_p_value": self.gradient_p_value,
+                "detrended_chi2": self.detrended_chi2, "detrended_dof": self.detrended_dof,
+                "detrended_p_value": self.detrended_p_value,
+                "detrended_mu": self.detrended_mu, "closure_with": self.closure_with,
+                "closure_p_value": self.closure_p_value, "closure_mu": self.closure_mu,
+                "warnings": "; ".join(self.warnings)}
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a / b) if b > 0 else float("nan")
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,27 +209,13 @@ def occupied_volume_nm3(xyz_nm: np.ndarray, *, n_slabs: int | None = None,
     return volume
 
 
-def _pool(observed: np.ndarray, expected: np.ndarray, pooling: str):
-    groups = []
-    if pooling == "observed>=5":
-        for k in np.flatnonzero(observed >= 5):
-            groups.append((int(k), int(k)))
-        return groups
-    start, acc = 0, 0.0
-    for k in range(expected.shape[0]):
-        acc += expected[k]
-        if acc >= 5.0:
-            groups.append((start, k))
-            start, acc = k + 1, 0.0
-    if start < expected.shape[0]:
-        if groups:
-            groups[-1] = (groups[-1][0], expected.shape[0] - 1)
-        else:
-            groups.append((0, expected.shape[0] - 1))
-    return groups
+#: Slabs of blocks along the analysis direction for the gradient test and detrending.
+GRADIENT_SLABS = 10
+#: p-value below which a gradient (or a closure-only segregation) is reported.
+DIAGNOSTIC_P = 1e-3
 
 
-def _analyse(element, k_per_block, n_b, pooling, dof_conv, mu_n):
+def _analyse(element, k_per_block, n_b, pooling, dof_conv, mu_n, slab=None):
     from scipy import stats
 
     n_blocks = int(k_per_block.shape[0])
@@ -187,20 +224,81 @@ def _analyse(element, k_per_block, n_b, pooling, dof_conv, mu_n):
     total = float(k_per_block.sum(dtype=np.int64))
     p = total / (n_blocks * n_b) if n_blocks else np.nan
     expected = n_blocks * stats.binom.pmf(k, n_b, p) if n_blocks else np.zeros(n_b + 1)
-    groups = _pool(observed, expected, pooling)
-    o = np.array([observed[a:b + 1].sum() for a, b in groups])
-    e = np.array([expected[a:b + 1].sum() for a, b in groups])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        chi2 = float(np.sum(np.where(e > 0, (o - e) ** 2 / e, 0.0)))
-    dof = len(groups) - (2 if dof_conv == "bins-2" else 1)
-    p_value = float(stats.chi2.sf(chi2, dof)) if dof > 0 else float("nan")
-    n_norm = total if mu_n == "solute" else float(n_blocks)
-    mu = float(np.sqrt(chi2 / (n_norm + chi2))) if n_norm + chi2 > 0 else float("nan")
+    fitted = 1 if dof_conv == "bins-2" else 0
+    chi2, dof, p_value, groups = _s.chi2_test(observed, expected, pooling, fitted)
+    mu_solute, mu_blocks = _s.mu_of(chi2, total), _s.mu_of(chi2, float(n_blocks))
+    top = _s.chi2_max(n_blocks, n_b, p, pooling, fitted) if 0 < p < 1 else float("nan")
+    extra: dict[str, Any] = {}
+    if slab is not None and slab.max() > 0:
+        n_s = np.bincount(slab)
+        k_s = np.bincount(slab, weights=k_per_block)
+        p_s = k_s / (n_s * n_b)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var = n_s * n_b * p * (1 - p)
+            grad_chi2 = float(np.sum(np.where(var > 0, (k_s - n_s * n_b * p) ** 2 / var, 0)))
+        extra["gradient_p_value"] = float(stats.chi2.sf(grad_chi2, n_s.size - 1))
+        mix = _s.mixture_expected(np.full(n_blocks, n_b), p_s[slab], n_b)
+        # the slab p's fix each slab's mean; the pooled histogram loses the same one degree
+        # of freedom to them as to the global p (p-values uniform over seeds: tested)
+        d_chi2, d_dof, d_p, _ = _s.chi2_test(observed, mix, pooling, fitted)
+        extra.update(detrended_chi2=d_chi2, detrended_dof=int(d_dof), detrended_p_value=d_p,
+                     detrended_mu=_s.mu_of(d_chi2, total if mu_n == "solute" else n_blocks))
     return FdaSpecies(
-        element=element, chi2=chi2, dof=int(dof), p_value=p_value, mu=mu, n_blocks=n_blocks,
+        element=element, chi2=chi2, dof=int(dof), p_value=p_value,
+        mu=mu_solute if mu_n == "solute" else mu_blocks, n_blocks=n_blocks,
         block_ions=n_b, mean_fraction=float(p), k=k, observed=observed, expected=expected,
-        groups=tuple(groups),
+        groups=tuple(groups), mu_solute=mu_solute, mu_blocks=mu_blocks,
+        mu_max_solute=_s.mu_of(top, total), mu_max_blocks=_s.mu_of(top, float(n_blocks)),
+        **extra,
     )
+
+
+def _slabs(middle_z: np.ndarray, n_blocks: int) -> np.ndarray:
+    """Equal-count slabs of blocks by depth (block order when all z coincide)."""
+    n_slabs = int(min(GRADIENT_SLABS, n_blocks // 20))
+    if n_slabs < 2:
+        return np.zeros(n_blocks, np.int64)
+    depth = middle_z if np.ptp(middle_z) > 0 else np.arange(n_blocks, dtype=np.float64)
+    rank = np.argsort(np.argsort(depth, kind="stable"), kind="stable")
+    return (rank * n_slabs // n_blocks).astype(np.int64)
+
+
+def _diagnose(results: dict, pooling: str, dof_conv: str, mu_n: str, closure_counts) -> dict:
+    """Gradient warnings, and the closure check against the most segregated element."""
+    from dataclasses import replace
+
+    out = dict(results)
+    for el, r in results.items():
+        if np.isfinite(r.gradient_p_value) and r.gradient_p_value < DIAGNOSTIC_P:
+            out[el] = replace(r, warnings=r.warnings + (
+                f"a {el} gradient along the analysis direction (p = {r.gradient_p_value:.1g}) "
+                f"adds to μ by itself; detrended μ = {r.detrended_mu:.3f} "
+                f"(p = {r.detrended_p_value:.2g})",))
+    strong = [el for el, r in results.items() if r.p_value < DIAGNOSTIC_P]
+    if len(strong) < 2 or closure_counts is None:
+        return out
+    lead = max(strong, key=lambda el: results[el].mu_normalised)
+    k_lead = closure_counts(lead)
+    for el in strong:
+        if el == lead:
+            continue
+        r = out[el]
+        k_x, trials = k_lead[el]
+        p = k_x.sum() / max(trials.sum(), 1)
+        mix = _s.mixture_expected(trials, np.full(trials.size, p), r.block_ions)
+        observed = np.bincount(k_x, minlength=r.block_ions + 1)[: r.block_ions + 1]
+        fitted = 1 if dof_conv == "bins-2" else 0
+        chi2, _, p_cond, _ = _s.chi2_test(observed.astype(np.float64), mix, pooling, fitted)
+        mu_cond = _s.mu_of(chi2, float(k_x.sum()) if mu_n == "solute" else k_x.size)
+        warnings = r.warnings
+        if not (p_cond < DIAGNOSTIC_P and mu_cond > 0.5 * r.mu):
+            warnings += (f"{el} looks segregated only through closure with {lead}: among the "
+                         f"ions of each block that carry no {lead}, {el} is "
+                         f"{'random' if p_cond >= DIAGNOSTIC_P else 'far less segregated'} "
+                         f"(μ = {mu_cond:.3f}, p = {p_cond:.2g})",)
+        out[el] = replace(r, closure_with=lead, closure_p_value=p_cond, closure_mu=mu_cond,
+                          warnings=warnings)
+    return out
 
 
 def frequency_distribution(
@@ -292,24 +390,43 @@ def frequency_distribution(
         require_bins(float(nx) * ny, what="FDA block columns", fix=fix)
         n_slices = require_bins((float(high[2]) - z0) // dz + 1, what="FDA z slices", fix=fix)
         order = _k.counting_order(z, species, z0, dz, n_slices)
-        counts, height = _k.stream_blocks(order, x, y, z, species, contains, True, x0, y0, cell,
-                                          nx, ny, n_b, max_blocks)
+        def run(table):
+            return _k.stream_blocks(order, x, y, z, species, table, True, x0, y0, cell,
+                                    nx, ny, n_b, max_blocks)
+
+        counts, height, middle = run(contains)
         keep = height <= max_aspect * cell
         n_dropped = int((~keep).sum())
-        counts = counts[keep]
+        counts, middle = counts[keep], middle[keep]
     else:
         cell = None
         order = np.arange(ions.n_ions, dtype=np.int64)
-        counts, _ = _k.stream_blocks(order, x, y, z, species, contains, False, 0.0, 0.0, 1.0,
-                                     1, 1, n_b, max_blocks)
+
+        def run(table):
+            return _k.stream_blocks(order, x, y, z, species, table, False, 0.0, 0.0, 1.0,
+                                    1, 1, n_b, max_blocks)
+
+        counts, _, middle = run(contains)
+        keep = np.ones(counts.shape[0], bool)
         n_dropped = 0
     if counts.shape[0] < 2:
         raise ParameterError(
             f"only {counts.shape[0]} blocks of {n_b} ions kept; lower block_ions, raise "
             "max_aspect or use method='evaporation'"
         )
-    results = {el: _analyse(el, counts[:, i], n_b, pooling, dof, mu_n)
+    slab = _slabs(middle, counts.shape[0])
+    results = {el: _analyse(el, counts[:, i], n_b, pooling, dof, mu_n, slab)
                for el, i in zip(wanted, idx)}
+
+    def closure_counts(lead: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        # k of each element among the ions of a block that do not contain `lead`
+        j = all_elements.index(lead)
+        without = (contains * (contains[:, [j]] == 0)).astype(np.int32)
+        k_without = run(without)[0][keep]
+        trials = n_b - counts[:, j]
+        return {el: (k_without[:, i], trials) for el, i in zip(wanted, idx)}
+
+    results = _diagnose(results, pooling, dof, mu_n, closure_counts)
     return FdaResult(
         species=results, block_ions=n_b, method=method, cell_nm=cell,
         n_blocks=int(counts.shape[0]), n_dropped=n_dropped, pooling=pooling,

@@ -18,9 +18,10 @@ import numpy as np
 
 from liprobe.apt import _profile_kernels as _k
 from liprobe.apt._axis import axis_coordinate
-from liprobe.apt._fractions import default_denominator, fractions_with_sigma, ratios_with_sigma
+from liprobe.apt._fractions import default_denominator
 from liprobe.apt._species_atoms import species_atoms, species_of
 from liprobe.apt._guards import require_bins, require_finite_positions
+from liprobe.counting import atom_covariance, fractions_with_sigma, ratios_with_sigma
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 
@@ -47,6 +48,10 @@ class Profile:
         :func:`liprobe.apt.composition.default_ratio_denominator`: Ni+Co+Mn where ranged).
     axis : str
         What the distance means.
+    atom_covariance : (n_bins, n_elements, n_elements) float64 or None
+        Counting covariance of each bin's atoms from its ion-species counts
+        (:func:`liprobe.counting.atom_covariance`: O2+ carries two O, MO+ feeds metal and
+        O); None treats atoms as independent Poisson counts.
     """
 
     start_nm: np.ndarray
@@ -56,6 +61,7 @@ class Profile:
     ion_counts: np.ndarray
     denominator: tuple[str, ...]
     axis: str
+    atom_covariance: np.ndarray | None = None
 
     @property
     def n_bins(self) -> int:
@@ -75,28 +81,31 @@ class Profile:
     @property
     def fractions(self) -> np.ndarray:
         """Atom fractions (n_bins, n_elements); NaN in empty bins."""
-        return fractions_with_sigma(self.atom_counts)[0]
+        return fractions_with_sigma(self.atom_counts, self.atom_covariance)[0]
 
     @property
     def sigmas(self) -> np.ndarray:
-        """Binomial σ of :attr:`fractions`."""
-        return fractions_with_sigma(self.atom_counts)[1]
+        """σ of :attr:`fractions` (delta method, :mod:`liprobe.counting`)."""
+        return fractions_with_sigma(self.atom_counts, self.atom_covariance)[1]
 
     @property
     def ratios(self) -> np.ndarray:
         """N_X / N_denominator per bin (n_bins, n_elements)."""
-        return ratios_with_sigma(self.atom_counts, self.elements, self.denominator)[0]
+        return ratios_with_sigma(self.atom_counts, self.elements, self.denominator,
+                                 self.atom_covariance)[0]
 
     @property
     def ratio_sigmas(self) -> np.ndarray:
-        """σ of :attr:`ratios` (Poisson counts; binomial for denominator elements)."""
-        return ratios_with_sigma(self.atom_counts, self.elements, self.denominator)[1]
+        """σ of :attr:`ratios` (delta method with the bin's atom covariance)."""
+        return ratios_with_sigma(self.atom_counts, self.elements, self.denominator,
+                                 self.atom_covariance)[1]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: ``{"axis", "denominator", "bins": [{start_nm, end_nm, n_atoms,
         fractions, sigmas, ratios, ratio_sigmas}]}``."""
-        frac, sig = fractions_with_sigma(self.atom_counts)
-        rat, rsig = ratios_with_sigma(self.atom_counts, self.elements, self.denominator)
+        frac, sig = fractions_with_sigma(self.atom_counts, self.atom_covariance)
+        rat, rsig = ratios_with_sigma(self.atom_counts, self.elements, self.denominator,
+                                 self.atom_covariance)
         bins = []
         for b in range(self.n_bins):
             bins.append({
@@ -116,8 +125,9 @@ class Profile:
         per element ``X``, ``sigma_X``, ``X_ratio``, ``sigma_X_ratio``."""
         import pandas as pd
 
-        frac, sig = fractions_with_sigma(self.atom_counts)
-        rat, rsig = ratios_with_sigma(self.atom_counts, self.elements, self.denominator)
+        frac, sig = fractions_with_sigma(self.atom_counts, self.atom_covariance)
+        rat, rsig = ratios_with_sigma(self.atom_counts, self.elements, self.denominator,
+                                 self.atom_covariance)
         data: dict[str, Any] = {
             "start_nm": self.start_nm, "end_nm": self.end_nm, "n_atoms": self.n_atoms,
             "n_ions": self.ion_counts,
@@ -232,4 +242,5 @@ def concentration_profile(
         start_nm=edges[:-1].astype(np.float64), end_nm=edges[1:].astype(np.float64),
         elements=elements, atom_counts=atom_counts, ion_counts=ion_species.sum(axis=1),
         denominator=denominator, axis=label,
+        atom_covariance=atom_covariance(ion_species, atoms),
     )

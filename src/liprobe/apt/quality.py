@@ -1,30 +1,39 @@
 """Lithium quality checks of one APT data set: what the usual tools do not report.
 
-Four checks, each a pass/warn verdict with the numbers behind it:
+Every check is a statistical test with a p-value, and a verdict that warns only when the
+deviation is both *significant after a multiplicity correction* (Holm by default, across
+the checks of a report; a study corrects across all its specimens' checks,
+:func:`liprobe.study.qc.adjust_study_qc`) and *larger than the check's tolerance*. Checks
+are two-sided wherever a deviation either way is a problem.
 
 ``li_isotope_ratio``
     6Li/7Li (background-corrected counts at 6.015 and 7.016 Da) against the natural ratio
-    from ``periodictable``, with a Wilson interval. Detector dead time loses the second of
-    two same-mass ions of one pulse, so the *major* isotope 7Li is lost first and the
-    ratio rises. Warn when the natural value lies outside the interval *and* the relative
-    deviation exceeds ``li_ratio_tolerance``; the implied 7Li loss is 1 - r0 / r.
+    from ``periodictable``, with a Wilson interval; two-sided z-test of the 6Li share.
+    Detector dead time loses the second of two same-mass ions of one pulse, so the *major*
+    isotope 7Li is lost first and the ratio rises; a 6Li deficit points at ranging.
 ``multi_hit_fraction``, ``li_same_species_multihits``
-    Fraction of ions in multi-hit pulses; and Li-Li pairs within one pulse against the
-    number expected if pulse partners were random (sum over pulses of C(g, 2) p_Li^2).
-    Dead time removes same-isotope partners, so a deficit (ratio below 1 -
-    ``li_pair_tolerance``, interval excluding 1) flags dead-time Li loss even when the
-    isotope ratio barely moves. Both need the ``ions_per_pulse`` field of EPOS/APT files.
+    Fraction of ions in multi-hit pulses (one-sided: only too many is a problem); and
+    Li-Li pairs within one pulse against random pairing with the *local* Li fraction
+    (each pulse's Li share taken from the ``pair_neighbours`` nearest single-hit ions in
+    space, so Li-rich lines or a depth gradient do not read as correlated pairs). Two-sided:
+    a deficit means dead-time Li loss (the major isotope 7Li first); an excess (e.g. a ratio
+    of 1.9) means correlated evaporation of Li (molecular-ion dissociation, Li clusters
+    below the neighbourhood scale) or a multiplicity field that does not follow the ion
+    order: either way Li counted in multi-hits is not what random detection gives.
 ``li_trend``
     Li/metal in equal-count depth bins along the analysis direction, weighted straight-line
-    fit: slope with a 95 % interval (field-induced Li migration, Singh, Gault et al., arXiv
-    2309.07842). Warn when the interval excludes 0 and the change over the analysed depth
-    exceeds ``trend_tolerance`` of the mean.
+    fit of the ratio *relative to the expected depth profile*: ``expected_li_ratio`` (the
+    study's fitted profile in the specimen's depth coordinate) when given, else a constant
+    (a specimen of known homogeneity); the check says which. The slope left is what
+    field-induced Li migration (Singh, Gault et al., arXiv 2309.07842) would add.
 ``o_metal``
-    O/(Ni+Co+Mn) with a 95 % interval against the expected 2; APT under-measures O (neutral
-    O2 loss), so the pass band is ``o_metal_band`` (default 1.6-2.2).
+    O/(Ni+Co+Mn) with a 95 % interval against the pass band ``o_metal_band`` (default
+    1.6-2.2; APT under-measures O by neutral O2 loss); two-sided test of the distance
+    outside the band, σ from the composition's covariance (O2 ions carry two O).
 
 Reference: B. Gault et al., *Atom Probe Microscopy* (Springer, 2012), §5.6 (detector dead
-time, multiple hits); DOMAIN.md §2.
+time, multiple hits); S. Holm, Scand. J. Statist. 6 (1979) 65; Y. Benjamini & Y. Hochberg,
+J. R. Statist. Soc. B 57 (1995) 289; DOMAIN.md §2.
 """
 
 from __future__ import annotations
@@ -34,23 +43,75 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.apt._fractions import ratios_with_sigma
 from liprobe.apt._species_atoms import METALS, species_atoms, species_of
 from liprobe.apt.composition import Composition
 from liprobe.apt.profiles import concentration_profile
 from liprobe.apt.spectrum import estimate_background, mass_spectrum
+from liprobe.counting import atom_covariance, ratios_with_sigma
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 from liprobe.isotopes import element_isotopes
 
-__all__ = ["QualityCheck", "QualityReport", "check_quality", "natural_li_ratio"]
+__all__ = ["QualityCheck", "QualityReport", "check_quality", "natural_li_ratio",
+           "adjust_p_values", "decide", "fit_trend", "li_trend_check", "CORRECTIONS"]
 
 _Z95 = 1.959963984540054
+#: Multiplicity corrections: Holm (family-wise error rate) and Benjamini-Hochberg (false
+#: discovery rate).
+CORRECTIONS = ("holm", "bh")
+
+
+def adjust_p_values(p_values, method: str = "holm") -> np.ndarray:
+    """Multiplicity-adjusted p-values (NaN entries are left out of the family).
+
+    ``"holm"``: Holm's step-down adjustment, controls the family-wise error rate;
+    ``"bh"``: Benjamini-Hochberg step-up, controls the false-discovery rate. A check warns
+    when its adjusted p-value is below α.
+
+    Examples
+    --------
+    >>> adjust_p_values([0.01, 0.04, 0.03], "holm").round(3).tolist()
+    [0.03, 0.06, 0.06]
+    >>> adjust_p_values([0.01, 0.04, 0.03], "bh").round(3).tolist()
+    [0.03, 0.04, 0.04]
+    """
+    if method not in CORRECTIONS:
+        raise ParameterError(f"correction={method!r}: use one of {', '.join(CORRECTIONS)}")
+    p = np.asarray(p_values, dtype=np.float64)
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    m = int(ok.sum())
+    if m == 0:
+        return out
+    q = p[ok]
+    order = np.argsort(q, kind="stable")
+    ranked = q[order]
+    if method == "holm":
+        adjusted = np.maximum.accumulate((m - np.arange(m)) * ranked)
+    else:
+        adjusted = np.minimum.accumulate((m / np.arange(1, m + 1) * ranked)[::-1])[::-1]
+    values = np.empty(m)
+    values[order] = np.minimum(adjusted, 1.0)
+    out[ok] = values
+    return out
+
+
+def _two_sided(z: float) -> float:
+    from scipy.stats import norm
+
+    return float(2 * norm.sf(abs(z))) if np.isfinite(z) else float("nan")
 
 
 @dataclass(frozen=True)
 class QualityCheck:
-    """One check: ``verdict`` is ``"pass"`` or ``"warn"``; ``interval`` a 95 % interval."""
+    """One check: ``verdict`` is ``"pass"`` or ``"warn"``; ``interval`` a 95 % interval.
+
+    ``p_value`` tests "no problem" (two-sided where either deviation is one);
+    ``exceeds_tolerance`` says whether the deviation is larger than the check's practical
+    tolerance; ``adjusted_p`` is the p-value after the report's (or study's) multiplicity
+    correction. The verdict is ``"warn"`` iff ``adjusted_p < α`` and the tolerance is
+    exceeded; ``hint`` (what a warning would mean) is appended to the message then.
+    """
 
     name: str
     verdict: str
@@ -59,21 +120,30 @@ class QualityCheck:
     expected: float | tuple[float, float]
     message: str
     details: dict[str, float] | None = None
+    p_value: float = float("nan")
+    exceeds_tolerance: bool = True
+    adjusted_p: float = float("nan")
+    hint: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return {"name": self.name, "verdict": self.verdict, "value": self.value,
                 "interval": list(self.interval),
                 "expected": list(self.expected) if isinstance(self.expected, tuple)
-                else self.expected, "message": self.message, "details": self.details or {}}
+                else self.expected, "message": self.message, "details": self.details or {},
+                "p_value": self.p_value, "adjusted_p": self.adjusted_p,
+                "exceeds_tolerance": self.exceeds_tolerance}
 
 
 @dataclass(frozen=True)
 class QualityReport:
-    """The checks that ran, and those skipped with the reason."""
+    """The checks that ran, those skipped with the reason, and the multiplicity correction
+    (``correction`` across the ``len(checks)`` checks at level ``alpha``)."""
 
     checks: tuple[QualityCheck, ...]
     skipped: tuple[tuple[str, str], ...]
+    correction: str = "holm"
+    alpha: float = 0.05
 
     @property
     def verdict(self) -> str:
@@ -89,7 +159,9 @@ class QualityReport:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return {"verdict": self.verdict, "checks": [c.to_dict() for c in self.checks],
-                "skipped": [{"name": n, "reason": r} for n, r in self.skipped]}
+                "skipped": [{"name": n, "reason": r} for n, r in self.skipped],
+                "correction": f"{self.correction} across {len(self.checks)} checks, "
+                              f"alpha = {self.alpha}"}
 
 
 def natural_li_ratio() -> float:
@@ -135,32 +207,56 @@ def _li_isotopes(mass, tolerance, half_width_da, expected=None):
     lo_f, hi_f = _wilson(k6, k6 + k7)
     interval = (lo_f / (1 - lo_f), hi_f / (1 - hi_f) if hi_f < 1 else float("inf"))
     deviation = ratio / r0 - 1.0
-    outside = not (interval[0] <= r0 <= interval[1])
-    verdict = "warn" if outside and abs(deviation) > tolerance else "pass"
+    # two-sided test of the 6Li share against r0 / (1 + r0); the background subtracted
+    # adds its Poisson variance
+    n = k6 + k7
+    share0 = r0 / (1 + r0)
+    var = (share0 * (1 - share0) * n + (1 - share0) ** 2 * b6 + share0**2 * b7) / n**2
+    p_value = _two_sided((k6 / n - share0) / np.sqrt(var)) if n > 0 else float("nan")
     loss = 1.0 - r0 / ratio if ratio > 0 else float("nan")
     reference = "natural" if expected is None else "the given reference"
     msg = (f"6Li/7Li = {ratio:.4f} [{interval[0]:.4f}, {interval[1]:.4f}] vs {reference} "
-           f"{r0:.4f} ({deviation:+.1%})")
-    if verdict == "warn":
-        msg += (f"; implies {loss:.1%} of 7Li lost (detector dead time on same-isotope "
-                "multi-hits) if the source Li has natural abundance" if deviation > 0 else
-                "; 6Li deficit: check ranging of the 6 Da peak or a 12C2+ overlap")
-    return QualityCheck("li_isotope_ratio", verdict, ratio, interval, r0, msg,
+           f"{r0:.4f} ({deviation:+.1%}, p = {p_value:.2g})")
+    hint = (f"; implies {loss:.1%} of 7Li lost (detector dead time on same-isotope "
+            "multi-hits) if the source Li has natural abundance" if deviation > 0 else
+            "; 6Li deficit: check ranging of the 6 Da peak or a 12C2+ overlap")
+    return QualityCheck("li_isotope_ratio", "pass", ratio, interval, r0, msg,
                         {"counts_6li": k6, "counts_7li": k7, "background_6li": b6,
-                         "background_7li": b7, "implied_7li_loss": loss})
+                         "background_7li": b7, "implied_7li_loss": loss},
+                        hint=hint, p_value=p_value, exceeds_tolerance=abs(deviation) > tolerance)
 
 
-def _multi_hits(ions, species, li_species, max_fraction, pair_tolerance):
+def _local_square(ions, is_li, single, anchors, k):
+    """Unbiased estimate of the squared Li share near each anchor ion: ``m (m - 1) /
+    (k (k - 1))`` with m Li among its ``k`` nearest single-hit ions in space (the square
+    of the sampled share would be biased up by its variance, ``p (1 - p) / k``)."""
+    from scipy.spatial import cKDTree
+
+    ref = np.flatnonzero(single)
+    k = int(min(k, ref.size))
+    if k < 2 or anchors.size == 0:
+        return np.zeros(anchors.size)
+    xyz = np.asarray(ions.xyz_nm, dtype=np.float64)
+    _, idx = cKDTree(xyz[ref]).query(xyz[anchors], k=k)
+    m = is_li[ref][idx.reshape(anchors.size, k)].sum(axis=1).astype(np.float64)
+    return m * (m - 1) / (k * (k - 1))
+
+
+def _multi_hits(ions, species, li_species, max_fraction, pair_tolerance, neighbours):
+    from scipy.stats import binom
+
     ipp = np.asarray(ions.fields["ions_per_pulse"])
     n = ipp.shape[0]
     in_multi = (ipp == 0) | (ipp >= 2)
     n_multi = float(np.count_nonzero(in_multi))
     fraction = n_multi / n
+    # one-sided: only too many multi-hits is a problem
+    p_frac = float(binom.sf(n_multi - 1, n, max_fraction)) if n else float("nan")
     frac_check = QualityCheck(
-        "multi_hit_fraction", "warn" if fraction > max_fraction else "pass", fraction,
-        _wilson(n_multi, float(n)), (0.0, max_fraction),
+        "multi_hit_fraction", "pass", fraction, _wilson(n_multi, float(n)), (0.0, max_fraction),
         f"{fraction:.1%} of ions arrive in multi-hit pulses (limit {max_fraction:.0%})",
-        {"ions_in_multi_hits": n_multi, "ions": float(n)})
+        {"ions_in_multi_hits": n_multi, "ions": float(n)}, p_value=p_frac,
+        exceeds_tolerance=fraction > max_fraction)
     # pulse groups: a new group starts at every ion with ions_per_pulse > 0
     group = np.cumsum(ipp > 0) - 1
     valid = group >= 0
@@ -168,79 +264,148 @@ def _multi_hits(ions, species, li_species, max_fraction, pair_tolerance):
     size = np.bincount(group[valid], minlength=n_groups).astype(np.float64)
     is_li = np.isin(species, li_species)
     n_li = np.bincount(group[valid & is_li], minlength=n_groups).astype(np.float64)
-    p_li = float(is_li.sum()) / n if n else 0.0
+    single = valid & (size[np.maximum(group, 0)] == 1)
+    multi_groups = np.flatnonzero(size >= 2)
+    first_ion = np.flatnonzero(ipp > 0)
+    anchors = first_ion[multi_groups] if first_ion.size == n_groups else np.zeros(0, int)
+    p_squared = _local_square(ions, is_li, single, anchors, neighbours)
     observed = float(np.sum(n_li * (n_li - 1) / 2))
-    expected = float(np.sum(size * (size - 1) / 2)) * p_li * p_li
+    pairs = size[multi_groups] * (size[multi_groups] - 1) / 2
+    expected = float(np.sum(pairs * p_squared))
     if expected <= 0:
         return frac_check, None
     rho = observed / expected
-    err = np.sqrt(max(observed, 1.0)) / expected
-    interval = (rho - _Z95 * err, rho + _Z95 * err)
-    low = not (interval[0] <= 1.0 <= interval[1]) and rho < 1.0 - pair_tolerance
+    err = np.sqrt(expected) / expected  # Poisson pairs under random pairing
+    interval = (rho - _Z95 * np.sqrt(max(observed, 1.0)) / expected,
+                rho + _Z95 * np.sqrt(max(observed, 1.0)) / expected)
+    p_value = _two_sided((rho - 1.0) / err)
     msg = (f"Li-Li pairs within one pulse: {observed:.0f} observed vs {expected:.0f} expected "
-           f"for random pairing (ratio {rho:.2f} [{interval[0]:.2f}, {interval[1]:.2f}])")
-    if low:
-        msg += ("; a deficit of same-species multi-hits means the detector dead time lost "
-                "Li ions (the major isotope 7Li first)")
+           f"for random pairing with the local Li share (ratio {rho:.2f} "
+           f"[{interval[0]:.2f}, {interval[1]:.2f}], p = {p_value:.2g})")
+    hint = ("; a deficit of same-species multi-hits means the detector dead time lost Li "
+            "ions (the major isotope 7Li first)" if rho < 1 else
+            "; an excess of Li-Li pairs: correlated Li evaporation (molecular dissociation, "
+            "Li clusters) or a multiplicity field out of order; Li in multi-hits is not "
+            "random detection")
     pair_check = QualityCheck(
-        "li_same_species_multihits", "warn" if low else "pass", rho, interval, 1.0, msg,
-        {"observed_pairs": observed, "expected_pairs": expected, "li_ion_fraction": p_li})
+        "li_same_species_multihits", "pass", rho, interval, 1.0, msg,
+        {"observed_pairs": observed, "expected_pairs": expected,
+         "li_ion_fraction": float(is_li.mean()) if n else 0.0},
+        hint=hint, p_value=p_value, exceeds_tolerance=abs(rho - 1.0) > pair_tolerance)
     return frac_check, pair_check
 
 
-def _li_trend(ions, ranges, species, n_bins, tolerance):
+def fit_trend(x: np.ndarray, y: np.ndarray, sigma: np.ndarray
+              ) -> tuple[float, float, float, float]:
+    """Weighted straight line through ``(x, y ± sigma)``: slope, its σ (scaled up by the
+    reduced χ² when that exceeds 1), the weighted mean of y and the reduced χ²."""
+    if x.size < 3:
+        raise ParameterError("fewer than 3 depth bins with Li and metal: too little data")
+    w = 1.0 / sigma**2
+    xm = np.sum(w * x) / w.sum()
+    ym = float(np.sum(w * y) / w.sum())
+    sxx = np.sum(w * (x - xm) ** 2)
+    slope = float(np.sum(w * (x - xm) * (y - ym)) / sxx)
+    resid = y - (ym + slope * (x - xm))
+    dof = int(x.size) - 2
+    reduced = float(np.sum(w * resid**2) / dof) if dof > 0 else 1.0
+    return slope, float(np.sqrt(max(reduced, 1.0) / sxx)), ym, reduced
+
+
+def _li_trend(ions, ranges, species, n_bins, tolerance, expected_li_ratio=None):
     n_ranged = int(np.count_nonzero(species >= 0))
     profile = concentration_profile(ions, ranges, bin_ions=max(1, n_ranged // n_bins),
                                     species=species)
     elements = profile.elements
     denominator = tuple(m for m in METALS if m in elements)
-    ratio, sigma = ratios_with_sigma(profile.atom_counts, elements, denominator)
+    ratio, sigma = ratios_with_sigma(profile.atom_counts, elements, denominator,
+                                     profile.atom_covariance)
     li = elements.index("Li")
-    y, s, x = ratio[:, li], sigma[:, li], profile.center_nm
+    span = float(profile.end_nm[-1] - profile.start_nm[0])
+    return li_trend_check(profile.center_nm, ratio[:, li], sigma[:, li], span_nm=span,
+                          tolerance=tolerance, expected_li_ratio=expected_li_ratio)
+
+
+def li_trend_check(center_nm: np.ndarray, li_ratio: np.ndarray, li_sigma: np.ndarray, *,
+                   span_nm: float, tolerance: float = 0.05, expected_li_ratio=None
+                   ) -> QualityCheck:
+    """The ``li_trend`` check from a Li/metal profile (bin centres from the specimen top).
+
+    With ``expected_li_ratio`` (a function of the distance from the specimen top, nm) the
+    ratio is divided by the expected profile first, so the depth gradient the study
+    expects is allowed; without it the specimen is taken as homogeneous. The verdict is
+    left at ``"pass"``: :func:`decide` sets it after the multiplicity correction.
+    """
+    x = np.asarray(center_nm, dtype=np.float64)
+    if expected_li_ratio is None:
+        shape = np.ones_like(x)
+        against = "a constant (specimen taken as homogeneous)"
+    else:
+        shape = np.asarray(expected_li_ratio(x), dtype=np.float64)
+        against = "the study's fitted depth profile"
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = np.asarray(li_ratio, np.float64) / shape
+        s = np.asarray(li_sigma, np.float64) / shape
     ok = np.isfinite(y) & np.isfinite(s) & (s > 0)
     if ok.sum() < 3:
         raise ParameterError("fewer than 3 depth bins with Li and metal: too little data")
-    w = 1.0 / s[ok] ** 2
-    xm = np.sum(w * x[ok]) / w.sum()
-    ym = np.sum(w * y[ok]) / w.sum()
-    sxx = np.sum(w * (x[ok] - xm) ** 2)
-    slope = float(np.sum(w * (x[ok] - xm) * (y[ok] - ym)) / sxx)
-    resid = y[ok] - (ym + slope * (x[ok] - xm))
-    dof = int(ok.sum()) - 2
-    reduced = float(np.sum(w * resid**2) / dof) if dof > 0 else 1.0
-    slope_sigma = float(np.sqrt(max(reduced, 1.0) / sxx))
+    slope, slope_sigma, ym, reduced = fit_trend(x[ok], y[ok], s[ok])
     interval = (slope - _Z95 * slope_sigma, slope + _Z95 * slope_sigma)
-    span = float(profile.end_nm[-1] - profile.start_nm[0])
-    change = slope * span / ym if ym else float("nan")
-    significant = not (interval[0] <= 0.0 <= interval[1])
-    verdict = "warn" if significant and abs(change) > tolerance else "pass"
-    msg = (f"Li/metal slope {slope:+.3g} /nm [{interval[0]:+.3g}, {interval[1]:+.3g}] over "
-           f"{span:.0f} nm: {change:+.1%} of the mean {ym:.3f} (limit ±{tolerance:.0%})")
-    if verdict == "warn":
-        msg += "; suspect field-induced Li migration or a real gradient: compare specimens"
-    return QualityCheck("li_trend", verdict, slope, interval, 0.0, msg,
-                        {"relative_change": change, "depth_nm": span, "mean_ratio": ym,
-                         "reduced_chi2": reduced})
+    change = slope * span_nm / ym if ym else float("nan")
+    p_value = _two_sided(slope / slope_sigma)
+    unit = "Li/metal" if expected_li_ratio is None else "Li/metal relative to the profile"
+    msg = (f"{unit}: slope {slope:+.3g} /nm [{interval[0]:+.3g}, {interval[1]:+.3g}] over "
+           f"{span_nm:.0f} nm: {change:+.1%} of the mean {ym:.3f} (limit ±{tolerance:.0%}; "
+           f"tested against {against}; p = {p_value:.2g})")
+    hint = ("; a change beyond the expected depth profile: suspect field-induced Li "
+            "migration, or a gradient the profile does not describe: compare specimens")
+    return QualityCheck("li_trend", "pass", slope, interval, 0.0, msg,
+                        {"relative_change": change, "depth_nm": span_nm, "mean_ratio": ym,
+                         "reduced_chi2": reduced,
+                         "against_profile": float(expected_li_ratio is not None)},
+                        hint=hint, p_value=p_value, exceeds_tolerance=abs(change) > tolerance)
 
 
 def _o_metal(ranges, species, band, composition=None):
+    elements, atoms = species_atoms(ranges)
     if composition is None:
-        elements, atoms = species_atoms(ranges)
-        counts = np.bincount(species[species >= 0], minlength=ranges.n_ions) @ atoms
+        ion_counts = np.bincount(species[species >= 0], minlength=ranges.n_ions)
+        counts = (ion_counts @ atoms).astype(np.float64)
+        cov = atom_covariance(ion_counts, atoms)
         source = ""
     else:
         elements = tuple(composition.elements)
         counts = np.asarray(composition.atom_counts, dtype=np.float64)
+        cov = composition.covariance
         source = ", from the given (e.g. overlap-corrected) composition"
     denominator = tuple(m for m in METALS if m in elements)
-    ratio, sigma = ratios_with_sigma(counts[None, :], elements, denominator)
+    ratio, sigma = ratios_with_sigma(counts, elements, denominator, cov)
     o = elements.index("O")
-    value, err = float(ratio[0, o]), float(sigma[0, o])
+    value, err = float(ratio[o]), float(sigma[o])
     interval = (value - _Z95 * err, value + _Z95 * err)
-    verdict = "pass" if band[0] <= value <= band[1] else "warn"
+    outside = max(band[0] - value, value - band[1], 0.0)
+    p_value = min(1.0, _two_sided(outside / err)) if err > 0 else float("nan")
     msg = (f"O/metal = {value:.3f} ± {err:.3f} vs expected 2 (pass band {band[0]}-{band[1]}; "
-           f"APT under-measures O by neutral O2 loss{source})")
-    return QualityCheck("o_metal", verdict, value, interval, 2.0, msg, {"sigma": err})
+           f"APT under-measures O by neutral O2 loss{source}; p = {p_value:.2g})")
+    return QualityCheck("o_metal", "pass", value, interval, 2.0, msg,
+                        {"sigma": err}, hint="; outside the band: check the O ranges and the "
+                        "overlap correction", p_value=p_value, exceeds_tolerance=outside > 0)
+
+
+def decide(checks, *, correction: str = "holm", alpha: float = 0.05) -> tuple[QualityCheck, ...]:
+    """Checks with adjusted p-values and verdicts: warn iff ``adjusted_p < alpha`` and the
+    deviation exceeds the check's tolerance (the correction spans ``checks``)."""
+    from dataclasses import replace
+
+    adjusted = adjust_p_values([c.p_value for c in checks], correction)
+    out = []
+    for check, q in zip(checks, adjusted):
+        warn = bool(np.isfinite(q) and q < alpha and check.exceeds_tolerance)
+        message = check.message.split("; adjusted p")[0]
+        message += f"; adjusted p = {q:.2g} ({correction})" if np.isfinite(q) else ""
+        out.append(replace(check, verdict="warn" if warn else "pass", adjusted_p=float(q),
+                           message=message + (check.hint if warn else "")))
+    return tuple(out)
 
 
 def check_quality(
@@ -251,13 +416,17 @@ def check_quality(
     li_isotope_half_width_da: float = 0.15,
     max_multi_hit_fraction: float = 0.5,
     li_pair_tolerance: float = 0.1,
+    pair_neighbours: int = 100,
     trend_bins: int = 10,
     trend_tolerance: float = 0.05,
+    expected_li_ratio=None,
     o_metal_band: tuple[float, float] = (1.6, 2.2),
     overlap: str = "error",
     composition: Composition | None = None,
     expected_li6_li7: float | None = None,
     species: np.ndarray | None = None,
+    correction: str = "holm",
+    alpha: float = 0.05,
 ) -> QualityReport:
     """Run the Li quality checks (module docstring) on one data set.
 
@@ -267,8 +436,12 @@ def check_quality(
     :func:`liprobe.apt.overlap_correction.correct_composition`, which puts back the O of
     O2 2+ ions hidden under O+ at 16 Da. ``expected_li6_li7`` replaces the natural 6Li/7Li
     (:func:`natural_li_ratio`) for Li from a source of known, non-natural abundance.
-    ``species`` (optional) is the species index per ion from
-    :func:`liprobe.apt.ranging.assign_ions`, to skip ranging again.
+    ``expected_li_ratio`` (optional) is a function of the distance from the specimen top
+    (nm) giving the expected Li/metal there (a study passes its fitted depth profile); the
+    trend check then tests the Li ratio relative to it. ``species`` (optional) is the
+    species index per ion from :func:`liprobe.apt.ranging.assign_ions`, to skip ranging.
+    ``correction`` (``"holm"`` or ``"bh"``) and ``alpha`` set the multiplicity correction
+    across the checks of this report.
 
     Returns
     -------
@@ -284,6 +457,10 @@ def check_quality(
     >>> report.verdict, report["o_metal"].verdict
     ('pass', 'pass')
     """
+    if not 0 < alpha < 1:
+        raise ParameterError(f"alpha must lie in (0, 1), got {alpha}")
+    if correction not in CORRECTIONS:
+        raise ParameterError(f"correction={correction!r}: use one of {', '.join(CORRECTIONS)}")
     species = species_of(ions, ranges, species, overlap=overlap)
     elements, atoms = species_atoms(ranges)
     checks, skipped = [], []
@@ -295,7 +472,8 @@ def check_quality(
     if "ions_per_pulse" in ions.fields and "Li" in elements:
         li_species = np.flatnonzero(atoms[:, elements.index("Li")] > 0)
         frac_check, pair_check = _multi_hits(ions, species, li_species,
-                                             max_multi_hit_fraction, li_pair_tolerance)
+                                             max_multi_hit_fraction, li_pair_tolerance,
+                                             int(pair_neighbours))
         checks.append(frac_check)
         if pair_check is None:
             skipped.append(("li_same_species_multihits", "no multi-hit pulses with Li"))
@@ -307,11 +485,13 @@ def check_quality(
         skipped.extend([("multi_hit_fraction", reason), ("li_same_species_multihits", reason)])
     has_metal = any(m in elements for m in METALS)
     if "Li" in elements and has_metal:
-        checks.append(_li_trend(ions, ranges, species, trend_bins, trend_tolerance))
+        checks.append(_li_trend(ions, ranges, species, trend_bins, trend_tolerance,
+                                expected_li_ratio))
     else:
         skipped.append(("li_trend", "needs Li and a metal in the range table"))
     if "O" in elements and has_metal:
         checks.append(_o_metal(ranges, species, o_metal_band, composition))
     else:
         skipped.append(("o_metal", "needs O and a metal in the range table"))
-    return QualityReport(checks=tuple(checks), skipped=tuple(skipped))
+    return QualityReport(checks=decide(checks, correction=correction, alpha=alpha),
+                         skipped=tuple(skipped), correction=correction, alpha=alpha)

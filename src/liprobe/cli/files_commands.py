@@ -172,39 +172,82 @@ def _elements_option(value: str | None) -> list[str] | None:
 
 
 def composition_payload(path: Path, ranges_path: Path, *, normalize_to: str | None = None,
-                        overlap: str = "error",
+                        overlap: str = "error", overlap_correction: str = "isotopes",
+                        correct_losses: bool = False,
                         allow_unknown_elements: bool = False) -> dict[str, Any]:
-    """``liprobe composition`` payload (see :meth:`Composition.to_dict`)."""
-    from liprobe.apt.composition import compose
+    """``liprobe composition`` payload (see :meth:`Composition.to_dict`), computed as a
+    study computes it (:func:`liprobe.apt.overlap_correction.composition_of`).
+
+    ``systematics`` reports, beside the counting σ, the atoms each element loses beyond
+    its range windows (thermal tails) and to detector dead time (when the file has
+    multi-hit data), as fractions with σ (:mod:`liprobe.apt.losses`); with
+    ``correct_losses`` they are put back into the composition.
+    """
+    from liprobe.apt.losses import estimate_dead_time_loss, estimate_window_loss
+    from liprobe.apt.overlap_correction import composition_of
     from liprobe.io import read_ions, read_ranges
 
     ranges = read_ranges(ranges_path, allow_unknown_elements=allow_unknown_elements)
     ions = read_ions(path)
     try:
-        result = compose(ions, ranges, overlap=overlap)
+        result, correction = composition_of(ions, ranges, overlap=overlap,
+                                            overlap_correction=overlap_correction)
     except RangeOverlapError as exc:
         raise RangeOverlapError(f"{ranges_path}: {exc}") from exc
+    losses = {"window": estimate_window_loss(ions, ranges)}
+    if "ions_per_pulse" in ions.fields:
+        losses["dead_time"] = estimate_dead_time_loss(ions, ranges, overlap=overlap)
+    systematics = {name: {el: {"lost_fraction": v, "sigma": s}
+                          for el, (v, s) in loss.element_loss(result).items()}
+                   for name, loss in losses.items()}
+    if correct_losses:
+        for loss in losses.values():
+            result = loss.correct(result)
     try:
-        return result.to_dict(normalize_to=_elements_option(normalize_to))
+        payload = result.to_dict(normalize_to=_elements_option(normalize_to))
     except ParameterError as exc:
         raise ParameterError(f"{ranges_path}: {exc}") from exc
+    payload["overlap_correction"] = "isotopes" if correction is not None else "none"
+    payload["systematics"] = systematics
+    payload["losses_corrected"] = bool(correct_losses)
+    return payload
 
 
 def _fmt(value: Any, spec: str) -> str:
     return "-" if value is None or value != value else format(value, spec)
 
 
+def _with_sigma(value: Any, sigma: Any) -> tuple[str, str]:
+    """Value and σ, σ to two significant digits and the value to the same decimal place."""
+    import math
+
+    if value is None or value != value:
+        return "-", "-"
+    if sigma is None or sigma != sigma or sigma <= 0:
+        return format(value, ".4f"), "-"
+    decimals = max(0, 1 - int(math.floor(math.log10(sigma))))
+    return format(value, f".{decimals}f"), format(sigma, f".{decimals}f")
+
+
 def _composition_text(payload: dict[str, Any], path: Path) -> str:
     rows = [
-        [el, str(v["atoms"]), _fmt(v["fraction"], ".4f"), _fmt(v["fraction_sigma"], ".4f"),
-         _fmt(v["ratio"], ".3f"), _fmt(v["ratio_sigma"], ".3f")]
+        [el, str(v["atoms"]), *_with_sigma(v["fraction"], v["fraction_sigma"]),
+         *_with_sigma(v["ratio"], v["ratio_sigma"])]
         for el, v in payload["elements"].items()
     ]
     to = "+".join(payload["normalized_to"]) or "-"
     head = (f"{path}: {payload['n_ions']} ions, {payload['n_ranged']} ranged "
-            f"(unranged fraction {_fmt(payload['unranged_fraction'], '.4f')})")
-    return head + "\n" + _table(rows, ["element", "atoms", "fraction", "sigma",
-                                       f"ratio to {to}", "sigma"])
+            f"(unranged fraction {_fmt(payload['unranged_fraction'], '.4f')}; "
+            f"overlap correction: {payload.get('overlap_correction', 'none')})")
+    table = _table(rows, ["element", "atoms", "fraction", "sigma", f"ratio to {to}", "sigma"])
+    lines = []
+    for name, per in payload.get("systematics", {}).items():
+        text = ", ".join(f"{el} {_fmt(100 * v['lost_fraction'], '.2f')} ± "
+                         f"{_fmt(100 * v['sigma'], '.2f')} %" for el, v in per.items())
+        lines.append(f"{name.replace('_', ' ')} loss (systematic, "
+                     f"{'corrected' if payload.get('losses_corrected') else 'not corrected'}):"
+                     f" {text}")
+    return head + "\n" + table + ("\n" + "\n".join(lines) if lines else "")
 
 
 def register(app: typer.Typer) -> None:
@@ -241,10 +284,18 @@ def register(app: typer.Typer) -> None:
         overlap: str = typer.Option(
             "error", "--overlap", help="Overlapping ranges: error, first or narrowest."),
         allow_unknown_elements: bool = ALLOW_UNKNOWN_OPTION,
+        overlap_correction: str = typer.Option(
+            "isotopes", "--overlap-correction",
+            help="Peak-overlap correction: isotopes (as a study does) or none."),
+        correct_losses: bool = typer.Option(
+            False, "--correct-losses",
+            help="Put back the atoms lost beyond the range windows and to dead time."),
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Ion counts, atomic fractions and ratios with counting-statistics sigma."""
         payload = composition_payload(file, ranges, normalize_to=normalize_to, overlap=overlap,
+                                      overlap_correction=overlap_correction,
+                                      correct_losses=correct_losses,
                                       allow_unknown_elements=allow_unknown_elements)
         emit(payload, as_json=as_json, text=_composition_text(payload, file))
 

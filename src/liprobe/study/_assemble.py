@@ -26,7 +26,8 @@ _EMPTY = {
                       "phase", "image"],
     "li_vs_disorder": ["n_points", "k", "k_ci_low", "k_ci_high"],
     "li_vs_disorder_points": ["sample", "specimen", "depth_nm", "f", "li", "li_sigma", "join"],
-    "qc": ["specimen", "check", "verdict", "value", "message"],
+    "qc": ["specimen", "check", "verdict", "value", "message", "p_value", "adjusted_p",
+           "exceeds_tolerance", "hint"],
     "fda": ["specimen", "element", "chi2", "dof", "p_value", "mu"],
     "profiles": ["specimen", "start_nm", "end_nm"],
 }
@@ -290,7 +291,8 @@ def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress
     tables["li_vs_disorder_points"] = _frame(points, "li_vs_disorder_points")
     tables["li_vs_disorder"] = _frame([disorder_fit.as_row()] if disorder_fit else [],
                                       "li_vs_disorder")
-    tables["qc"] = _frame([{"specimen": r.name, **q} for r in results for q in r.qc], "qc")
+    qc_rows, qc_statement = _study_qc(results, gradients, settings)
+    tables["qc"] = _frame(qc_rows, "qc")
     tables["fda"] = _frame([{"specimen": r.name, **f} for r in results for f in r.fda], "fda")
     profile_frames = [pd.DataFrame({"specimen": r.name, **r.profile}) for r in results
                       if r.profile]
@@ -309,7 +311,7 @@ def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress
             inputs.setdefault(path, digest)
     for path in manifest.input_files():
         inputs.setdefault(str(path), file_sha256(path))
-    qc_warnings = [f"{r.name}: {q['check']}: {q['message']}" for r in results for q in r.qc
+    qc_warnings = [f"{q['specimen']}: {q['check']}: {q['message']}" for q in qc_rows
                    if q["verdict"] == "warn"]
     summary = {
         "study": {"name": manifest.name, "description": manifest.description,
@@ -324,6 +326,7 @@ def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress
         "li_site_model": disorder_fit.as_row() if disorder_fit else None,
         "qc_warnings": qc_warnings,
         "acquisition": {r.name: r.acquisition for r in results if r.acquisition},
+        "qc_correction": qc_statement,
         "notes": notes,
         "provenance": {"inputs": dict(sorted(inputs.items())), "versions": _versions(),
                        "settings": settings_dict(settings), "manifest": str(manifest.path)},
@@ -334,6 +337,28 @@ def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress
     with atomic_path(out_dir / "summary.json") as tmp:
         tmp.write_text(json.dumps(_clean(summary), indent=2, allow_nan=False), encoding="utf-8")
     return StudyOutput(out_dir, tables, summary, tuple(figures))
+
+
+def _study_qc(results: list[Any], gradients: Any, settings: Any
+              ) -> tuple[list[dict[str, Any]], str]:
+    """QC rows of every specimen: the Li trend re-tested against the study's fitted depth
+    profile where one exists, then one multiplicity correction over the study."""
+    from liprobe.study.qc import adjust_study_qc, li_trend_against_fit
+
+    rows = []
+    for r in results:
+        fit = gradients.best_fit(int(r.cycles)) if gradients is not None and r.cycles else None
+        for q in r.qc:
+            row = {"specimen": r.name, "p_value": math.nan, "adjusted_p": math.nan,
+                   "exceeds_tolerance": False, "hint": "", **q}
+            if q["check"] == "li_trend" and fit is not None:
+                check = li_trend_against_fit(r.profile, depth_top_nm=float(r.depth_nm), fit=fit)
+                if check is not None:
+                    row.update(value=float(check.value), message=check.message,
+                               p_value=float(check.p_value),
+                               exceeds_tolerance=check.exceeds_tolerance, hint=check.hint)
+            rows.append(row)
+    return adjust_study_qc(rows, correction=getattr(settings, "qc_correction", "holm"))
 
 
 def _clean(value: Any) -> Any:

@@ -12,8 +12,12 @@ For each sample and depth, and each element X, from the specimens' ion counts:
 
 A ``X_se`` much larger than ``X_counting_se`` means real specimen-to-specimen variation.
 
-Poisson propagation for ``r = N_X / D``, ``D = Σ_T N_T``: ``var = r²(1/N_X + 1/D)`` when X
-is not in the denominator and the binomial ``r(1 - r)/D`` when it is.
+Every ratio and σ comes from :func:`liprobe.counting.ratios_with_sigma` (one zero-count
+rule, Ni + Co + Mn by default). A specimen's ``X_sigma`` is taken from its row when the
+pipeline wrote one (the composition's full covariance: molecular ions, overlap shares);
+only a table without it is filled from the atom counts, treated as independent Poisson
+counts (exact for monatomic ions, too small for O carried by O2 ions). The pooled σ uses
+the same atom-count rule.
 """
 
 from __future__ import annotations
@@ -35,27 +39,36 @@ _GROUP = ["sample", "cycles", "depth_label", "depth_nm"]
 def ratio_from_counts(counts: Mapping[str, float | np.ndarray], element: str, *,
                       normalize_to: Sequence[str] = ("Ni", "Co", "Mn")
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Ratio ``N_X / Σ_T N_T`` and its Poisson 1-sigma error (see the module docstring)."""
+    """Ratio ``N_X / Σ_T N_T`` and its counting σ from atom counts treated as independent
+    Poisson counts (:func:`liprobe.counting.ratios_with_sigma`; a zero count has σ = 1/D,
+    an empty denominator NaN)."""
+    from liprobe.counting import ratios_with_sigma
+
     if element not in counts:
         raise ParameterError(f"no counts for {element!r}; have {', '.join(counts)}")
-    n_x = np.asarray(counts[element], np.float64)
-    denom = sum(np.asarray(counts[el], np.float64) for el in normalize_to)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = n_x / denom
-        if element in normalize_to:
-            var = r * (1 - r) / denom
-        else:
-            var = r**2 * (1.0 / n_x + 1.0 / denom)
-    return r, np.sqrt(var)
+    missing = [el for el in normalize_to if el not in counts]
+    if missing:
+        raise ParameterError(f"no counts for {', '.join(missing)}; have {', '.join(counts)}")
+    names = tuple(dict.fromkeys((element, *normalize_to)))
+    stacked = np.stack(np.broadcast_arrays(*(np.asarray(counts[el], np.float64)
+                                             for el in names)), axis=-1)
+    r, s = ratios_with_sigma(stacked, names, tuple(normalize_to))
+    return r[..., 0], s[..., 0]
 
 
 def specimen_ratios(counts_table: Any, *, elements: Sequence[str],
                     normalize_to: Sequence[str] = ("Ni", "Co", "Mn")) -> Any:
-    """Add ``X`` and ``X_sigma`` columns from ``X_count`` columns (a copy is returned)."""
+    """Add ``X`` and ``X_sigma`` columns from ``X_count`` columns (a copy is returned).
+
+    Columns already present (a study's specimens table, whose σ includes the molecular
+    ions and overlap shares) are kept; missing ones are computed from the counts.
+    """
     table = counts_table.copy()
     counts = {el: table[f"{el}_count"].to_numpy(np.float64) for el in
               {*elements, *normalize_to}}
     for el in elements:
+        if el in table.columns and f"{el}_sigma" in table.columns:
+            continue
         r, s = ratio_from_counts(counts, el, normalize_to=normalize_to)
         table[el] = r
         table[f"{el}_sigma"] = s

@@ -193,7 +193,6 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
     from liprobe.io import read_ranges
     from liprobe.study._acquisition import merged_acquisition
     from liprobe.study._specimen_ions import load_specimen_ions
-    from liprobe.study.aggregate import ratio_from_counts
 
     ranges = _step(spec, "reading the range file", lambda: read_ranges(spec.ranges))
     missing = _missing_elements(spec, ranges, settings)
@@ -212,7 +211,7 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
     # (loaded.overlap_statistics): the same correction as in memory
     if settings.overlap_correction == "isotopes":
         from liprobe.apt.overlap_correction import (
-            correct_composition,
+            composition_of,
             correct_composition_from_statistics,
             overlap_species_for,
         )
@@ -221,8 +220,9 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
             comp, correction = _step(spec, "overlap correction", lambda: (
                 correct_composition_from_statistics(loaded.overlap_statistics, ranges, comp)))
         elif overlap_species_for(ranges):  # else no known species in the ranges can overlap
-            comp, correction = _step(spec, "overlap correction", lambda: correct_composition(
-                ions, ranges, comp))
+            # the same function as the CLI's `composition`: one file, one answer
+            comp, correction = _step(spec, "overlap correction", lambda: composition_of(
+                ions, ranges, overlap_correction="isotopes"))
     # an element missing from the range file (missing_elements = "nan") has a NaN count, so
     # that every ratio from it, here and in the aggregation, is NaN and never 0
     counts: dict[str, Any] = {
@@ -232,16 +232,20 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
         raise SpecimenError(f"specimen {spec.name!r} ({spec.apt}): no "
                             f"{'/'.join(settings.normalize_to)} atoms after ranging with "
                             f"{spec.ranges}; check the range file")
+    # ratios and σ from the composition's full covariance (liprobe.counting): molecular
+    # ions and, when corrected, the overlap shares
     ratios, sigmas = {}, {}
+    denominator = [t for t in settings.normalize_to if t in comp.elements]
+    rat, rat_sigma = comp.ratios(denominator)
     for el in settings.elements:
         if el in missing:
             ratios[el], sigmas[el] = math.nan, math.nan
             continue
-        r, s = ratio_from_counts(counts, el, normalize_to=settings.normalize_to)
-        if correction is not None and el in correction.elements and all(
-                t in correction.elements for t in settings.normalize_to):
-            s = math.hypot(s, correction.ratio_share_sigma(el, settings.normalize_to))
-        ratios[el], sigmas[el] = float(r), float(s)
+        if el in comp.elements:
+            e = comp.elements.index(el)
+            ratios[el], sigmas[el] = float(rat[e]), float(rat_sigma[e])
+        else:
+            ratios[el], sigmas[el] = 0.0, 1.0 / sum(counts[t] for t in settings.normalize_to)
     profile = (loaded.profile if loaded.profile is not None else _step(
         spec, "concentration profile", lambda: concentration_profile(
             ions, ranges, axis=settings.profile_axis, bin_nm=settings.profile_bin_nm,
@@ -257,7 +261,9 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
     quality = _step(spec, "quality checks", lambda: check_quality(
         ions, ranges, composition=comp if correction is not None else None, species=species))
     qc_rows = [{"check": c.name, "verdict": c.verdict, "value": float(c.value),
-                "message": c.message} for c in quality.checks]
+                "message": c.message, "p_value": float(c.p_value),
+                "adjusted_p": float(c.adjusted_p), "exceeds_tolerance": c.exceeds_tolerance,
+                "hint": c.hint} for c in quality.checks]
     qc_rows += [{"check": name, "verdict": "skipped", "value": math.nan, "message": reason}
                 for name, reason in quality.skipped]
     qc_rows += [{"check": "missing_element", "verdict": "note", "value": math.nan,

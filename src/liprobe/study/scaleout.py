@@ -267,6 +267,9 @@ class ChunkedComposition:
         All ions read; ions in no range.
     denominator : tuple of str
         Elements of the ratio denominator (Ni + Co + Mn, as in the paper).
+    atom_covariance : (n_elements, n_elements) float64 or None
+        Counting covariance of the atoms (:func:`liprobe.counting.atom_covariance`); None
+        treats atoms as independent Poisson counts.
     """
 
     elements: tuple[str, ...]
@@ -275,13 +278,15 @@ class ChunkedComposition:
     n_ions: int
     n_unranged: int
     denominator: tuple[str, ...]
+    atom_covariance: np.ndarray | None = None
 
     def ratios(self) -> dict[str, tuple[float, float]]:
         """``{element: (ratio, sigma)}``: N_X / N_denominator with counting σ."""
-        from liprobe.apt._fractions import ratios_with_sigma
+        from liprobe.counting import ratios_with_sigma
 
+        cov = None if self.atom_covariance is None else self.atom_covariance[None]
         ratio, sigma = ratios_with_sigma(self.atom_counts[None, :], self.elements,
-                                         self.denominator)
+                                         self.denominator, cov)
         return {e: (float(ratio[0, i]), float(sigma[0, i])) for i, e in enumerate(self.elements)}
 
 
@@ -301,9 +306,10 @@ def chunked_composition(path: str | os.PathLike, ranges: RangeTable, *,
     >>> comp.ratios()["Li"]  # doctest: +SKIP
     (1.03, 0.0004)
     """
-    from liprobe.apt._fractions import default_denominator
     from liprobe.apt._species_atoms import species_atoms
     from liprobe.apt.ranging import count_ions
+    from liprobe.counting import atom_covariance
+    from liprobe.counting import denominator_for as default_denominator
 
     elements, atoms = species_atoms(ranges)
     denominator = default_denominator(elements, normalize_to)
@@ -317,7 +323,8 @@ def chunked_composition(path: str | os.PathLike, ranges: RangeTable, *,
     atom_counts = ion_counts @ atoms
     ion_counts.flags.writeable = False
     atom_counts.flags.writeable = False
-    return ChunkedComposition(elements, atom_counts, ion_counts, n_ions, n_unranged, denominator)
+    return ChunkedComposition(elements, atom_counts, ion_counts, n_ions, n_unranged, denominator,
+                              atom_covariance(ion_counts, atoms))
 
 
 _AXIS_COLUMN = {"x": 0, "y": 1, "z": 2}
@@ -384,9 +391,10 @@ def chunked_profile(path: str | os.PathLike, ranges: RangeTable, *, bin_nm: floa
     """
     from liprobe.apt import _profile_kernels as kernels
     from liprobe.apt._axis import axis_coordinate
-    from liprobe.apt._fractions import default_denominator
     from liprobe.apt._species_atoms import assign_species, species_atoms
     from liprobe.apt.profiles import Profile
+    from liprobe.counting import atom_covariance
+    from liprobe.counting import denominator_for as default_denominator
 
     if not (np.isfinite(bin_nm) and bin_nm > 0):
         raise ParameterError(f"bin_nm must be a positive number of nm, got {bin_nm}")
@@ -420,4 +428,5 @@ def chunked_profile(path: str | os.PathLike, ranges: RangeTable, *, bin_nm: floa
     edges = np.arange(n_bins + 1) * float(bin_nm)
     return Profile(start_nm=edges[:-1].astype(np.float64), end_nm=edges[1:].astype(np.float64),
                    elements=elements, atom_counts=ion_species @ atoms,
-                   ion_counts=ion_species.sum(axis=1), denominator=denominator, axis=label)
+                   ion_counts=ion_species.sum(axis=1), denominator=denominator, axis=label,
+                   atom_covariance=atom_covariance(ion_species, atoms))
