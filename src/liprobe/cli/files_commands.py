@@ -40,10 +40,15 @@ def info_payload(path: Path) -> dict[str, Any]:
 
     fmt = detect_format(path)
     if fmt.kind != "ions":
-        raise ParameterError(
-            f"{path}: is a {fmt.name.upper()} {fmt.kind} file, not an ion file; "
-            + ("use 'liprobe ranges'" if fmt.kind == "ranges" else "use an ion file")
-        )
+        what = {"ranges": f"a {fmt.name.upper()} range file",
+                "image": f"an image file ({fmt.description})",
+                "cycling": (f"a {path.suffix or 'text'} file (text or a cycler export)"
+                            if fmt.name == "cycling_csv" else f"a {fmt.description} file"),
+                }.get(fmt.kind, f"a {fmt.kind} file")
+        next_step = {"ranges": "use 'liprobe ranges'",
+                     "image": "use 'liprobe haadf' for HAADF images"}.get(
+            fmt.kind, "give a POS, EPOS or APT ion file")
+        raise ParameterError(f"{path}: {what}, not an ion file; {next_step}")
     ions = read_ions(path, format=fmt.name)
     bbox = ions.bbox_nm()
     return {
@@ -107,10 +112,23 @@ def _fmt(value: Any, spec: str) -> str:
     return "-" if value is None or value != value else format(value, spec)
 
 
+def _with_sigma(value: Any, sigma: Any) -> tuple[str, str]:
+    """A value and its σ as text: σ to 2 significant figures, the value to the same
+    decimal place (so a small σ never prints as 0.000)."""
+    import math
+
+    if value is None or value != value:
+        return "-", "-"
+    if sigma is None or sigma != sigma or sigma <= 0 or not math.isfinite(sigma):
+        return format(value, ".4f"), "-" if sigma is None or sigma != sigma else f"{sigma:g}"
+    decimals = max(0, 1 - int(math.floor(math.log10(sigma))))
+    return f"{value:.{decimals}f}", f"{sigma:.{decimals}f}"
+
+
 def _composition_text(payload: dict[str, Any], path: Path) -> str:
     rows = [
-        [el, str(v["atoms"]), _fmt(v["fraction"], ".4f"), _fmt(v["fraction_sigma"], ".4f"),
-         _fmt(v["ratio"], ".3f"), _fmt(v["ratio_sigma"], ".3f")]
+        [el, str(v["atoms"]), *_with_sigma(v["fraction"], v["fraction_sigma"]),
+         *_with_sigma(v["ratio"], v["ratio_sigma"])]
         for el, v in payload["elements"].items()
     ]
     to = "+".join(payload["normalized_to"]) or "-"
