@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "liprobe.cli.synth_commands",
     "liprobe.cli.haadf_commands",
     "liprobe.cli.study_commands",
+    "liprobe.cli.study_workflow",
     "liprobe.cli.demo_command",
 )
 
