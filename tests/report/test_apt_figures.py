@@ -61,8 +61,8 @@ def test_profile_and_proxigram_figures_plot_the_ratios(ions, tmp_path):
 def test_fda_and_mu_scan_figures(ions, tmp_path):
     res = frequency_distribution(ions, RT, block_ions=50)
     fig = plot_fda(res, "Li")
-    bars = [p.get_height() for p in fig.axes[0].patches]
-    assert sum(bars) == res.species["Li"].n_blocks
+    observed = next(p for p in fig.axes[0].patches if p.get_label() == "observed")
+    assert observed.get_data()[0].sum() == res.species["Li"].n_blocks
     assert "μ" in fig.axes[0].get_title()
     scan = scan_block_sizes(ions, RT, block_ions=(20, 50))
     fig = plot_mu_scan(scan)

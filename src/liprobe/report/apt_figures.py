@@ -122,8 +122,9 @@ def plot_proxigram(profile, *, elements: Sequence[str] | None = ("Li",), ax=None
 
 
 def _draw_fda(ax, r, element: str) -> None:
-    ax.bar(r.k, r.observed, width=1.0, color=element_color(element), alpha=0.55,
-           label="observed")
+    k = np.asarray(r.k, dtype=np.float64)
+    ax.stairs(r.observed, np.append(k - 0.5, k[-1] + 0.5) if k.size else [0.0], fill=True,
+              color=element_color(element), alpha=0.55, label="observed")
     ax.plot(r.k, r.expected, "k-", lw=1.2, label="binomial (random)")
     hi = int(np.max(np.flatnonzero((r.observed > 0) | (r.expected > 0.5)), initial=1)) + 2
     lo = int(np.min(np.flatnonzero((r.observed > 0) | (r.expected > 0.5)), initial=0))

@@ -21,7 +21,7 @@ from liprobe.report._canvas import cycle_color, element_color, new_figure, plot_
 __all__ = ["SpecimenView", "specimen_view", "specimen_figures", "depleted_layer_nm"]
 
 #: Ions kept for the 2-D maps (per specimen) and for the 3-D view (all species together).
-MAP_IONS, VIEW_IONS = 60_000, 6_000
+MAP_IONS, VIEW_IONS = 30_000, 3_000
 
 
 @dataclass(frozen=True, eq=False)
