@@ -18,7 +18,7 @@ def _synth_folder(root: Path) -> Path:
     folder = root / "my-study"
     for i, (preset, stem, _) in enumerate(FILES):
         assert main(["synth", "specimen", "-p", preset, "-o", str(folder / f"{stem}.epos"),
-                     "--n-ions", "20000", "--seed", str(i)]) == 0
+                     "--n-ions", "120000", "--seed", str(i)]) == 0
     return folder
 
 

@@ -82,7 +82,8 @@ def atom_map_3d_html(xyz_nm: np.ndarray, element_of_ion: np.ndarray,
                                    showlegend=k == 0, legendgroup="lines",
                                    line={"color": "black", "width": 5}))
     fig.update_layout(height=480, margin={"l": 0, "r": 0, "t": 10, "b": 0},
-                      legend={"itemsizing": "constant"},
+                      legend={"itemsizing": "constant", "x": 0.0, "y": 1.0,
+                              "bgcolor": "rgba(255,255,255,0.7)"},
                       scene={"aspectmode": "data", "xaxis_title": "x (nm)",
                              "yaxis_title": "y (nm)",
                              "zaxis": {"title": "z (nm)", "autorange": "reversed"}})

@@ -147,12 +147,20 @@ def _table(tables: dict[str, Any], name: str, caption: str, columns: list[str] |
 
 
 def _specimen_sections(page: _Page, manifest: Any, tables: dict[str, Any], bulk: float | None,
-                       *, with_3d: bool, progress: Callable[[int, int], None] | None) -> str:
+                       *, with_3d: bool, progress: Callable[[int, int], None] | None,
+                       max_groups: int | None = None) -> str:
     from liprobe.report.specimen_views import specimen_figures, specimen_view
 
     groups: dict[tuple[str, str], list[Any]] = {}
     for spec in manifest.specimens:
         groups.setdefault((spec.sample, spec.depth.label), []).append(spec)
+    if max_groups is not None and len(groups) > max_groups:
+        # the most-cycled surface first: where the phenomena are
+        chosen = sorted(groups, key=lambda g: (-groups[g][0].cycles,
+                                               groups[g][0].depth.depth_nm
+                                               if math.isfinite(groups[g][0].depth.depth_nm)
+                                               else math.inf))[:max_groups]
+        groups = {g: groups[g] for g in groups if g in chosen}
     specimens = tables.get("specimens")
     parts = []
     for i, ((sample, label), specs) in enumerate(groups.items()):
@@ -196,6 +204,7 @@ def _replicate_profiles(page: _Page, tables: dict[str, Any], names: list[str],
 def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
                  title: str = "liprobe study report", manifest: Any = None,
                  with_specimens: bool = True, with_3d: bool = True, dpi: int = 80,
+                 max_specimen_groups: int | None = None, max_haadf_images: int | None = None,
                  progress: Callable[[int, int], None] | None = None) -> Path:
     """Render a study output folder as one self-contained HTML report.
 
@@ -214,6 +223,9 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
         Draw the per-specimen sections, and their interactive 3-D maps (needs plotly).
     dpi : int, optional
         Resolution of the embedded PNG figures.
+    max_specimen_groups, max_haadf_images : int, optional
+        Draw only this many (sample, depth) groups (the most-cycled, shallowest first) and
+        HAADF images (shallowest first); default all. For quick looks at large studies.
     progress : callable, optional
         ``progress(done, total)`` after each specimen group.
 
@@ -346,6 +358,7 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
         from liprobe.report.haadf_views import haadf_figures, haadf_images_of
 
         items = sorted(haadf_images_of(parsed), key=lambda it: it["offset"])
+        items = items[:max_haadf_images] if max_haadf_images is not None else items
         for j, item in enumerate(items):
             try:
                 name, figs = haadf_figures(item, seed=parsed.settings.seed, study_root=root)
@@ -366,7 +379,7 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
 
     if with_specimens and parsed is not None:
         body = _specimen_sections(page, parsed, tables, bulk, with_3d=with_3d,
-                                  progress=progress)
+                                  progress=progress, max_groups=max_specimen_groups)
         sections.append(_section("specimens", "Specimens", [body], "One representative needle "
                                  "per sample and depth (the largest); the others one click "
                                  "away below it."))
