@@ -54,6 +54,11 @@ def _verdict(lo: float, hi: float, threshold: float, *, claim_above: bool) -> st
     return SUPPORTED if hi < threshold else CONTRADICTED if lo > threshold else NOT_DETERMINED
 
 
+def _chi2(text: Any) -> float:
+    match = re.search(r"chi2/dof = ([0-9.]+)", str(text or ""))
+    return float(match[1]) if match else math.nan
+
+
 def _chi2_caveat(text: Any) -> str:
     match = re.search(r"chi2/dof = ([0-9.]+)", str(text or ""))
     if not match:
@@ -88,11 +93,14 @@ def _surface_depletion(table2: Any) -> Claim | None:
                  "between specimens")
 
 
-def _gradient_deepens(fits: Any, definition: str) -> Claim | None:
+def _gradient_deepens(fits: Any, definition: str, shape: str | None) -> Claim | None:
+    """Depth at the fewest vs the most cycles, both from one shape (the growth law's best):
+    depths of different shapes are not comparable."""
     column = f"{definition}_depth_nm"
     if fits is None or fits.empty or column not in fits:
         return None
-    ok = fits[fits["success"].astype(bool) & (fits["aicc_rank"] == 1)]
+    ok = fits[fits["success"].astype(bool)]
+    ok = ok[ok["model"] == shape] if shape in set(ok["model"]) else ok[ok["aicc_rank"] == 1]
     ok = ok[np.isfinite(ok[column].to_numpy(np.float64))]
     if len(ok) < 2:
         return None
@@ -101,14 +109,18 @@ def _gradient_deepens(fits: Any, definition: str) -> Claim | None:
     diff = float(last[column]) - float(first[column])
     se = math.hypot(_f(first.get(f"{column}_se")), _f(last.get(f"{column}_se")))
     lo, hi = diff - 1.96 * se, diff + 1.96 * se
-    caveat = "; ".join(c for c in (_chi2_caveat(first["message"]),
-                                   _chi2_caveat(last["message"])) if c)
-    return Claim(f"The Li gradient deepens with cycling ({definition.replace('_', ' ')} depth, "
-                 f"{int(first['cycles'])} → {int(last['cycles'])} cycles)",
+    caveat = "; ".join(f"{int(r['cycles'])} cycles: {c}" for r in (first, last)
+                       if (c := _chi2_caveat(r["message"])))
+    verdict = _verdict(lo, hi, 0.0, claim_above=True)
+    if any(_chi2(r["message"]) > 3.0 for r in (first, last)):
+        # a verdict resting on a shape that does not describe the data is not established
+        verdict = NOT_DETERMINED
+    return Claim(f"The Li gradient deepens with cycling ({definition.replace('_', ' ')} depth "
+                 f"of the {first['model']} shape, {int(first['cycles'])} → "
+                 f"{int(last['cycles'])} cycles)",
                  f"{fmt_number(first[column], '.0f')} → {fmt_number(last[column], '.0f')} nm "
                  f"(+{fmt_number(diff, '.0f')} nm)", _interval(lo, hi, ".0f") + " nm",
-                 _verdict(lo, hi, 0.0, claim_above=True),
-                 caveat or "delta-method SE of the best-AICc shape")
+                 verdict, caveat or "delta-method SE of the fitted shape")
 
 
 def _growth_law(summary: dict[str, Any]) -> Claim | None:
@@ -210,7 +222,8 @@ def key_results(tables: dict[str, Any], summary: dict[str, Any]) -> list[Claim]:
     settings = (summary.get("provenance") or {}).get("settings") or {}
     definition = settings.get("depth_definition", "half_recovery")
     claims = [_surface_depletion(tables.get("table2")),
-              _gradient_deepens(tables.get("gradient_fits"), definition),
+              _gradient_deepens(tables.get("gradient_fits"), definition,
+                                summary.get("best_growth_model")),
               _growth_law(summary),
               *_particle_integral(_best_model_rows(tables.get("particle_integral"),
                                                    summary.get("best_growth_model"))),

@@ -180,7 +180,11 @@ def capacity(cycling: Any, *, cycles_of: dict[str, int] | None = None
 
 def growth(fits: Any, summary: dict[str, Any], *, definition: str = "half_recovery"
            ) -> tuple[Any, str] | None:
-    """Gradient depth vs cycle count with SE, and depth ∝ N^α for the fitted α, 0.5, 1."""
+    """Gradient depth vs cycle count with SE (one shape: the growth law's best), and
+    depth ∝ N^α for the fitted α, 0.5 and 1."""
+    shape = summary.get("best_growth_model")
+    if fits is not None and not fits.empty and shape in set(fits.get("model", ())):
+        fits = fits[fits["model"] == shape]
     best = _best_fits(fits)
     column = f"{definition}_depth_nm"
     points = [(c, float(r[column]), float(r.get(f"{column}_se", math.nan)), r["model"])
@@ -207,8 +211,9 @@ def growth(fits: Any, summary: dict[str, Any], *, definition: str = "half_recove
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=7)
     verdict = alpha_info.get("verdict") or "no growth-law fit"
-    return fig, ("Depth of the Li gradient (" + definition.replace("_", " ") + ", lowest-AICc "
-                 "shape per cycle count, ± SE) against cycle number, with depth ∝ N^α curves "
+    shape_text = shape or "best-AICc"
+    return fig, ("Depth of the Li gradient (" + definition.replace("_", " ") + f", {shape_text} "
+                 "shape, ± SE) against cycle number, with depth ∝ N^α curves "
                  f"through the deepest point. Conclusion: {verdict}.")
 
 
