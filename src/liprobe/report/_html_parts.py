@@ -178,7 +178,8 @@ def figure_html(kind: str, body: str, caption: str, *, figure_id: str) -> str:
 
 def details(summary: str, body: str, *, open_: bool = False) -> str:
     """A collapsed block."""
-    return f"<details{' open' if open_ else ''}><summary>{escape(summary)}</summary>{body}</details>"
+    opened = " open" if open_ else ""
+    return f"<details{opened}><summary>{escape(summary)}</summary>{body}</details>"
 
 
 def render_figure(png: Path | None, svg: Path | None, *, figure_id: str, caption: str) -> str:

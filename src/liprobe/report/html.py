@@ -335,7 +335,8 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
         growth_parts.append(page.figure("growth", *drawn))
     statement = growth_law_statement(summary)
     if statement:
-        growth_parts.append(f'<p class="headline" id="growth-law-statement">{escape(statement)}</p>')
+        growth_parts.append('<p class="headline" id="growth-law-statement">'
+                            f"{escape(statement)}</p>")
     growth_parts.append(_table(tables, "gradient_fits", "Gradient fits per cycle count and shape",
                                ["cycles", "model", "aicc_rank", "n_points", "aicc",
                                 "c_surface", "c_bulk", "half_recovery_depth_nm",

@@ -151,8 +151,12 @@ def _profile_figure(view: SpecimenView, bulk_li: float | None) -> tuple[Any, str
 def specimen_figures(view: SpecimenView, *, bulk_li: float | None = None,
                      with_3d: bool = True) -> list[tuple[str, Any, str]]:
     """The figures of one specimen: ``(data-kind, Figure or HTML text, caption)``."""
-    from liprobe.report.apt_figures import plot_atom_maps, plot_fda_all, plot_proxigram, \
-        plot_spectrum
+    from liprobe.report.apt_figures import (
+        plot_atom_maps,
+        plot_fda_all,
+        plot_proxigram,
+        plot_spectrum,
+    )
     from liprobe.report.atom_map_3d import atom_map_3d_html
 
     out: list[tuple[str, Any, str]] = []

@@ -19,7 +19,9 @@ __all__ = ["PAPER_DESIGN", "StudyScale", "SCALES", "particle_average", "capacity
            "disorder_at", "haadf_disorder_profile", "ROCKSALT_END_NM", "SURFACE_LAYER_END_NM",
            "LAYERED_MAX_F", "LI_SPREAD", "CO_SPREAD", "MN_SPREAD",
            "O_SPREAD",
-           "DEPTH_SPREAD", "PARTICLE_RADIUS_NM", "LONG_SPECIMENS", "LINE_SPECIMEN", "INITIAL_CAPACITY_MAH_G", "ACTIVE_MASS_G"]
+           "DEPTH_SPREAD", "PARTICLE_RADIUS_NM", "LONG_SPECIMENS", "LINE_SPECIMEN",
+           "INITIAL_CAPACITY_MAH_G", "ACTIVE_MASS_G", "LINE_COUNT", "LINE_RADIUS_NM",
+           "LINE_LI_ENRICHMENT"]
 
 #: (sample name, cycles, depth label as written in the manifest, generating depth in nm;
 #: None = bulk). The paper's Table 2 regions.
