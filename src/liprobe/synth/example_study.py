@@ -192,6 +192,8 @@ def _generate_apt(root: Path, scale: StudyScale, plan: list[dict[str, Any]],
         comp = truth.composition
         tm = comp.atom_counts[:, 1:4].sum(axis=1).astype(np.float64)
         material = (comp.material_ratios * tm[:, None]).sum(axis=0) / max(tm.sum(), 1.0)
+        if lines:
+            material[0] *= _line_li_factor(truth)
         counted = truth.element_counts()
         counted_tm = counted["Ni"] + counted["Co"] + counted["Mn"]
         record = {k: v for k, v in item.items() if k != "seed"}
@@ -205,6 +207,23 @@ def _generate_apt(root: Path, scale: StudyScale, plan: list[dict[str, Any]],
         if progress is not None:
             progress(i + 1, len(plan))
     return records
+
+
+def _line_li_factor(truth: Any) -> float:
+    """How much the Li-rich lines raise a specimen's Li per metal: the lines' Li enrichment
+    at each detected ion's true position, averaged with the ion's metal atoms as weights
+    (the weights of the material ratio; the depth-binned truth leaves local features out)."""
+    from liprobe.synth._geometry import segment_distance_nm
+
+    metals = np.array([sum(n for s, n in ion.atoms if s in ("Ni", "Co", "Mn"))
+                       for ion in truth.ions] + [0], dtype=np.float64)
+    weight = metals[truth.ion_index]  # ion_index -1 (background) takes the appended 0
+    factor = np.ones(len(weight))
+    for line in truth.line_features:
+        inside = segment_distance_nm(truth.position_nm, line.start_nm, line.end_nm) \
+            <= line.radius_nm
+        factor[inside] = np.maximum(factor[inside], line.li_enrichment)
+    return float((weight * factor).sum() / weight.sum()) if weight.sum() > 0 else 1.0
 
 
 def _by_depth(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
