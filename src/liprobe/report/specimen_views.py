@@ -94,7 +94,7 @@ def specimen_view(spec: Any, settings: Any, *, seed: int = 0,
 
 
 def depleted_layer_nm(depth_nm: np.ndarray, li: np.ndarray, bulk_li: float,
-                      *, level: float = 0.5) -> float:
+                      *, level: float = 0.2) -> float:
     """Depth where Li first reaches ``level`` x the bulk value (NaN if never below it)."""
     below = np.isfinite(li) & (li < level * bulk_li)
     if not below[:1].any():
@@ -129,9 +129,11 @@ def _profile_figure(view: SpecimenView, bulk_li: float | None) -> tuple[Any, str
         layer = depleted_layer_nm(0.5 * (start + end)[full], li[full], bulk_li)
         if math.isfinite(layer):
             ax.axvspan(edges[0], layer, color="#d62728", alpha=0.12, lw=0,
-                       label=f"depleted layer (Li < ½ bulk) to {layer:.0f} nm")
-            caption += (f". Conclusion: Li is below half its bulk value from the top of the "
-                        f"needle to {layer:.0f} nm below the particle surface, then rises")
+                       label=f"depleted layer (Li < 20 % of bulk) to {layer:.0f} nm")
+            caption += (f". Conclusion: Li is below 20 % of its bulk value from the top of "
+                        f"the needle to {layer:.0f} nm below the particle surface (the "
+                        "depleted surface layer)" + (", then rises" if layer < edges[-1] - 2
+                                                     else ""))
         else:
             low = float(np.nanmin(li[full]) / bulk_li)
             caption += (f". Conclusion: no depleted layer in this needle (lowest Li "
