@@ -13,7 +13,7 @@ $(PY):
 
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,arbin]"
+	$(PY) -m pip install --quiet -e ".[test,arbin,report]"
 	@touch $(STAMP)
 
 # Real DM3/EMD microscope files for the image-reader tests: the hyperspy 1.7.6 wheel ships

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
+from liprobe._tabular import FrameView
 from liprobe.errors import ParameterError
 
 __all__ = ["IonTable", "Ion", "RangeTable", "Image", "ION_FIELDS", "ACQUISITION_METADATA"]
@@ -54,7 +56,7 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class IonTable:
+class IonTable(FrameView):
     """Reconstructed ions of one atom-probe data set.
 
     Parameters
@@ -126,6 +128,24 @@ class IonTable:
             np.float64
         )
 
+    def to_frame(self) -> Any:
+        """A pandas DataFrame: one row per ion, columns :attr:`field_names` (a copy)."""
+        import pandas as pd
+
+        data = {"x_nm": self.xyz_nm[:, 0], "y_nm": self.xyz_nm[:, 1],
+                "z_nm": self.xyz_nm[:, 2], "mass_to_charge_da": self.mass_to_charge_da}
+        data.update({k: v for k, v in self.fields.items() if v.ndim == 1})
+        return pd.DataFrame({k: np.asarray(v).astype(np.asarray(v).dtype.newbyteorder("="))
+                             for k, v in data.items()})
+
+    def _repr_rows_frame(self) -> tuple[Any, int]:
+        return self.take(np.arange(min(self.n_ions, self._repr_rows))).to_frame(), self.n_ions
+
+    def _summary(self) -> str:
+        box = self.bbox_nm()
+        return (f"{self.n_ions} ions, z {box[2, 0]:.1f} to {box[2, 1]:.1f} nm, fields "
+                + ", ".join(self.field_names))
+
     def take(self, selection: np.ndarray) -> IonTable:
         """A new table with the ions picked by a boolean mask or index array."""
         return IonTable(
@@ -156,7 +176,7 @@ class Ion:
 
 
 @dataclass(frozen=True, eq=False)
-class RangeTable:
+class RangeTable(FrameView):
     """Mass ranges of a range file.
 
     Interval convention (liprobe everywhere): an ion with mass-to-charge ``m`` belongs to
@@ -213,6 +233,20 @@ class RangeTable:
         object.__setattr__(self, "ion_index", _frozen(index))
         object.__setattr__(self, "volume_nm3", _frozen(volume))
         object.__setattr__(self, "colors", colors)
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame: one row per range (ion, bounds in Da, atoms, volume, colour)."""
+        import pandas as pd
+
+        return pd.DataFrame({
+            "ion": [self.ions[int(k)].name for k in self.ion_index],
+            "low_da": self.low_da, "high_da": self.high_da,
+            "atoms": [" ".join(f"{s}:{n}" for s, n in self.ions[int(k)].atoms)
+                      for k in self.ion_index],
+            "volume_nm3": self.volume_nm3, "color": list(self.colors)})
+
+    def _summary(self) -> str:
+        return f"{self.n_ions} ion species in {self.n_ranges} ranges"
 
     @property
     def n_ranges(self) -> int:

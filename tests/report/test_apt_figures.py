@@ -45,8 +45,13 @@ def test_spectrum_figure_shows_counts_and_background(ions, tmp_path, artifact_di
 def test_profile_and_proxigram_figures_plot_the_ratios(ions, tmp_path):
     prof = concentration_profile(ions, RT, axis="x", bin_nm=5.0)
     fig = plot_profile(prof, elements=["Li"])
-    y = fig.axes[0].lines[0].get_ydata()
-    np.testing.assert_allclose(y, prof.ratios[:, 0])
+    step = next(p for p in fig.axes[0].patches if p.get_label() == "Li")
+    y, edges, _ = step.get_data()
+    from liprobe.report.apt_figures import partial_bins
+
+    full = partial_bins(prof)
+    np.testing.assert_allclose(y, prof.ratios[full, 0])
+    np.testing.assert_allclose(edges[:-1], prof.start_nm[full])
     assert y.mean() == pytest.approx(1 / 3, abs=0.02)  # Li/Ni = 0.25 / 0.75
     fig = plot_proxigram(prof)
     assert "line feature" in fig.axes[0].get_xlabel()
@@ -56,8 +61,8 @@ def test_profile_and_proxigram_figures_plot_the_ratios(ions, tmp_path):
 def test_fda_and_mu_scan_figures(ions, tmp_path):
     res = frequency_distribution(ions, RT, block_ions=50)
     fig = plot_fda(res, "Li")
-    bars = [p.get_height() for p in fig.axes[0].patches]
-    assert sum(bars) == res.species["Li"].n_blocks
+    observed = next(p for p in fig.axes[0].patches if p.get_label() == "observed")
+    assert observed.get_data()[0].sum() == res.species["Li"].n_blocks
     assert "μ" in fig.axes[0].get_title()
     scan = scan_block_sizes(ions, RT, block_ions=(20, 50))
     fig = plot_mu_scan(scan)

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from liprobe._tabular import FrameView
 from liprobe.apt.ranging import IonCounts, count_ions
 from liprobe.counting import (
     DEFAULT_DENOMINATOR,
@@ -119,7 +120,7 @@ def _frozen(values: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class Composition:
+class Composition(FrameView):
     """Ion and atom counts of a ranged data set, with fractions, ratios and uncertainties.
 
     Attributes
@@ -323,6 +324,21 @@ class Composition:
             "elements": elements,
             "normalized_to": list(chosen),
         }
+
+
+    def to_frame(self, normalize_to: str | Iterable[str] | None = None) -> Any:
+        """A pandas DataFrame: one row per element with ``atoms, fraction, fraction_sigma,
+        ratio, ratio_sigma`` (ratios to ``normalize_to``, as :meth:`to_dict`)."""
+        import pandas as pd
+
+        payload = self.to_dict(normalize_to)
+        frame = pd.DataFrame([{"element": el, **v} for el, v in payload["elements"].items()])
+        frame.attrs["normalized_to"] = payload["normalized_to"]
+        return frame
+
+    def _summary(self) -> str:
+        return (f"{self.n_ions} ions, {self.n_ranged} ranged; ratios to "
+                + ("+".join(self.to_dict()["normalized_to"]) or "-"))
 
 
 def composition_from_counts(

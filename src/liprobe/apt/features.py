@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from liprobe.apt._guards import require_bins, require_finite_positions
+from liprobe._tabular import FrameView
 from liprobe.apt import _profile_kernels as _pk
 from liprobe.apt._fractions import default_denominator
 from liprobe.apt._species_atoms import element_index, species_atoms, species_of
@@ -71,7 +72,7 @@ class LineFeature:
 
 
 @dataclass(frozen=True, eq=False)
-class LineFeatures:
+class LineFeatures(FrameView):
     """Features found, with the threshold that found them."""
 
     features: tuple[LineFeature, ...]
@@ -90,6 +91,22 @@ class LineFeatures:
                 "threshold_fraction": self.threshold_fraction,
                 "threshold_sigma": self.threshold_sigma, "voxel_nm": self.voxel_nm,
                 "delocalization_nm": self.delocalization_nm}
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame: one row per line feature (length, enrichment, direction,
+        centroid)."""
+        import pandas as pd
+
+        columns = ["length_nm", "enrichment", "mean_fraction", "n_voxels", "direction_x",
+                   "direction_y", "direction_z", "centroid_x_nm", "centroid_y_nm",
+                   "centroid_z_nm"]
+        return pd.DataFrame([[f.length_nm, f.enrichment, f.mean_fraction, f.n_voxels,
+                              *f.direction, *f.centroid_nm] for f in self.features],
+                            columns=columns)
+
+    def _summary(self) -> str:
+        return (f"{len(self.features)} {self.element}-rich line feature(s) above "
+                f"{self.threshold_fraction:.3f}")
 
 
 def _native(xyz):

@@ -56,6 +56,7 @@ from typing import Any
 import numpy as np
 
 from liprobe.apt._guards import require_bins, require_finite_positions
+from liprobe._tabular import FrameView
 from liprobe.apt import _fda_kernels as _k
 from liprobe.apt import _fda_stats as _s
 from liprobe.apt._species_atoms import element_index, species_atoms, species_of
@@ -133,7 +134,7 @@ def _ratio(a: float, b: float) -> float:
 
 
 @dataclass(frozen=True, eq=False)
-class FdaResult:
+class FdaResult(FrameView):
     """FDA of several elements at one block size, with its conventions."""
 
     species: dict[str, FdaSpecies]
@@ -158,8 +159,18 @@ class FdaResult:
         }
 
 
+    def to_frame(self) -> Any:
+        """A pandas DataFrame: one row per element (chi2, dof, p_value, mu, n_blocks, ...)."""
+        import pandas as pd
+
+        return pd.DataFrame([{"element": el, **r.to_dict()} for el, r in self.species.items()])
+
+    def _summary(self) -> str:
+        return f"{self.n_blocks} blocks of {self.block_ions} ions ({self.method})"
+
+
 @dataclass(frozen=True, eq=False)
-class MuScan:
+class MuScan(FrameView):
     """μ (and χ², p) against block size, per element."""
 
     block_ions: np.ndarray
@@ -172,6 +183,15 @@ class MuScan:
         return {"block_ions": self.block_ions.tolist(),
                 "mu": {k: v.tolist() for k, v in self.mu.items()},
                 "p_value": {k: v.tolist() for k, v in self.p_value.items()}}
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame: one row per block size, ``mu_<El>`` and ``p_<El>`` columns."""
+        import pandas as pd
+
+        data: dict[str, Any] = {"block_ions": self.block_ions}
+        for el in self.mu:
+            data[f"mu_{el}"], data[f"p_{el}"] = self.mu[el], self.p_value[el]
+        return pd.DataFrame(data)
 
 
 def occupied_volume_nm3(xyz_nm: np.ndarray, *, n_slabs: int | None = None,

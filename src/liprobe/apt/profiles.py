@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from liprobe._tabular import FrameView
 from liprobe.apt import _profile_kernels as _k
 from liprobe.apt._axis import axis_coordinate
 from liprobe.apt._fractions import default_denominator
@@ -30,7 +31,7 @@ __all__ = ["Profile", "concentration_profile"]
 
 
 @dataclass(frozen=True, eq=False)
-class Profile:
+class Profile(FrameView):
     """A 1-D concentration profile with counting uncertainty.
 
     Attributes
@@ -138,6 +139,10 @@ class Profile:
             data[f"{e}_ratio"] = rat[:, i]
             data[f"sigma_{e}_ratio"] = rsig[:, i]
         return pd.DataFrame(data)
+
+    def _summary(self) -> str:
+        return (f"{self.n_bins} bins along {self.axis}; ratios to "
+                + "+".join(self.denominator))
 
 
 def _equal_count_edges(coord, species, origin, sign, span, bin_ions):

@@ -29,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     except LiprobeError as exc:
         if show_traceback:
             traceback.print_exc()
-        print(f"liprobe: error: {exc}", file=sys.stderr)
+        from liprobe.cli._hints import cli_message
+
+        print(f"liprobe: error: {cli_message(str(exc))}", file=sys.stderr)
         return 2
     except SystemExit as exc:
         if exc.code is None:

@@ -191,10 +191,9 @@ def fda_payload(path: Path, ranges_path: Path, *, block_ions: int = 100,
                                    elements=elements, method=method, overlap=overlap)
         payload["scan"] = mu_scan.to_dict()
     if figure is not None:
-        from liprobe.report.apt_figures import plot_fda, plot_mu_scan
+        from liprobe.report.apt_figures import plot_fda_all, plot_mu_scan
 
-        first = next(iter(result.species))
-        _save(plot_mu_scan(mu_scan) if mu_scan is not None else plot_fda(result, first), figure)
+        _save(plot_mu_scan(mu_scan) if mu_scan is not None else plot_fda_all(result), figure)
     return payload
 
 
@@ -236,6 +235,38 @@ def _f(value: Any, spec: str) -> str:
     return "-" if value is None or value != value else format(value, spec)
 
 
+def profile_text(payload: dict[str, Any], *, ratios: bool) -> str:
+    """Text table of a profile payload: ratios to the denominator (as the JSON's
+    ``ratios``) when ``ratios``, else atom fractions; partial end bins flagged."""
+    bins = payload["bins"]
+    key, sigma_key = ("ratios", "ratio_sigmas") if ratios else ("fractions", "sigmas")
+    elements = list(bins[0][key]) if bins else []
+    what = ("ratio to " + "+".join(payload["denominator"])) if ratios else "atom fraction"
+    widths = [b["end_nm"] - b["start_nm"] for b in bins]
+    full = max(widths) if widths else 0.0
+    lines = [f"{what} per bin along {payload['axis']}",
+             f"{'start_nm':>9} {'end_nm':>9} {'atoms':>9} " + " ".join(
+                 f"{e:>8} {'σ':>7}" for e in elements)]
+    for b, width in zip(bins, widths):
+        partial = "  (partial bin)" if full and width < 0.99 * full else ""
+        lines.append(f"{b['start_nm']:9.2f} {b['end_nm']:9.2f} {b['n_atoms']:9d} " + " ".join(
+            f"{_f(b[key][e], '8.4f')} {_f(b[sigma_key][e], '7.4f')}" for e in elements)
+            + partial)
+    return "\n".join(lines)
+
+
+def scan_text(scan: dict[str, Any]) -> str:
+    """Text table of a μ scan: one row per block size, μ and p per element."""
+    elements = list(scan["mu"])
+    lines = [f"{'block_ions':>10} " + " ".join(f"{'mu ' + e:>8} {'p ' + e:>9}"
+                                               for e in elements)]
+    for i, n in enumerate(scan["block_ions"]):
+        lines.append(f"{n:>10d} " + " ".join(
+            f"{_f(scan['mu'][e][i], '8.3f')} {_f(scan['p_value'][e][i], '9.3g')}"
+            for e in elements))
+    return "\n".join(lines)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``spectrum``, ``profile``, ``fda``, ``features`` and ``qc`` to ``app``."""
 
@@ -266,9 +297,12 @@ def register(app: typer.Typer) -> None:
                        + ", ".join(f"{p['position_da']:.2f} Da ({p['net_counts']:.0f} ions)"
                                    for p in missed)
                        + "; add their elements with --species (or --species all)", err=True)
+        n_ranges = len(payload.get("proposed_ranges", []))
         lines = [f"{file}: {payload['n_ions']} ions, background amplitude "
                  f"{payload['background']['amplitude']:.1f} counts Da^-1/2",
-                 f"{len(payload['peaks'])} peaks"]
+                 f"{len(payload['peaks'])} significant peaks; {n_ranges} proposed ranges "
+                 "(peaks explained by a known isotope pattern, one range per peak kept)"
+                 + ("" if n_ranges else "; no peak matched a known species")]
         for r in payload.get("proposed_ranges", []):
             lines.append(f"  {r['ion']:<6} {r['low_da']:8.3f} - {r['high_da']:8.3f} Da")
         for name, v in payload.get("overlaps", {}).get("species", {}).items():
@@ -295,15 +329,8 @@ def register(app: typer.Typer) -> None:
         payload = profile_payload(file, ranges, bin_nm=bin_nm, bin_ions=bin_ions, axis=axis,
                                   normalize_to=normalize_to, overlap=overlap, figure=figure,
                                   force=force)
-        bins = payload["bins"]
-        elements = list(bins[0]["fractions"]) if bins else []
-        lines = [f"{'start_nm':>9} {'end_nm':>9} {'atoms':>9} " + " ".join(
-            f"{e:>8} {'σ':>7}" for e in elements)]
-        for b in bins:
-            lines.append(f"{b['start_nm']:9.2f} {b['end_nm']:9.2f} {b['n_atoms']:9d} " + " ".join(
-                f"{_f(b['fractions'][e], '8.4f')} {_f(b['sigmas'][e], '7.4f')}"
-                for e in elements))
-        emit(payload, as_json=as_json, text="\n".join(lines))
+        emit(payload, as_json=as_json, text=profile_text(payload,
+                                                       ratios=normalize_to is not None))
 
     @app.command("fda")
     def fda(
@@ -330,6 +357,8 @@ def register(app: typer.Typer) -> None:
         for el, r in payload["species"].items():
             lines.append(f"{el:<8} {r['chi2']:10.1f} {r['dof']:4d} {_f(r['p_value'], '9.3g')} "
                          f"{r['mu']:7.3f}")
+        if "scan" in payload:
+            lines += ["", "Pearson μ against block size (--scan):", scan_text(payload["scan"])]
         emit(payload, as_json=as_json, text="\n".join(lines))
 
     @app.command("features")

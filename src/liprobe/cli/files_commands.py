@@ -218,15 +218,16 @@ def _fmt(value: Any, spec: str) -> str:
 
 
 def _with_sigma(value: Any, sigma: Any) -> tuple[str, str]:
-    """Value and σ, σ to two significant digits and the value to the same decimal place."""
+    """A value and its σ as text: σ to 2 significant figures, the value to the same
+    decimal place (so a small σ never prints as 0.000)."""
     import math
 
     if value is None or value != value:
         return "-", "-"
-    if sigma is None or sigma != sigma or sigma <= 0:
-        return format(value, ".4f"), "-"
+    if sigma is None or sigma != sigma or sigma <= 0 or not math.isfinite(sigma):
+        return format(value, ".4f"), "-" if sigma is None or sigma != sigma else f"{sigma:g}"
     decimals = max(0, 1 - int(math.floor(math.log10(sigma))))
-    return format(value, f".{decimals}f"), format(sigma, f".{decimals}f")
+    return f"{value:.{decimals}f}", f"{sigma:.{decimals}f}"
 
 
 def _composition_text(payload: dict[str, Any], path: Path) -> str:

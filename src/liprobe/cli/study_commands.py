@@ -126,7 +126,10 @@ def register(app: typer.Typer) -> None:
     @study.command("check")
     def check(manifest: Path = typer.Argument(..., help="The study manifest (TOML)."),
               as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-        """Validate a study manifest and summarise its design."""
+        """Validate a study manifest and summarise its design (and list any TODO left)."""
+        from liprobe.cli.study_workflow import explain_todos
+
+        explain_todos(manifest)
         payload = check_payload(manifest)
         lines = [f"{manifest}: valid study {payload['name']!r}, "
                  f"{payload['n_specimens']} specimens, {payload['n_input_files']} input files"]
@@ -147,6 +150,8 @@ def register(app: typer.Typer) -> None:
                 30.0, "--scheduler-timeout-s", help="How long to try reaching --scheduler."),
             force: bool = typer.Option(False, "--force", help="Replace an existing non-empty "
                                        "OUT (as a whole, once the new run is complete)."),
+            report: Path | None = typer.Option(None, "--report",
+                                               help="Also write the HTML report to this folder."),
             no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
             quiet: bool = typer.Option(False, "--quiet",
                                        help="No progress bars; print only where the results are."),
@@ -172,6 +177,10 @@ def register(app: typer.Typer) -> None:
             output = run_study(parsed, out, progress=show_progress, force=force)
         summary = output.summary
         lines = [f"{len(parsed.specimens)} specimens analysed; results in {out}"]
+        if report is not None:
+            from liprobe.cli.study_workflow import write_report_for
+
+            lines[0] += f"; report: {write_report_for(out, report)}"
         if quiet and not as_json:
             typer.echo(lines[0])
             return
@@ -222,6 +231,9 @@ def register(app: typer.Typer) -> None:
             _write_paper(out, result, inputs=_reference_files(reference), force=force)
         emit(payload, as_json=as_json, text=paper_text(payload))
 
+    from liprobe.cli.study_workflow import register_study
+
+    register_study(study)
     app.add_typer(study, name="study")
 
 

@@ -24,6 +24,10 @@ __all__ = [
     "render_note",
     "render_mapping",
     "render_list",
+    "readable",
+    "render_data_table",
+    "figure_html",
+    "details",
 ]
 
 #: Small inline style sheet (no web fonts, no external resources).
@@ -54,7 +58,45 @@ dl.kv { display: grid; grid-template-columns: max-content auto; gap: 0.1em 1em;
         font-size: 0.9em; }
 dl.kv dt { font-weight: 600; } dl.kv dd { margin: 0; word-break: break-all; }
 .muted { color: #666; font-size: 0.9em; }
+figure.report { border: 1px solid #e5e5e5; padding: 0.5em; border-radius: 4px; }
+figure.report > img { margin: 0 auto; }
+table.claims td { text-align: left; vertical-align: top; }
+td.verdict-supported { background: #e8f4ea; font-weight: 600; }
+td.verdict-not-determined { background: #fff8e1; font-weight: 600; }
+td.verdict-contradicted { background: #fdecea; font-weight: 600; }
+details { margin: 0.6em 0; } summary { cursor: pointer; font-weight: 600; }
+.specimen { border-left: 3px solid #d0d7de; padding-left: 0.8em; margin: 1.2em 0; }
+.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr));
+         gap: 0.6em; }
+.swatch { display: inline-block; width: 0.9em; height: 0.9em; border-radius: 2px;
+          vertical-align: middle; margin-right: 0.2em; }
 """
+
+#: Words of column names shown in the report, and the units spelled out.
+_WORDS = {"sd": "SD", "se": "SE", "aicc": "AICc", "aic": "AIC", "bic": "BIC", "ci": "CI",
+          "rss": "RSS", "mu": "μ", "chi2": "χ²", "dof": "dof", "n": "n", "icp": "ICP",
+          "li": "Li", "ni": "Ni", "co": "Co", "mn": "Mn", "o": "O", "f": "f",
+          "pct": "%", "wt": "weight"}
+_UNITS = {"nm": "nm", "da": "Da", "mah": "mAh", "g": "g", "s": "s", "um": "µm",
+          "mah_g": "mAh/g"}
+
+
+def readable(column: str) -> str:
+    """A column name as a person reads it: ``half_recovery_depth_nm_se`` ->
+    ``half recovery depth SE (nm)``, ``Li_mean`` -> ``Li mean``."""
+    parts = str(column).split("_")
+    unit = None
+    if len(parts) > 2 and "_".join(parts[-2:]).lower() == "mah_g":
+        unit, parts = "mAh/g", parts[:-2]
+    tail = []
+    while len(parts) > 1 and parts[-1].lower() in ("se", "sd", "low", "high", "sigma"):
+        tail.insert(0, parts.pop())
+    if unit is None and len(parts) > 1 and parts[-1].lower() in _UNITS:
+        unit = _UNITS[parts.pop().lower()]
+    words = [_WORDS.get(w.lower(), w) if not (len(w) <= 2 and w[:1].isupper()) else w
+             for w in parts + tail]
+    text = " ".join(words).replace("ci low", "CI low").replace("ci high", "CI high")
+    return f"{text} ({unit})" if unit else text
 
 _SVG_HEAD = re.compile(r"^.*?(?=<svg)", re.S)
 
@@ -74,6 +116,8 @@ def format_value(value: Any, *, digits: int = 4) -> str:
         number = float(value)
         if math.isnan(number):
             return ""
+        if math.isinf(number):
+            return "n/a"
         if number != 0 and (abs(number) >= 1e5 or abs(number) < 1e-3):
             return f"{number:.{digits - 1}e}"
         return f"{number:.{digits}g}"
@@ -108,6 +152,34 @@ def render_table(frame: Any, *, table_id: str, caption: str, max_rows: int = 200
         f"<caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>{more}"
     )
+
+
+def render_data_table(frame: Any, *, table_id: str, caption: str, download: str | None = None,
+                      columns: Sequence[str] | None = None, collapse_over: int = 15,
+                      max_rows: int = 400) -> str:
+    """A table with readable column names; longer than ``collapse_over`` rows it is
+    collapsed in a ``<details>`` (summary: caption, rows, download link)."""
+    shown = frame if columns is None else frame[[c for c in columns if c in frame.columns]]
+    shown = shown.rename(columns={c: readable(c) for c in shown.columns})
+    table = render_table(shown, table_id=table_id, caption=caption, max_rows=max_rows)
+    link = (f' <a href="{escape(download)}" download>download CSV (all {frame.shape[1]} '
+            f"columns)</a>" if download else "")
+    if len(frame) > collapse_over:
+        return (f"<details><summary>{escape(caption)} ({len(frame)} rows)</summary>"
+                f"{table}<p class=\"muted\">{link}</p></details>")
+    return table + (f'<p class="muted">{link}</p>' if link else "")
+
+
+def figure_html(kind: str, body: str, caption: str, *, figure_id: str) -> str:
+    """One ``<figure data-kind=...>`` with its caption (what is shown, what to conclude)."""
+    return (f'<figure class="report" id="{escape(figure_id)}" data-kind="{escape(kind)}">'
+            f"{body}<figcaption>{escape(caption)}</figcaption></figure>")
+
+
+def details(summary: str, body: str, *, open_: bool = False) -> str:
+    """A collapsed block."""
+    opened = " open" if open_ else ""
+    return f"<details{opened}><summary>{escape(summary)}</summary>{body}</details>"
 
 
 def render_figure(png: Path | None, svg: Path | None, *, figure_id: str, caption: str) -> str:

@@ -1,171 +1,233 @@
-"""The study report: one self-contained HTML file plus its tables and figures.
+"""The study report: one self-contained HTML page that reads top-down.
 
 :func:`write_report` reads a study output folder (written by
-:func:`liprobe.study.pipeline.run_study`)::
+:func:`liprobe.study.pipeline.run_study`: ``tables/*.csv``, ``summary.json``) and, through
+the manifest named in its provenance, the specimens' own files, and writes
+``out_dir/index.html`` with copies of the tables beside it (``out_dir/tables``, the
+download links of the collapsed tables). The page works offline: figures are embedded PNG,
+the interactive 3-D atom maps use plotly.js inlined once in the page head.
 
-    study_dir/
-      tables/<name>.csv    (and .parquet)
-      figures/<name>.png   (and/or .svg)
-      summary.json         headline numbers, QC warnings, provenance
-
-and writes ``out_dir/index.html`` (figures embedded as base64 PNG or inline SVG, tables as
-HTML, styles inline, no external URL: it works offline and can be mailed as one file),
-with copies of the tables and figures in ``out_dir/tables`` and ``out_dir/figures``.
-
-Sections follow the argument of Chae et al. (Nat. Commun., "Evolution and expansion of Li
-concentration gradient during charge-discharge cycling"): capacity fade, ICP-AES, the
-Table 2 analogue, Li and each element vs depth (Fig. 1c-d), within-specimen profiles,
-frequency distribution analysis, HAADF disorder and phase vs depth, Li vs disorder,
-gradient fits and the growth law, QC warnings, provenance. Each section has a stable
-``id``; an input that is missing gives a visible "not available" note in its section,
-never a crash.
+Order (the paper's argument, Chae et al., Nat. Commun. 2021): key results (each claim
+with its number, interval, verdict and caveat), Li and every element vs depth (Fig. 1c-d,
+published values overlaid when the study is the published one), capacity and ICP-AES,
+gradient depth and growth law, HAADF per image (Fig. 2c-e, 3b-c, 4), Li vs disorder,
+then per specimen the atom maps (2-D and 3-D, Fig. 2b, 6), mass spectrum (Supp. 14),
+within-specimen profile (Fig. 3a) and FDA (Supp. 7/12); quality control and provenance
+last, collapsed. Every figure is a ``<figure data-kind=...>`` whose caption says what is
+shown and what to conclude. Missing inputs give a visible note, never a crash.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from liprobe.errors import MissingFileError, ParameterError
+from liprobe.errors import LiprobeError, MissingFileError, ParameterError
+from liprobe.report._canvas import png_base64
 from liprobe.report._html_parts import (
     CSS,
+    details,
     escape,
-    render_figure,
-    render_list,
+    figure_html,
+    render_data_table,
     render_mapping,
     render_note,
-    render_table,
 )
-from liprobe.report._sections import REPORT_SECTIONS, ReportSection, assign_to_sections
 from liprobe.report._statements import growth_law_statement, li_site_model_statement
-from liprobe.report._table_figures import draw_fallback_figures
 
-__all__ = ["ReportSection", "REPORT_SECTIONS", "write_report", "growth_law_statement"]
+__all__ = ["write_report", "growth_law_statement", "li_site_model_statement", "FIGURE_KINDS"]
+
+#: The data-kind of every figure the report can hold.
+FIGURE_KINDS = ("atom-map", "atom-map-3d", "mass-spectrum", "specimen-profile",
+                "fda-histogram", "haadf-image", "plane-profile", "haadf-windows", "li-vs-depth",
+                "elements-vs-depth", "capacity", "li-vs-disorder", "growth", "haadf-depth",
+                "profiles-overview", "proxigram")
+_PAPER_CYCLES = {0, 2, 100, 300}
 
 
-def _read_table(path: Path) -> Any:
+class _Page:
+    """Collects figures with unique ids; renders matplotlib figures as embedded PNG."""
+
+    def __init__(self, dpi: int) -> None:
+        self.dpi = dpi
+        self.count = 0
+        self.has_3d = False
+
+    def figure(self, kind: str, fig: Any, caption: str) -> str:
+        self.count += 1
+        ident = f"fig-{self.count}-{kind}"
+        if isinstance(fig, str):
+            self.has_3d = self.has_3d or kind == "atom-map-3d"
+            body = f'<div class="report-figure plotly-figure">{fig}</div>'
+        else:
+            body = (f'<img class="report-figure" alt="{escape(caption)}" '
+                    f'src="data:image/png;base64,{png_base64(fig, dpi=self.dpi)}">')
+        return figure_html(kind, body, caption, figure_id=ident)
+
+
+def _read_tables(study_dir: Path) -> tuple[dict[str, Any], list[str]]:
     import pandas as pd
 
-    return pd.read_csv(path)
-
-
-def _collect(study_dir: Path) -> tuple[dict[str, Path], dict[str, tuple[Path | None, Path | None]]]:
-    tables: dict[str, Path] = {}
-    tables_dir = study_dir / "tables"
-    if tables_dir.is_dir():
-        for path in sorted(tables_dir.glob("*.csv")):
-            tables[path.stem] = path
-    figures: dict[str, tuple[Path | None, Path | None]] = {}
-    figures_dir = study_dir / "figures"
-    if figures_dir.is_dir():
-        stems = sorted({p.stem for p in figures_dir.iterdir() if p.suffix in (".png", ".svg")})
-        for stem in stems:
-            png, svg = figures_dir / f"{stem}.png", figures_dir / f"{stem}.svg"
-            figures[stem] = (png if png.is_file() else None, svg if svg.is_file() else None)
-    return tables, figures
-
-
-def _copy_outputs(study_dir: Path, out_dir: Path) -> None:
-    if study_dir.resolve() == out_dir.resolve():
-        return
-    for sub, suffixes in (("tables", (".csv", ".parquet")), ("figures", (".png", ".svg"))):
-        source = study_dir / sub
-        if not source.is_dir():
-            continue
-        target = out_dir / sub
-        target.mkdir(parents=True, exist_ok=True)
-        for path in source.iterdir():
-            if path.suffix in suffixes and path.is_file():
-                shutil.copy2(path, target / path.name)
-    if (study_dir / "summary.json").is_file():
-        shutil.copy2(study_dir / "summary.json", out_dir / "summary.json")
-
-
-def _section_body(section: ReportSection, summary: Mapping[str, Any], tables: dict[str, Path],
-                  figures: dict[str, tuple[Path | None, Path | None]], table_names: list[str],
-                  figure_names: list[str], summary_note: str | None) -> str:
-    parts = [f'<p class="muted">{escape(section.intro)}</p>']
-    if section.id == "growth-law":
-        statement = growth_law_statement(summary)
-        parts.append(f'<p class="headline" id="growth-law-statement">{escape(statement)}</p>'
-                     if statement else render_note(
-                         "Growth law not available: summary.json holds no growth exponent "
-                         "alpha (the study needs at least three cycle counts with a fitted "
-                         "depleted depth)."))
-    if section.id == "li-vs-f":
-        model = summary.get("li_site_model")
-        if isinstance(model, Mapping) and model.get("k") is not None:
-            statement = escape(li_site_model_statement(model))
-            parts.append(f'<p class="headline" id="li-site-model">{statement}</p>')
-    if section.id == "qc":
-        warnings = summary.get("qc_warnings", summary.get("warnings"))
-        if warnings is None:
-            parts.append(render_note("QC warnings not available: " + (
-                summary_note or "summary.json has no 'qc_warnings' entry.")))
-        elif len(warnings) == 0:
-            parts.append('<p class="headline" id="qc-none">No QC warnings.</p>')
-        else:
-            shown = [w if isinstance(w, str) else json.dumps(w, default=str, sort_keys=True)
-                     for w in warnings]
-            parts.append(f'<div id="qc-warnings">{render_list(shown, css_class="warning")}</div>')
-        notes = summary.get("notes")
-        if isinstance(notes, list) and notes:
-            parts.append('<h3>Analysis notes</h3><ul id="analysis-notes">'
-                         + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>")
-    if section.id == "provenance":
-        provenance = summary.get("provenance")
-        if not isinstance(provenance, Mapping):
-            parts.append(render_note("Provenance not available: " + (
-                summary_note or "summary.json has no 'provenance' entry.")))
-        else:
-            for key, value in provenance.items():
-                parts.append(f"<h3>{escape(key)}</h3>")
-                parts.append(render_mapping(value, dl_id=f"provenance-{key}")
-                             if isinstance(value, Mapping) else
-                             f"<p>{escape(json.dumps(value, default=str))}</p>")
-    for name in figure_names:
-        png, svg = figures[name]
-        parts.append(render_figure(png, svg, figure_id=f"figure-{name}",
-                                   caption=name.replace("_", " ")))
-    for name in table_names:
+    tables, notes = {}, []
+    for path in sorted((study_dir / "tables").glob("*.csv")):
         try:
-            frame = _read_table(tables[name])
-        except Exception as exc:  # noqa: BLE001 - a broken table must not sink the report
-            parts.append(render_note(f"table {name} not available: {tables[name]} could not "
-                                     f"be read ({exc.__class__.__name__}: {exc})"))
+            tables[path.stem] = pd.read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            notes.append(f"table {path.name} could not be read ({exc})")
+    return tables, notes
+
+
+def _relative(path: str, root: Path | None) -> str:
+    if root is None:
+        return Path(path).name
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
+def _manifest_of(summary: Mapping[str, Any], manifest: Any) -> tuple[Any, str | None]:
+    from liprobe.study.manifest import Manifest, read_manifest
+
+    if isinstance(manifest, Manifest):
+        return manifest, None
+    path = manifest or (summary.get("provenance") or {}).get("manifest")
+    if not path:
+        return None, "the study's manifest is not named in summary.json"
+    try:
+        return read_manifest(path), None
+    except LiprobeError as exc:
+        return None, f"the study's manifest could not be read ({exc})"
+
+
+def _claims_html(claims: list[Any]) -> str:
+    if not claims:
+        return render_note("No key result available: the study tables hold no depth profile, "
+                           "fit or HAADF result.")
+    rows = "".join(
+        f"<tr><td>{escape(c.claim)}</td><td>{escape(c.number)}</td><td>{escape(c.interval)}</td>"
+        f'<td class="verdict-{c.verdict.replace(" ", "-")}">{escape(c.verdict)}</td>'
+        f"<td>{escape(c.caveat)}</td></tr>" for c in claims)
+    return ('<div class="table-wrap"><table id="key-results-table" class="claims">'
+            "<thead><tr><th class=\"text\">claim</th><th class=\"text\">number</th>"
+            "<th class=\"text\">95 % interval</th><th class=\"text\">verdict</th>"
+            "<th class=\"text\">model adequacy / caveat</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></div>")
+
+
+def _section(ident: str, title: str, parts: list[str], intro: str = "") -> str:
+    head = f'<p class="muted">{escape(intro)}</p>' if intro else ""
+    return f'<section id="{ident}"><h2>{escape(title)}</h2>{head}{"".join(parts)}</section>'
+
+
+def _bulk_li(table2: Any) -> float | None:
+    import numpy as np
+
+    if table2 is None or table2.empty or "Li_mean" not in table2:
+        return None
+    bulk = table2[~np.isfinite(table2["depth_nm"].to_numpy(np.float64))]
+    if bulk.empty:
+        return float(table2["Li_mean"].max())
+    return float(bulk[bulk["cycles"] == bulk["cycles"].min()]["Li_mean"].mean())
+
+
+def _table(tables: dict[str, Any], name: str, caption: str, columns: list[str] | None = None,
+           collapse_over: int = 15) -> str:
+    frame = tables.get(name)
+    if frame is None:
+        return render_note(f"{caption}: not available (no tables/{name}.csv)")
+    return render_data_table(frame, table_id=f"table-{name}", caption=caption,
+                             download=f"tables/{name}.csv", columns=columns,
+                             collapse_over=collapse_over)
+
+
+def _specimen_sections(page: _Page, manifest: Any, tables: dict[str, Any], bulk: float | None,
+                       *, with_3d: bool, progress: Callable[[int, int], None] | None,
+                       max_groups: int | None = None) -> str:
+    from liprobe.report.specimen_views import specimen_figures, specimen_view
+
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for spec in manifest.specimens:
+        groups.setdefault((spec.sample, spec.depth.label), []).append(spec)
+    if max_groups is not None and len(groups) > max_groups:
+        # the most-cycled surface first: where the phenomena are
+        chosen = sorted(groups, key=lambda g: (-groups[g][0].cycles,
+                                               groups[g][0].depth.depth_nm
+                                               if math.isfinite(groups[g][0].depth.depth_nm)
+                                               else math.inf))[:max_groups]
+        groups = {g: groups[g] for g in groups if g in chosen}
+    specimens = tables.get("specimens")
+    parts = []
+    for i, ((sample, label), specs) in enumerate(groups.items()):
+        rep = max(specs, key=lambda s: s.apt.stat().st_size if s.apt.is_file() else 0)
+        try:
+            view = specimen_view(rep, manifest.settings, seed=manifest.settings.seed)
+        except LiprobeError as exc:
+            parts.append(render_note(f"specimen {rep.name}: figures not available ({exc})"))
             continue
-        parts.append(render_table(frame, table_id=f"table-{name}",
-                                  caption=f"{name.replace('_', ' ')} ({name}.csv)"))
-        if frame.shape[0] == 0:
-            parts.append(render_note(f"table {name} has no rows: the study had no data for "
-                                     "this step (see the notes and QC sections)."))
-    has_content = table_names or figure_names or section.id in ("growth-law", "qc", "provenance")
-    if not has_content:
-        if section.id == "other-results":
-            return ""
-        parts.append(render_note(
-            f"{section.title} not available: the study folder has no table or figure matching "
-            f"{', '.join(section.tables + section.figures) or 'this section'} (the inputs for "
-            "this step were missing or the step was not run)."))
+        figures = "".join(page.figure(kind, fig, caption) for kind, fig, caption in
+                          specimen_figures(view, bulk_li=bulk, with_3d=with_3d))
+        others = [s.name for s in specs if s is not rep]
+        rest = ""
+        if others and specimens is not None:
+            rows = specimens[specimens["specimen"].isin(others)]
+            cols = ["specimen", "replicate", "n_ions", "Li", "Li_sigma", "Ni", "Co", "Mn", "O"]
+            rest = details(f"the other {len(others)} specimen(s) at this depth",
+                           render_data_table(rows, table_id=f"table-replicates-{i}",
+                                             caption=f"{sample}, {label}: replicates",
+                                             columns=cols, collapse_over=10_000)
+                           + _replicate_profiles(page, tables, others, bulk))
+        ident = "specimen-" + "".join(c if c.isalnum() else "-" for c in rep.name)
+        lines = " · Li-rich line features found" if view.features is not None else ""
+        parts.append(f'<div class="specimen" id="{ident}"><h3>{escape(sample)}, '
+                     f"{escape(label)}: {escape(rep.name)}</h3><p class=\"muted\">"
+                     f"{view.n_ions} ions; representative of {len(specs)} specimen(s) at this "
+                     f"depth{lines}</p>{figures}{rest}</div>")
+        if progress is not None:
+            progress(i + 1, len(groups))
     return "".join(parts)
 
 
+def _replicate_profiles(page: _Page, tables: dict[str, Any], names: list[str],
+                        bulk: float | None) -> str:
+    from liprobe.report.specimen_views import profile_overview
+
+    drawn = profile_overview(tables.get("profiles"), tables.get("specimens"), bulk, names)
+    return "" if drawn is None else page.figure("profiles-overview", *drawn)
+
+
 def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
-                 title: str = "liprobe study report") -> Path:
+                 title: str = "liprobe study report", manifest: Any = None,
+                 with_specimens: bool = True, with_3d: bool = True, dpi: int = 80,
+                 max_specimen_groups: int | None = None, max_haadf_images: int | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> Path:
     """Render a study output folder as one self-contained HTML report.
 
     Parameters
     ----------
     study_dir : path-like
-        Folder written by the study pipeline (``tables/``, ``figures/``, ``summary.json``).
+        Folder written by the study pipeline (``tables/``, ``summary.json``).
     out_dir : path-like
-        Folder for ``index.html`` and copies of the tables and figures (created).
+        Folder for ``index.html`` and copies of the tables (created).
     title : str, optional
         Page title.
+    manifest : Manifest or path-like, optional
+        The study's manifest (default: the one named in ``summary.json``); its specimen
+        and image files give the per-specimen and per-image figures.
+    with_specimens, with_3d : bool, optional
+        Draw the per-specimen sections, and their interactive 3-D maps (needs plotly).
+    dpi : int, optional
+        Resolution of the embedded PNG figures.
+    max_specimen_groups, max_haadf_images : int, optional
+        Draw only this many (sample, depth) groups (the most-cycled, shallowest first) and
+        HAADF images (shallowest first); default all. For quick looks at large studies.
+    progress : callable, optional
+        ``progress(done, total)`` after each specimen group.
 
     Returns
     -------
@@ -188,6 +250,10 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
     >>> write_report("study_output", "report")  # doctest: +SKIP
     PosixPath('report/index.html')
     """
+    from liprobe.report import report_figures as rf
+    from liprobe.report._summary import key_results
+    from liprobe.report.atom_map_3d import have_plotly, plotly_script
+
     study_dir, out_dir = Path(study_dir), Path(out_dir)
     if not study_dir.is_dir():
         raise MissingFileError(f"{study_dir}: no such study folder; run 'liprobe study run' first")
@@ -198,59 +264,190 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
     # a folder marked incomplete, altered since its run, or holding files its run did not
     # write is refused: no stale or mixed content reaches a report
     verify_output_folder(study_dir, subfolders=("tables", "figures"))
+    notes: list[str] = []
     summary: dict[str, Any] = {}
-    summary_note = None
     summary_path = study_dir / "summary.json"
     if summary_path.is_file():
         try:
             summary = json.loads(summary_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
-            summary_note = f"summary.json could not be read ({exc}); headline numbers missing"
+            notes.append(f"summary.json could not be read ({exc}); key results are incomplete")
     else:
-        summary_note = f"{summary_path} not found; headline numbers, QC and provenance missing"
-    tables, figures = _collect(study_dir)
-    placed_tables = assign_to_sections(list(tables), "tables")
-    placed_figures = assign_to_sections(list(figures), "figures")
+        notes.append(f"{summary_path.name} not found; fits, QC and provenance are missing")
+    tables, table_notes = _read_tables(study_dir)
+    notes += table_notes
     out_dir.mkdir(parents=True, exist_ok=True)
-    _copy_outputs(study_dir, out_dir)
-    drawn = draw_fallback_figures(tables, out_dir / "figures", placed_figures)
-    for name, section in drawn.items():
-        figures[name] = (out_dir / "figures" / f"{name}.png", None)
-        placed_figures[section].append(name)
+    if study_dir.resolve() != out_dir.resolve():
+        (out_dir / "tables").mkdir(exist_ok=True)
+        for path in (study_dir / "tables").glob("*.csv"):
+            shutil.copy2(path, out_dir / "tables" / path.name)
+        if summary_path.is_file():
+            shutil.copy2(summary_path, out_dir / "summary.json")
+    parsed, manifest_note = _manifest_of(summary, manifest)
+    if manifest_note:
+        notes.append(manifest_note + ": per-specimen and per-image figures are missing")
+    root = parsed.path.parent if parsed is not None else None
+    with_3d = with_3d and have_plotly()
+    page = _Page(dpi)
+    table2 = tables.get("table2")
+    cycles_present = set(int(c) for c in table2["cycles"]) if table2 is not None else set()
+    published = (rf.published_points() if cycles_present and cycles_present <= _PAPER_CYCLES
+                 and cycles_present & {100, 300} else None)
+    bulk = _bulk_li(table2)
+    cycles_of = (summary.get("study") or {}).get("samples") or {}
 
-    body = [f"<h1>{escape(title)}</h1>",
-            f'<p class="muted">Study folder: {escape(study_dir.name)}. Generated by liprobe '
-            f'{escape(_version())}.</p>']
-    study = summary.get("study")
-    if isinstance(study, Mapping) and study:
-        body.append('<section id="study"><h2>Study</h2>'
-                    + render_mapping(study, dl_id="study-facts") + "</section>")
-    headline = summary.get("headline")
-    if isinstance(headline, Mapping) and headline:
-        body.append('<section id="headline"><h2>Headline numbers</h2>'
-                    + render_mapping(headline, dl_id="headline-numbers") + "</section>")
-    elif summary_note:
-        body.append(render_note(summary_note))
-    toc, sections = [], []
-    for section in REPORT_SECTIONS:
-        content = _section_body(section, summary, tables, figures,
-                                placed_tables[section.id], placed_figures[section.id],
-                                summary_note)
-        if not content:
-            continue
-        toc.append(f'<li><a href="#{section.id}">{escape(section.title)}</a></li>')
-        sections.append(f'<section id="{section.id}"><h2>{escape(section.title)}</h2>'
-                        f"{content}</section>")
-    body.append(f"<nav><ol>{''.join(toc)}</ol></nav>")
-    body.extend(sections)
-    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
-            + "\n".join(body) + "</body></html>\n")
+    sections = []
+    claims = key_results(tables, summary)
+    qc = summary.get("qc_warnings") or []
+    sections.append(_section("key-results", "Key results", [
+        _claims_html(claims),
+        f'<p class="muted">Verdicts: supported = the 95 % interval excludes the alternative; '
+        f"not determined = it holds both; contradicted = it excludes the claim. "
+        f"{len(qc)} quality-control warning(s), listed under Quality control.</p>"]))
 
+    depth_parts = []
+    for kind, drawn in (("li-vs-depth", rf.li_vs_depth(table2, fits=tables.get("gradient_fits"),
+                                                        published=published)),
+                        ("elements-vs-depth", rf.elements_vs_depth(table2, published=published))):
+        if drawn is not None:
+            depth_parts.append(page.figure(kind, *drawn))
+    if tables.get("profiles") is not None and tables.get("specimens") is not None:
+        drawn = __import__("liprobe.report.specimen_views", fromlist=["x"]).profile_overview(
+            tables["profiles"], tables["specimens"], bulk, list(tables["specimens"]["specimen"]))
+        if drawn is not None:
+            depth_parts.append(page.figure("profiles-overview", *drawn))
+    depth_parts.append(_table(tables, "table2_layout", "Table 2 analogue: ratio to Ni+Co+Mn, "
+                              "mean ± SD over the specimens at each depth"))
+    depth_parts.append(_table(tables, "table2", "Per depth, every statistic",
+                              ["sample", "cycles", "depth_label", "n", "Li_mean", "Li_sd",
+                               "Li_se", "Li_counting_se", "O_mean", "O_sd"], collapse_over=0))
+    if "truth_recovery" in tables:
+        depth_parts.append(_table(tables, "truth_recovery", "Synthetic study: recovery of the "
+                                  "generating truth", collapse_over=0))
+    sections.append(_section("depth-profiles", "Li and every element vs depth", depth_parts,
+                             "Depth below the secondary-particle surface: surface at 0 (marked),"
+                             " linear to 10 nm then logarithmic; bulk specimens at 'bulk'."))
+
+    cell_parts = []
+    drawn = rf.capacity(tables.get("cycling"), cycles_of=cycles_of)
+    cell_parts.append(page.figure("capacity", *drawn) if drawn else render_note(
+        "Capacity not available: the manifest names no [[cycling]] file."))
+    cell_parts.append(_table(tables, "icp", "ICP-AES: weight % and ratios to Ni+Co+Mn"))
+    if published is not None:
+        from liprobe.study.paper import published_tables
+
+        table1 = published_tables()[0]
+        cell_parts.append(render_data_table(table1, table_id="table-published-table1",
+                                            caption="Published Table 1 (Chae et al. 2021)"))
+    sections.append(_section("capacity", "Capacity fade and bulk composition", cell_parts))
+
+    growth_parts = []
+    drawn = rf.growth(tables.get("gradient_fits"), summary,
+                      definition=((summary.get("provenance") or {}).get("settings") or {}).get(
+                          "depth_definition", "half_recovery"))
+    if drawn is not None:
+        growth_parts.append(page.figure("growth", *drawn))
+    statement = growth_law_statement(summary)
+    if statement:
+        growth_parts.append('<p class="headline" id="growth-law-statement">'
+                            f"{escape(statement)}</p>")
+    growth_parts.append(_table(tables, "gradient_fits", "Gradient fits per cycle count and shape",
+                               ["cycles", "model", "aicc_rank", "n_points", "aicc",
+                                "c_surface", "c_bulk", "half_recovery_depth_nm",
+                                "half_recovery_depth_nm_se", "message"], collapse_over=0))
+    growth_parts.append(_table(tables, "growth_law", "Growth-law comparison (verdict in the key "
+                               "results)", ["shape", "growth_model", "alpha", "aicc",
+                                            "delta_aicc", "akaike_weight", "p_value"],
+                               collapse_over=0))
+    growth_parts.append(_table(tables, "particle_integral", "Particle integral vs ICP-AES and "
+                               "capacity", ["cycles", "model", "predicted_li", "predicted_li_se",
+                                            "icp_li", "difference", "inventory_loss",
+                                            "icp_inventory_loss", "capacity_loss"]))
+    sections.append(_section("growth", "Gradient depth and growth law", growth_parts))
+
+    haadf_parts = []
+    drawn = rf.haadf_vs_depth(tables.get("haadf_windows"))
+    if drawn is not None:
+        haadf_parts.append(page.figure("haadf-depth", *drawn))
+    if parsed is not None:
+        from liprobe.report.haadf_views import haadf_figures, haadf_images_of
+
+        items = sorted(haadf_images_of(parsed), key=lambda it: it["offset"])
+        items = items[:max_haadf_images] if max_haadf_images is not None else items
+        for j, item in enumerate(items):
+            try:
+                name, figs = haadf_figures(item, seed=parsed.settings.seed, study_root=root)
+            except LiprobeError as exc:
+                haadf_parts.append(render_note(f"{item['image']}: not analysed ({exc})"))
+                continue
+            body = "".join(page.figure(kind, fig, caption) for kind, fig, caption in figs)
+            haadf_parts.append(details(f"HAADF image {name}", body, open_=j == 0))
+    if len(haadf_parts) == 0:
+        haadf_parts.append(render_note("HAADF not available: the manifest names no image."))
+    sections.append(_section("haadf", "HAADF: cation disorder and phase per image", haadf_parts))
+
+    dis_parts = []
+    drawn = rf.li_vs_disorder(tables.get("li_vs_disorder_points"), summary.get("li_site_model"))
+    dis_parts.append(page.figure("li-vs-disorder", *drawn) if drawn else render_note(
+        "Li vs disorder not available: no HAADF depth matches an APT depth."))
+    sections.append(_section("li-vs-disorder", "Li vs structural disorder", dis_parts))
+
+    if with_specimens and parsed is not None:
+        body = _specimen_sections(page, parsed, tables, bulk, with_3d=with_3d,
+                                  progress=progress, max_groups=max_specimen_groups)
+        sections.append(_section("specimens", "Specimens", [body], "One representative needle "
+                                 "per sample and depth (the largest); the others one click "
+                                 "away below it."))
+
+    qc_parts = []
+    if qc:
+        items = "".join(f'<div class="warning">{escape(w)}</div>' for w in qc)
+        qc_parts.append(details(f"{len(qc)} QC warning(s)", items, open_=len(qc) <= 5))
+    else:
+        qc_parts.append('<p class="headline" id="qc-none">No QC warnings.</p>')
+    if summary.get("notes"):
+        qc_parts.append('<h3>Analysis notes</h3><ul id="analysis-notes">'
+                        + "".join(f"<li>{escape(n)}</li>" for n in summary["notes"]) + "</ul>")
+    qc_parts.append(_table(tables, "qc", "Quality checks per specimen",
+                           ["specimen", "check", "verdict", "value", "message"], collapse_over=0))
+    qc_parts.append(_table(tables, "fda", "FDA per specimen and element",
+                           ["specimen", "element", "chi2", "dof", "p_value", "mu"],
+                           collapse_over=0))
+    sections.append(_section("qc", "Quality control", qc_parts))
+
+    provenance = summary.get("provenance") or {}
+    prov = []
+    inputs = provenance.get("inputs") or {}
+    if inputs:
+        rows = {_relative(k, root): f"sha256 {v[:16]}…" for k, v in inputs.items()}
+        prov.append(details(f"{len(rows)} input files (paths relative to the study folder)",
+                            render_mapping(rows, dl_id="provenance-inputs")))
+    for key in ("versions", "settings"):
+        if isinstance(provenance.get(key), Mapping):
+            prov.append(details(key, render_mapping(provenance[key], dl_id=f"provenance-{key}")))
+    sections.append(_section("provenance", "Provenance", prov or [render_note(
+        "Provenance not available: summary.json has no 'provenance' entry.")]))
+
+    study = summary.get("study") or {}
+    toc = "".join(f'<li><a href="#{ident}">{escape(t)}</a></li>' for ident, t in (
+        ("key-results", "Key results"), ("depth-profiles", "Li and elements vs depth"),
+        ("capacity", "Capacity and ICP-AES"), ("growth", "Growth law"), ("haadf", "HAADF"),
+        ("li-vs-disorder", "Li vs disorder"), ("specimens", "Specimens"),
+        ("qc", "Quality control"), ("provenance", "Provenance")))
+    header = (f"<h1>{escape(title)}</h1><p class=\"muted\">Study "
+              f"{escape(study.get('name', study_dir.name))}: "
+              f"{escape(study.get('description', ''))} "
+              f"({study.get('n_specimens', '?')} specimens). liprobe {escape(_version())}."
+              "</p>" + "".join(render_note(n) for n in notes))
+    script = plotly_script() if page.has_3d else ""
+    page_text = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                 f"<title>{escape(title)}</title><style>{CSS}</style>{script}</head><body>"
+                 f"{header}{sections[0]}<nav><ol>{toc}</ol></nav>"
+                 + "\n".join(sections[1:]) + "</body></html>\n")
     index = out_dir / "index.html"
     tmp = out_dir / ".index.html.part"
-    tmp.write_text(page, encoding="utf-8")
+    tmp.write_text(page_text, encoding="utf-8")
     os.replace(tmp, index)
     return index
 
@@ -259,3 +456,10 @@ def _version() -> str:
     from liprobe import __version__
 
     return __version__
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False

@@ -10,14 +10,11 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from liprobe.report._canvas import PHASE_COLORS, save_figure
 from liprobe.report._canvas import new_figure as _figure
-from liprobe.report._canvas import save_figure
 
 __all__ = ["plot_plane_profile", "plot_depth_profile", "plot_sites", "save_figure",
            "PHASE_COLORS"]
-
-#: Colour of each phase label.
-PHASE_COLORS = {"layered": "#1f77b4", "spinel-like": "#ff7f0e", "rock-salt": "#d62728"}
 
 
 def plot_plane_profile(analysis, *, max_nm: float | None = 5.0) -> Figure:

@@ -8,26 +8,15 @@ from typing import Any
 
 import numpy as np
 
+from liprobe.report._canvas import cycle_color, depth_axis, new_figures, plot_depth
+
 __all__ = ["plot_capacity_fade", "plot_li_vs_depth", "plot_gradient_fits", "plot_growth_law",
            "plot_li_vs_disorder", "write_study_figures"]
 
 
 def _figure(width: float = 6.0, height: float = 4.0, ncols: int = 1) -> tuple[Any, Any]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), layout="constrained")
-    axes = fig.subplots(1, ncols)
-    return fig, axes
-
-
-def _colors(n: int) -> list[Any]:
-    import matplotlib
-
-    cmap = matplotlib.colormaps["viridis"]
-    return [cmap(x) for x in np.linspace(0.0, 0.85, max(n, 1))]
+    fig, axes = new_figures(ncols, 1, size=(width, height))
+    return fig, (axes[0] if ncols == 1 else axes)
 
 
 def plot_capacity_fade(cycling: Any) -> Any:
@@ -54,20 +43,15 @@ def plot_capacity_fade(cycling: Any) -> Any:
 def plot_li_vs_depth(table2: Any, *, element: str = "Li") -> Any:
     """Mean metal-normalised ratio vs depth per cycle count, error bars = SD over specimens."""
     fig, ax = _figure()
-    groups = list(table2.groupby("cycles"))
-    for color, (cycles, group) in zip(_colors(len(groups)), groups, strict=True):
+    for cycles, group in table2.groupby("cycles"):
+        color = cycle_color(cycles)
         depth = group["depth_nm"].to_numpy(np.float64)
         mean = group[f"{element}_mean"].to_numpy(np.float64)
         sd = np.nan_to_num(group[f"{element}_sd"].to_numpy(np.float64))
         bulk = ~np.isfinite(depth)
-        if bulk.any():
-            ax.axhline(float(np.mean(mean[bulk])), color=color, ls=":", lw=1,
-                       label=f"{cycles} cycles (bulk)")
-        if (~bulk).any():
-            ax.errorbar(depth[~bulk], mean[~bulk], yerr=sd[~bulk], fmt="o-", color=color,
-                        capsize=3, label=f"{cycles} cycles")
-    ax.set_xscale("symlog", linthresh=10.0)
-    ax.set_xlabel("depth below particle surface (nm)")
+        ax.errorbar(plot_depth(depth), mean, yerr=sd, fmt="o-" if (~bulk).sum() > 1 else "o",
+                    color=color, capsize=3, label=f"{cycles} cycles")
+    depth_axis(ax)
     ax.set_ylabel(f"{element} / (Ni+Co+Mn)")
     ax.legend(fontsize=8)
     ax.set_title(f"{element} vs depth (mean ± SD over specimens)")
@@ -85,14 +69,13 @@ def plot_gradient_fits(gradients: Any) -> Any:
         data = fits[0]
         sigma = data.sigma if np.all(np.isfinite(data.sigma)) else None
         ax.errorbar(data.depth_nm, data.ratio, yerr=sigma, fmt="ko", capsize=3, label="data")
-        grid = np.concatenate([[0.0], np.geomspace(1.0, max(float(data.depth_nm.max()), 10.0)
-                                                   * 1.5, 300)])
+        grid = np.concatenate([[0.0], np.geomspace(0.5, 6000.0, 300)])
         for fit in fits:
             if fit.success:
-                ax.plot(grid, fit.predict(grid), label=f"{fit.model} (AICc {fit.aicc:.1f})")
-        ax.set_xscale("symlog", linthresh=10.0)
+                aicc = f"AICc {fit.aicc:.1f}" if np.isfinite(fit.aicc) else "AICc n/a"
+                ax.plot(grid, fit.predict(grid), label=f"{fit.model} ({aicc})")
+        depth_axis(ax, bulk=False)
         ax.set_title(f"{cycles} cycles")
-        ax.set_xlabel("depth (nm)")
         ax.set_ylabel("Li ratio")
         ax.legend(fontsize=7)
     return fig

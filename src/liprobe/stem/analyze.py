@@ -13,9 +13,11 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from liprobe._tabular import FrameView
 from liprobe.data import Image
 from liprobe.errors import ParameterError
 from liprobe.stem._areas import independent_area_se
@@ -60,7 +62,7 @@ class HaadfWindow:
 
 
 @dataclass(frozen=True, eq=False)
-class HaadfAnalysis:
+class HaadfAnalysis(FrameView):
     """Result of :func:`analyze_haadf`.
 
     ``R``, ``f`` and ``f_ci`` pool every site inside the particle; ``windows`` hold the
@@ -131,6 +133,16 @@ class HaadfAnalysis:
             "surface_found": self.surface_found, "depth_offset_nm": self.depth_offset_nm,
             "n_columns": self.columns.n_columns, "pixel_size_nm": self.pixel_size_nm,
         }
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame of :meth:`window_table`: one row per depth window."""
+        import pandas as pd
+
+        return pd.DataFrame(self.window_table())
+
+    def _summary(self) -> str:
+        return (f"R/R0 = {self.R:.3f}/{self.R0:.3f}, f = {self.f:.3f} "
+                f"({self.f_ci[0]:.3f} to {self.f_ci[1]:.3f}), {len(self.windows)} windows")
 
     def window_table(self) -> dict[str, np.ndarray]:
         """Per-window columns (depth_nm, R, f, f_lo, f_hi, phase, alternation ...)."""

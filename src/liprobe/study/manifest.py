@@ -490,6 +490,13 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
                                       cycles_of[entry["sample"]], depth, str(replicate),
                                       apt, ranges, haadf, reference, acquisition))
 
+    if not specimens:
+        line = chk.loc.line("specimens", 0)
+        raise ManifestError(f"{path}" + (f", line {line}" if line else "") + ": no "
+                            "[[specimens]] entry: a study needs at least one APT specimen "
+                            "(sample, depth, replicate, apt, ranges); 'liprobe study init "
+                            "FOLDER' writes them for the files it finds")
+
     icp = None
     if "icp" in raw:
         chk.keys(raw["icp"], ("file",), ("file",), "icp")

@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+from liprobe._tabular import FrameView
 from liprobe.errors import LiprobeError, SpecimenError
 from liprobe.study.manifest import Manifest, SpecimenSpec, StudySettings
 
@@ -291,13 +292,26 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
 
 
 @dataclass(frozen=True, eq=False)
-class StudyOutput:
+class StudyOutput(FrameView):
     """What :func:`run_study` wrote: the folder, the tables and the summary."""
 
     out_dir: Path
     tables: dict[str, Any]
     summary: dict[str, Any]
     figures: tuple[Path, ...]
+
+    def to_frame(self, name: str = "table2") -> Any:
+        """One of the study's tables as a DataFrame (default the Table 2 analogue)."""
+        from liprobe.errors import ParameterError
+
+        if name not in self.tables:
+            raise ParameterError(f"no table {name!r}; the study wrote "
+                                 + ", ".join(sorted(self.tables)))
+        return self.tables[name]
+
+    def _summary(self) -> str:
+        return (f"{self.summary.get('study', {}).get('n_specimens', '?')} specimens in "
+                f"{self.out_dir}; tables: {', '.join(self.tables)}")
 
 
 def run_study(manifest: Manifest, out_dir: str | os.PathLike, *,

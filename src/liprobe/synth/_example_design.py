@@ -19,7 +19,9 @@ __all__ = ["PAPER_DESIGN", "StudyScale", "SCALES", "particle_average", "capacity
            "disorder_at", "haadf_disorder_profile", "ROCKSALT_END_NM", "SURFACE_LAYER_END_NM",
            "LAYERED_MAX_F", "LI_SPREAD", "CO_SPREAD", "MN_SPREAD",
            "O_SPREAD",
-           "DEPTH_SPREAD", "PARTICLE_RADIUS_NM", "INITIAL_CAPACITY_MAH_G", "ACTIVE_MASS_G"]
+           "DEPTH_SPREAD", "PARTICLE_RADIUS_NM", "LONG_SPECIMENS", "LINE_SPECIMEN",
+           "INITIAL_CAPACITY_MAH_G", "ACTIVE_MASS_G", "LINE_COUNT", "LINE_RADIUS_NM",
+           "LINE_LI_ENRICHMENT"]
 
 #: (sample name, cycles, depth label as written in the manifest, generating depth in nm;
 #: None = bulk). The paper's Table 2 regions.
@@ -51,6 +53,18 @@ LI_SPREAD, CO_SPREAD, MN_SPREAD = 0.04, 0.08, 0.10
 O_SPREAD = 0.06
 #: Relative SD of a replicate's site depth (lognormal).
 DEPTH_SPREAD = 0.10
+
+#: Specimens analysed deeper into the needle than the others (ion count x this factor, at
+#: the demo scale): the 300-cycle surface needles must reach ~45 nm for the ~15 nm
+#: Li-depleted surface layer of Chae et al. (Fig. 3a) and the rise below it to show inside
+#: one needle, and the Li-line needle (below) must be long enough for its lines.
+LONG_SPECIMENS: dict[tuple[str, str], float] = {("NCM-300", "surface"): 5.0,
+                                                ("NCM-100", "< 100 nm"): 2.0,
+                                                ("NCM-300", "1000 nm"): 4.0}
+#: The one specimen holding Li-rich lines (dislocation-like Li pipes, Chae et al. Fig. 6):
+#: (sample, depth label, replicate), and its lines: count, radius and Li enrichment.
+LINE_SPECIMEN = ("NCM-300", "1000 nm", 1)
+LINE_COUNT, LINE_RADIUS_NM, LINE_LI_ENRICHMENT = 2, 1.5, 2.5
 
 #: Particle radius (secondary particles ~10 um in diameter).
 PARTICLE_RADIUS_NM = 5000.0

@@ -55,6 +55,11 @@ from liprobe.synth._example_design import (
     CO_SPREAD,
     DEPTH_SPREAD,
     LI_SPREAD,
+    LINE_COUNT,
+    LINE_LI_ENRICHMENT,
+    LINE_RADIUS_NM,
+    LINE_SPECIMEN,
+    LONG_SPECIMENS,
     MN_SPREAD,
     O_SPREAD,
     PAPER_DESIGN,
@@ -166,19 +171,34 @@ def _generate_apt(root: Path, scale: StudyScale, plan: list[dict[str, Any]],
     for i, item in enumerate(plan):
         profile = _specimen_profile(paper_profile(item["cycles"]), item["li_factor"],
                                     item["co_factor"], item["mn_factor"], item["o_factor"])
-        params = SpecimenParams(n_ions=n_ions, apex_radius_nm=scale.apex_radius_nm,
-                                specimen_depth_nm=item["site_depth_nm"], profile=profile)
+        key = (item["sample"], item["depth_label"])
+        factor = LONG_SPECIMENS.get(key, 1.0) if scale.name == "demo" else 1.0
+        lines = ()
+        if (*key, item["replicate"]) == LINE_SPECIMEN:
+            from liprobe.synth.presets import li_line_features
+
+            reach_nm = 9.0 * factor * n_ions / 40_000 * (6.0 / scale.apex_radius_nm) ** 2
+            lines = li_line_features(n_lines=LINE_COUNT, radius_nm=LINE_RADIUS_NM,
+                                     li_enrichment=LINE_LI_ENRICHMENT, spread=0.45,
+                                     length_nm=max(reach_nm, 10.0),
+                                     apex_radius_nm=scale.apex_radius_nm, seed=5)
+        params = SpecimenParams(n_ions=int(round(n_ions * factor)),
+                                apex_radius_nm=scale.apex_radius_nm,
+                                specimen_depth_nm=item["site_depth_nm"], profile=profile,
+                                line_features=lines)
         ions, truth = generate_specimen(params, rng=np.random.default_rng(item["seed"]))
         path = f"apt/{item['name']}{suffix}"
         write_ions(root / path, ions)
         comp = truth.composition
         tm = comp.atom_counts[:, 1:4].sum(axis=1).astype(np.float64)
         material = (comp.material_ratios * tm[:, None]).sum(axis=0) / max(tm.sum(), 1.0)
+        if lines:
+            material[0] *= _line_li_factor(truth)
         counted = truth.element_counts()
         counted_tm = counted["Ni"] + counted["Co"] + counted["Mn"]
         record = {k: v for k, v in item.items() if k != "seed"}
         record.update({"apt": path, "n_ions": int(ions.n_ions), "length_nm": truth.length_nm,
-                       "seed": item["seed"]})
+                       "seed": item["seed"], "li_lines": len(lines)})
         for j, el in enumerate(comp.elements):
             record[f"true_{el.lower()}"] = float(material[j])
             record[f"counted_{el.lower()}"] = counted[el] / counted_tm if counted_tm else np.nan
@@ -187,6 +207,23 @@ def _generate_apt(root: Path, scale: StudyScale, plan: list[dict[str, Any]],
         if progress is not None:
             progress(i + 1, len(plan))
     return records
+
+
+def _line_li_factor(truth: Any) -> float:
+    """How much the Li-rich lines raise a specimen's Li per metal: the lines' Li enrichment
+    at each detected ion's true position, averaged with the ion's metal atoms as weights
+    (the weights of the material ratio; the depth-binned truth leaves local features out)."""
+    from liprobe.synth._geometry import segment_distance_nm
+
+    metals = np.array([sum(n for s, n in ion.atoms if s in ("Ni", "Co", "Mn"))
+                       for ion in truth.ions] + [0], dtype=np.float64)
+    weight = metals[truth.ion_index]  # ion_index -1 (background) takes the appended 0
+    factor = np.ones(len(weight))
+    for line in truth.line_features:
+        inside = segment_distance_nm(truth.position_nm, line.start_nm, line.end_nm) \
+            <= line.radius_nm
+        factor[inside] = np.maximum(factor[inside], line.li_enrichment)
+    return float((weight * factor).sum() / weight.sum()) if weight.sum() > 0 else 1.0
 
 
 def _by_depth(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

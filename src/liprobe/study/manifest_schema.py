@@ -1,0 +1,178 @@
+"""The study manifest's schema as data: every table and key, its type, default and meaning.
+
+The reference page (``liprobe study schema``, ``docs/manifest.md``) is generated from
+:data:`MANIFEST_SCHEMA` by :func:`schema_markdown`; the defaults of ``[settings]`` are read
+from :class:`liprobe.study.manifest.StudySettings` itself, and a test checks that the keys
+here are exactly the keys :func:`liprobe.study.manifest.parse_manifest` accepts, so the
+reference cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+__all__ = ["SchemaKey", "SchemaTable", "MANIFEST_SCHEMA", "schema_markdown", "schema_dict"]
+
+
+@dataclass(frozen=True)
+class SchemaKey:
+    """One key of a manifest table."""
+
+    name: str
+    type: str
+    meaning: str
+    required: bool = False
+    default: str = ""
+
+
+@dataclass(frozen=True)
+class SchemaTable:
+    """One table (``[name]``) or array of tables (``[[name]]``) of the manifest."""
+
+    name: str
+    array: bool
+    meaning: str
+    keys: tuple[SchemaKey, ...]
+    required: bool = False
+
+
+_SETTINGS_MEANING = {
+    "normalize_to": ("list of element symbols", "denominator of every ratio (metal-normalised)"),
+    "elements": ("list of element symbols", "elements whose ratios are reported"),
+    "profile_bin_nm": ("number > 0 (nm)", "bin width of the within-specimen profiles"),
+    "profile_axis": ('"x", "y" or "z"', "axis of the within-specimen profile (z: analysis "
+                     "direction)"),
+    "fda_block_ions": ("integer >= 2", "block size of the frequency distribution analysis"),
+    "particle_radius_um": ("number > 0 (um)", "sphere radius of the particle integral"),
+    "gradient_models": ("list of exponential, erf, two_scale, logistic",
+                        "depth-profile shapes fitted per cycle count"),
+    "depth_definition": ("half_recovery, recovery_95 or deficit",
+                         "which gradient depth the growth law uses"),
+    "bound_depth": ('"midpoint" or "bound"', 'depth used for a bound such as "< 100 nm"'),
+    "bulk_depth_nm": ("number > 0 (nm) or nan", "depth given to bulk specimens; nan leaves "
+                      "them out of depth fits (they set the reference and bulk lines)"),
+    "seed": ("integer >= 0", "seed of any resampling"),
+    "overlap_correction": ('"isotopes" or "none"', "re-attribute overlapping peaks (O+ / "
+                           "O2 2+, O2+ / 64Ni2+) by isotope-fitted shares, or count as ranged"),
+    "max_in_memory_ions": ("integer >= 1000", "files with more ions are streamed in chunks "
+                           "(composition, profile from every ion; FDA and QC on a slab)"),
+    "haadf_reference": ('"simulate" or an image path', "R0 source of every HAADF image "
+                        "naming none: an ordered-crystal image under the same conditions"),
+}
+
+
+def _settings_keys() -> tuple[SchemaKey, ...]:
+    from liprobe.study.manifest import StudySettings
+
+    keys = []
+    for f in fields(StudySettings):
+        kind, meaning = _SETTINGS_MEANING.get(f.name, ("", ""))
+        default = f.default
+        if isinstance(default, tuple):
+            shown = "[" + ", ".join(f'"{v}"' for v in default) + "]"
+        elif isinstance(default, float) and math.isnan(default):
+            shown = "nan"
+        elif isinstance(default, str):
+            shown = f'"{default}"'
+        else:
+            shown = repr(default)
+        keys.append(SchemaKey(f.name, kind, meaning, default=shown))
+    return tuple(keys)
+
+
+_DEPTH_TEXT = ('text: "30 nm", "< 100 nm", "~2 um", "surface", "bulk", "surface to centre"')
+
+
+def _tables() -> tuple[SchemaTable, ...]:
+    return (
+        SchemaTable("study", False, "What the study is.", (
+            SchemaKey("name", "text", "name of the study (in summary.json and the report)",
+                      required=True),
+            SchemaKey("description", "text", "one line on the study"),
+        ), required=True),
+        SchemaTable("settings", False, "Analysis settings; every key optional.",
+                    _settings_keys()),
+        SchemaTable("samples", True, "One per cycling state (at least one).", (
+            SchemaKey("name", "text, unique", "sample name the other tables refer to",
+                      required=True),
+            SchemaKey("cycles", "integer >= 0", "charge-discharge cycles (0 = pristine)",
+                      required=True),
+        ), required=True),
+        SchemaTable("specimens", True, "One per APT specimen (at least one; several "
+                    "replicates per depth).", (
+            SchemaKey("sample", "text", "a [[samples]] name", required=True),
+            SchemaKey("depth_nm", "number >= 0 (nm)", "depth below the secondary-particle "
+                      "surface; give depth_nm or depth"),
+            SchemaKey("depth", _DEPTH_TEXT, "depth as written in a lab book or paper; "
+                      "give depth_nm or depth"),
+            SchemaKey("replicate", "integer or text", "unique per (sample, depth)",
+                      required=True),
+            SchemaKey("apt", "file path", "POS, EPOS or APT ion file", required=True),
+            SchemaKey("ranges", "file path", "RRNG, RNG or ENV range file", required=True),
+            SchemaKey("haadf", "list of file paths", "HAADF images of the same site"),
+            SchemaKey("haadf_reference", '"simulate" or an image path', "R0 source of those "
+                      "images (needs haadf)"),
+            SchemaKey("name", "text, unique", "specimen name",
+                      default='"<sample>-<depth>-<replicate>"'),
+        )),
+        SchemaTable("icp", False, "Bulk ICP-AES table (optional).", (
+            SchemaKey("file", "file path", "CSV with specimen (or sample), cycles and "
+                      "<el>_wt_pct columns", required=True),
+        )),
+        SchemaTable("cycling", True, "Cycler files, one per cell (optional).", (
+            SchemaKey("file", "file path", "cycler export", required=True),
+            SchemaKey("format", "csv, biologic, neware or arbin", "file format",
+                      default="from the suffix"),
+            SchemaKey("sample", "text", "which [[samples]] entry's cell"),
+            SchemaKey("active_mass_g", "number > 0 (g)", "active mass, for specific "
+                      "capacity in mAh/g"),
+            SchemaKey("columns", "table of name = \"header\"", "CSV column mapping, e.g. "
+                      '{ cycle = "Cycle", discharge_capacity_mah = "Q_dis" }'),
+        )),
+        SchemaTable("haadf", True, "HAADF images not tied to one APT specimen (optional).", (
+            SchemaKey("image", "file path", "TIFF, DM3/DM4, EMD or NPY image", required=True),
+            SchemaKey("sample", "text", "a [[samples]] name", required=True),
+            SchemaKey("depth_offset_nm", "number >= 0 (nm)", "depth of the image's surface "
+                      "edge below the particle surface", default="0.0"),
+            SchemaKey("pixel_size_nm", "number > 0 (nm)", "overrides the file's calibration"),
+            SchemaKey("reference", '"simulate" or an image path', "R0 source: an ordered-"
+                      "crystal image under the same conditions",
+                      default="[settings] haadf_reference"),
+        )),
+    )
+
+
+#: Every table of the manifest, in the order they are usually written.
+MANIFEST_SCHEMA: tuple[SchemaTable, ...] = _tables()
+
+
+def schema_dict() -> dict[str, dict[str, object]]:
+    """The schema as plain data (for ``--json``)."""
+    return {t.name: {"array": t.array, "required": t.required, "meaning": t.meaning,
+                     "keys": {k.name: {"type": k.type, "meaning": k.meaning,
+                                       "required": k.required, "default": k.default}
+                              for k in t.keys}}
+            for t in MANIFEST_SCHEMA}
+
+
+def schema_markdown() -> str:
+    """The manifest reference page (Markdown), generated from :data:`MANIFEST_SCHEMA`."""
+    out = ["# Study manifest reference", "",
+           "<!-- generated by `liprobe study schema` from liprobe.study.manifest_schema; "
+           "do not edit by hand (tests/study/test_manifest_schema.py fails on drift) -->", "",
+           "A study is one TOML file (`study.toml`). Relative paths resolve against the "
+           "manifest's folder; a key not listed here is an error naming its line. "
+           "`liprobe study init FOLDER` writes a manifest for the files of a folder, "
+           "`liprobe study check study.toml` validates it.", ""]
+    for table in MANIFEST_SCHEMA:
+        head = f"[[{table.name}]]" if table.array else f"[{table.name}]"
+        need = " (required)" if table.required else ""
+        out += [f"## `{head}`{need}", "", table.meaning, "",
+                "| key | type | default | meaning |", "|---|---|---|---|"]
+        for key in table.keys:
+            default = "**required**" if key.required else (f"`{key.default}`" if key.default
+                                                           else "")
+            out.append(f"| `{key.name}` | {key.type} | {default} | {key.meaning} |")
+        out.append("")
+    return "\n".join(out)
