@@ -156,8 +156,13 @@ def test_a_forced_rerun_replaces_the_folder_as_a_whole(done, tmp_path):
     inputs = tree_hashes(manifest.parent)
     run_study(read_manifest(manifest), out, progress=False, force=True)
     assert not (out / "figures" / "first_study.png").exists()
-    assert verify_output_folder(out, subfolders=("tables", "figures")) is not None
+    files = verify_output_folder(out, subfolders=("tables", "figures"))
     assert tree_hashes(manifest.parent) == inputs
+    # the same inputs give the same tables and figures, byte for byte
+    first = verify_output_folder(complete)
+    same = [name for name in files if name.endswith((".svg", ".png", ".csv"))]
+    assert same and all(files[name] == first[name] for name in same), [
+        name for name in same if files[name] != first[name]]
 
 
 def test_an_unreachable_scheduler_is_one_line(done, tmp_path, cli):
