@@ -173,3 +173,17 @@ def test_an_unreachable_scheduler_is_one_line(done, tmp_path, cli):
                               "1"), "tcp://127.0.0.1:9", "cannot reach")
     assert time.perf_counter() - start < 10
     assert not (tmp_path / "o").exists()
+
+
+def test_a_failure_on_a_dask_worker_comes_back_as_the_one_liprobe_error(tmp_path, cli):
+    from liprobe.data import Ion, RangeTable
+    from tests.study.tiny_study import MASSES
+
+    metals = [el for el in MASSES if el != "Li"]
+    centres = np.array([MASSES[el] for el in metals])
+    no_li = RangeTable(tuple(Ion(el, ((el, 1),)) for el in metals), centres - 0.2,
+                       centres + 0.2, np.arange(len(metals)))
+    manifest = write_mini_study(tmp_path / "study", ranges_table=no_li)
+    line = assert_one_line_error(cli("study", "run", manifest, "-o", tmp_path / "out",
+                                     "--quiet", "--workers", "1"), "ncm.rrng", "no ion of Li")
+    assert "Traceback" not in line and not (tmp_path / "out").exists()
