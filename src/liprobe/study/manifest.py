@@ -324,7 +324,15 @@ def _settings(chk: Checker, raw: dict[str, Any], base: Path) -> StudySettings:
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key in ("normalize_to", "elements"):
+            from liprobe.io._formula import is_element
+
             values[key] = chk.strings(value, "settings", key)
+            unknown = [el for el in values[key] if not is_element(el)]
+            if unknown:
+                raise chk.fail(f"{unknown[0]!r} in {key!r} is not an element symbol (write "
+                               "them like \"Li\", \"Ni\")", "settings", None, key)
+            if len(set(values[key])) != len(values[key]):
+                raise chk.fail(f"{key!r} names an element twice", "settings", None, key)
         elif key == "gradient_models":
             names = chk.strings(value, "settings", key)
             for name in names:
