@@ -52,6 +52,12 @@ def _staging(out):
     return sorted(out.parent.glob(f".{out.name}.staging-*"))
 
 
+def _wait_for_staging(out, proc, timeout_s=30.0):
+    deadline = time.monotonic() + timeout_s
+    while not _staging(out) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def test_a_complete_folder_lists_every_file_with_its_hash(done):
     _, out = done
     files = verify_output_folder(out, subfolders=("tables", "figures"))
@@ -72,8 +78,10 @@ def test_sigkill_at_random_points_leaves_the_old_result_or_a_refused_staging_fol
     old = verify_output_folder(out)
     rng = np.random.default_rng(20211)
     outcomes = []
-    for delay in rng.uniform(1.0, 6.0, size=3):
+    for delay in rng.uniform(0.0, 3.0, size=3):
         proc = _start(manifest, out, "--force")
+        # kill at a random point of the run proper: once it holds the lock and stages
+        _wait_for_staging(out, proc)
         time.sleep(float(delay))
         finished = proc.poll() is not None
         if not finished:
@@ -88,8 +96,9 @@ def test_sigkill_at_random_points_leaves_the_old_result_or_a_refused_staging_fol
             assert (stage / INCOMPLETE_NAME).exists()
             with pytest.raises(IncompleteOutputError, match="incomplete"):
                 write_report(stage, tmp_path / "report-of-staging")
+            outcomes.append("left a refused staging folder")
         outcomes.append("finished" if finished else "killed")
-    assert "killed" in outcomes
+    assert "killed" in outcomes and "left a refused staging folder" in outcomes
     # the next run removes what killed runs left and completes
     run_study(read_manifest(manifest), out, progress=False, force=True)
     assert not _staging(out)
@@ -102,9 +111,7 @@ def test_a_second_run_into_the_same_folder_refuses_while_the_first_runs(done, tm
     out = tmp_path / "out"
     first = _start(manifest, out)
     try:
-        deadline = time.monotonic() + 30
-        while not _staging(out) and first.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_for_staging(out, first)
         assert _staging(out), (tmp_path / "out.log").read_text()
         line = assert_one_line_error(cli("study", "run", manifest, "-o", out, "--quiet"))
         assert "another liprobe run is writing" in line or "--force" in line
