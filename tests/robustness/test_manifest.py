@@ -31,6 +31,9 @@ def study(tmp_path):
     ("max_in_memory_ions = 1_000_000_000_000_000", "max_in_memory_ions"),
     ("fda_block_ions = 1", "fda_block_ions"),
     ("missing_elements = \"zero\"", "missing_elements"),
+    ('elements = ["Li", "Xx"]', "elements"),
+    ('elements = ["li"]', "elements"),
+    ('normalize_to = ["Ni", "Ni"]', "normalize_to"),
 ])
 def test_settings_that_would_fail_or_allocate_beyond_budget_are_refused(cli, tmp_path,
                                                                         setting, key):

@@ -137,3 +137,21 @@ def test_readers_never_change_their_inputs(cli, tmp_path):
                  ("qc", ions, "-r", rrng)):
         assert cli(*args).code in (0, 2)
     assert tree_hashes(tmp_path) == before
+
+
+def test_warnings_are_aggregated_one_line_per_kind(capsys):
+    import warnings
+
+    from liprobe.cli import _print_warnings
+    from liprobe.errors import LiprobeWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", LiprobeWarning)
+        for k in range(500):
+            warnings.warn(f"x.apt: skipped APT section 'extra{k}' at byte {64 + 48 * k}",
+                          LiprobeWarning, stacklevel=1)
+        warnings.warn("x.apt: something else", LiprobeWarning, stacklevel=1)
+    _print_warnings(caught)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["liprobe: warning: x.apt: skipped APT section 'extra0' at byte 64 "
+                     "(and 499 more like it)", "liprobe: warning: x.apt: something else"]

@@ -146,3 +146,14 @@ def test_study_paper_output_into_a_non_empty_folder_needs_force(cli, tmp_path):
     (out / "keep.txt").write_text("x")
     assert_one_line_error(cli("study", "paper", "-o", out), out, "--force")
     assert (out / "keep.txt").read_text() == "x"
+
+
+def test_os_errors_on_output_paths_are_one_line(cli, tmp_path):
+    # /proc refuses new entries whoever runs the test (root included)
+    assert_one_line_error(cli("synth", "specimen", "-o", "/proc/liprobe-test/x.pos",
+                              "--n-ions", "1000"), "/proc/liprobe-test/x.pos", "cannot write")
+    assert_one_line_error(cli("haadf", "simulate", "-o", "/proc/x.tif", "--size", "64x64"),
+                          "/proc/x.tif", "cannot write")
+    study = write_mini_study(tmp_path / "study")
+    assert_one_line_error(cli("study", "run", study, "-o", "/proc/liprobe-out", "--quiet"),
+                          "/proc/liprobe-out", "cannot write")

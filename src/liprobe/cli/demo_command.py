@@ -74,10 +74,11 @@ def run_demo(out: Path, report: Path, *, cache: Path = DEFAULT_CACHE, seed: int 
 
     start = time.perf_counter()
     manifest = read_manifest(cache / "study.toml")
-    from liprobe.io._output_policy import add_output_file, verify_output_folder
+    from liprobe.io._output_policy import COMPLETE_NAME, add_output_file
 
-    # the demo replaces its own earlier output (a complete liprobe folder), nothing else
-    force = out.is_dir() and verify_output_folder(out) is not None
+    # the demo replaces an earlier liprobe study output (a folder with its completion
+    # manifest), never a folder of other files
+    force = (out / COMPLETE_NAME).is_file()
     if workers is not None:
         from liprobe.study.scaleout import dask_map
 

@@ -8,9 +8,9 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from liprobe.errors import OverwriteError
+from liprobe.errors import LiprobeError, OverwriteError, ParameterError
 
-__all__ = ["atomic_path", "check_not_input"]
+__all__ = ["atomic_path", "check_not_input", "output_os_errors"]
 
 
 def check_not_input(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> Path:
@@ -37,16 +37,32 @@ def atomic_path(
     overwritten (raises :class:`~liprobe.errors.OverwriteError`).
     """
     out = check_not_input(path, inputs)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    os.close(fd)
+    with output_os_errors(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+        os.close(fd)
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp creates 0600; give the usual file mode
-        os.replace(tmp_path, out)
+        with output_os_errors(out):
+            yield tmp_path
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp creates 0600: the usual file mode
+            os.replace(tmp_path, out)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def output_os_errors(out: Path) -> Iterator[None]:
+    """Turn an operating-system error while writing ``out`` into one :class:`ParameterError`
+    line naming the path and the reason (a liprobe error passes through)."""
+    try:
+        yield
+    except LiprobeError:
+        raise
+    except OSError as exc:
+        where = exc.filename if exc.filename is not None else out
+        raise ParameterError(f"{out}: cannot write ({exc.strerror or exc} at {where}); choose "
+                             "a writable output path with free space") from None

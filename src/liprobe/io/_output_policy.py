@@ -30,7 +30,6 @@ import hashlib
 import json
 import os
 import shutil
-import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -199,8 +198,11 @@ def _write_complete(folder: Path, extra: dict[str, Any]) -> None:
 def _lock(folder: Path) -> Iterator[None]:
     import fcntl
 
+    from liprobe.io._atomic import output_os_errors
+
     lock_path = folder.parent / f".{folder.name}.lock"
-    fh = open(lock_path, "a+")  # noqa: SIM115 - held for the whole run
+    with output_os_errors(folder):
+        fh = open(lock_path, "a+")  # noqa: SIM115 - held for the whole run
     try:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -229,15 +231,19 @@ def staged_folder(path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike
     (a second run refuses with :class:`~liprobe.errors.OverwriteError`). On an exception
     the staging folder is removed and ``path`` is left as it was.
     """
+    from liprobe.io._atomic import output_os_errors
+
     out = Path(path)
     inputs = list(inputs)
     check_output_folder(out, inputs=inputs, force=force)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    with output_os_errors(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
     with _lock(out):
         check_output_folder(out, inputs=inputs, force=force)  # again, under the lock
         _clean_leftovers(out)
         stage = out.parent / f".{out.name}.staging-{os.getpid()}"
-        stage.mkdir()
+        with output_os_errors(out):
+            stage.mkdir()
         try:
             (stage / INCOMPLETE_NAME).write_text(
                 "This folder is being written by liprobe (or its run was killed); it is "

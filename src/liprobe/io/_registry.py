@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from liprobe.errors import MissingFileError, UnknownFormatError
+from liprobe.errors import UnknownFormatError
 
 __all__ = ["Format", "FORMATS", "detect_format", "get_format", "formats_of_kind"]
 

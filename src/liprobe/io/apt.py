@@ -358,7 +358,8 @@ def read_apt(path: str | os.PathLike, *, mmap: bool = True) -> IonTable:
     return IonTable(xyz, mass, columns)
 
 
-def write_apt(path: str | os.PathLike, ions: IonTable) -> None:
+def write_apt(path: str | os.PathLike, ions: IonTable, *,
+              creation_time_s: float | None = None) -> None:
     """Write ``ions`` as an AP Suite 6 ``.apt`` file (little-endian).
 
     Writes ``Mass`` (float32, Da), ``Position`` (float32, nm, with its bounding box of the
@@ -366,7 +367,8 @@ def write_apt(path: str | os.PathLike, ions: IonTable) -> None:
     their AP Suite names (``tof``, ``Voltage`` in kV, ``Pulse Voltage`` in kV,
     ``XDet_mm``, ``YDet_mm``, ``Multiplicity``, ``Delta Pulse``), any other field under its
     own name in its own dtype. float32 data are written bit for bit. Use
-    :func:`liprobe.io.write_ions` for an atomic write.
+    :func:`liprobe.io.write_ions` for an atomic write. ``creation_time_s`` (Unix seconds,
+    default now) is the header's creation time: fix it for byte-identical files.
     """
     n = ions.n_ions
     layouts = [field_layout(name, values, _SECTION_OF_FIELD)
@@ -378,7 +380,8 @@ def write_apt(path: str | os.PathLike, ions: IonTable) -> None:
     name = Path(path).name
     atomic = re.fullmatch(r"\.(.+)\.[A-Za-z0-9_]+\.part", name)  # liprobe.io._atomic temp
     header["filename"] = lay.encode_wchar(atomic.group(1) if atomic else name, 256)
-    header["creation_time"] = int((time.time() + _FILETIME_EPOCH_OFFSET_S) * 10_000_000)
+    when = time.time() if creation_time_s is None else float(creation_time_s)
+    header["creation_time"] = int((when + _FILETIME_EPOCH_OFFSET_S) * 10_000_000)
     header["ion_count"] = n
     f4 = np.dtype("<f4")
     with open(path, "wb") as fh:

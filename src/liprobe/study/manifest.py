@@ -97,20 +97,19 @@ from __future__ import annotations
 import difflib
 import math
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from liprobe.errors import LiprobeError, ManifestError, MissingFileError
+from liprobe.study._depth import Depth, parse_depth
 from liprobe.study._manifest_check import (
     CYCLES_MAX,
     DEPTH_MAX_NM,
     PIXEL_SIZE_RANGE_NM,
     SETTING_BOUNDS,
     Checker,
-    canonical_depth_label,
 )
 from liprobe.study._acquisition import parse_acquisition
 
@@ -118,21 +117,6 @@ __all__ = [
     "Depth", "Sample", "SpecimenSpec", "IcpSpec", "CyclingSpec", "HaadfSpec", "StudySettings",
     "Manifest", "parse_depth", "read_manifest", "parse_manifest",
 ]
-
-
-@dataclass(frozen=True)
-class Depth:
-    """A specimen depth below the secondary-particle surface.
-
-    ``depth_nm`` is the representative depth used for fits (NaN for bulk specimens);
-    ``low_nm``/``high_nm`` the interval it stands for; ``label`` the text as written.
-    """
-
-    depth_nm: float
-    low_nm: float
-    high_nm: float
-    label: str
-    is_bulk: bool = False
 
 
 @dataclass(frozen=True)
@@ -246,74 +230,6 @@ class Manifest:
 #: Largest manifest read (16 MiB: some 100 000 specimens).
 MANIFEST_MAX_BYTES = 16 << 20
 
-_UNIT_NM = {"nm": 1.0, "um": 1000.0, "µm": 1000.0, "μm": 1000.0, "mm": 1.0e6}
-_DEPTH_RE = re.compile(
-    r"^\s*(?P<op><=|<|~|≈|about)?\s*(?P<value>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>nm|um|µm|μm|mm)?\s*$"
-)
-_BULK_WORDS = ("bulk", "surface to centre", "surface to center", "centre", "center", "whole")
-
-
-def parse_depth(text: str | float | int, *, bound_depth: str = "midpoint",
-                bulk_depth_nm: float = math.nan) -> Depth:
-    """Parse a depth as written in a manifest or a paper's table.
-
-    Parameters
-    ----------
-    text : str or number
-        ``30`` (nm), ``"~2 um"``, ``"< 100 nm"``, ``"surface"`` (0 nm), ``"bulk"`` or
-        ``"surface to centre"`` (a bulk specimen).
-    bound_depth : {"midpoint", "bound"}
-        Depth representing an upper bound ``"< X"``: ``X/2`` (midpoint of [0, X]) or ``X``.
-    bulk_depth_nm : float
-        Representative depth of a bulk specimen (NaN: excluded from depth fits).
-
-    Returns
-    -------
-    Depth
-
-    Raises
-    ------
-    ManifestError
-        When the text is not a depth (the caller adds the place).
-    """
-    if bound_depth not in ("midpoint", "bound"):
-        raise ManifestError(f"bound_depth must be 'midpoint' or 'bound', got {bound_depth!r}")
-    if isinstance(text, bool):
-        raise ManifestError(f"depth must be a number of nm or a text like '< 100 nm', got {text!r}")
-    if isinstance(text, (int, float)):
-        value = float(text)
-        if not math.isfinite(value) or value < 0 or value > DEPTH_MAX_NM:
-            raise ManifestError(f"depth_nm must be a number from 0 to {DEPTH_MAX_NM:g} nm, got "
-                                f"{_short(text)}")
-        return Depth(value, value, value, f"{value:g} nm")
-    label = str(text).strip()
-    lower = label.lower()
-    if lower in ("surface", "0"):
-        return Depth(0.0, 0.0, 0.0, label)
-    if lower in _BULK_WORDS:
-        return Depth(float(bulk_depth_nm), 0.0, math.inf, label, is_bulk=True)
-    match = _DEPTH_RE.match(lower.split("(")[0])
-    if match is None:
-        raise ManifestError(
-            f"cannot read depth {label!r}; write a number of nm (depth_nm = 30) or a text "
-            "like '< 100 nm', '~2 um', 'surface', 'bulk'"
-        )
-    value = float(match["value"]) * _UNIT_NM[match["unit"] or "nm"]
-    if not math.isfinite(value) or value > DEPTH_MAX_NM:
-        raise ManifestError(f"depth {_short(label)} is beyond {DEPTH_MAX_NM:g} nm; write the "
-                            "depth below the particle surface in nm or um")
-    label = canonical_depth_label(match["op"], match["value"], match["unit"], label)
-    if match["op"] in ("<", "<="):
-        rep = value / 2.0 if bound_depth == "midpoint" else value
-        return Depth(rep, 0.0, value, label)
-    return Depth(value, value, value, label)
-
-
-def _short(value: Any, limit: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
-
-
 _TOP = ("study", "settings", "samples", "specimens", "icp", "cycling", "haadf")
 _DEPTH_DEFS = ("half_recovery", "recovery_95", "deficit")
 _MODELS = ("exponential", "erf", "two_scale", "logistic")
@@ -329,7 +245,15 @@ def _settings(chk: Checker, raw: dict[str, Any], base: Path) -> StudySettings:
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key in ("normalize_to", "elements"):
+            from liprobe.io._formula import is_element
+
             values[key] = chk.strings(value, "settings", key)
+            unknown = [el for el in values[key] if not is_element(el)]
+            if unknown:
+                raise chk.fail(f"{unknown[0]!r} in {key!r} is not an element symbol (write "
+                               "them like \"Li\", \"Ni\")", "settings", None, key)
+            if len(set(values[key])) != len(values[key]):
+                raise chk.fail(f"{key!r} names an element twice", "settings", None, key)
         elif key == "gradient_models":
             names = chk.strings(value, "settings", key)
             for name in names:

@@ -9,6 +9,9 @@ computation, so the output does not depend on the map function.
 Output folder layout written by :func:`run_study` (every table as CSV *and* Parquet)::
 
     out_dir/
+      liprobe-complete.json        every file below and its SHA-256: the folder is complete
+                                   (written last, in a staging folder swapped in at the end;
+                                   see liprobe.io._output_policy)
       summary.json                 headline numbers + provenance (see below)
       tables/specimens.{csv,parquet}        one row per specimen: counts, ratios, sigmas
       tables/table2.{csv,parquet}           per sample and depth: X_mean, X_sd (ddof=1), n,

@@ -75,7 +75,10 @@ def write_specimen(path: str | os.PathLike, ions: IonTable, ranges: RangeTable,
     for target in specimen_paths(path, truth=truth is not None).values():
         check_output_file(target, force=force)
     stem = path.with_suffix("")
-    written = {"ions": write_ions(path, ions),
+    # a synthetic file carries no wall-clock time (the .apt header's creation time is the
+    # Unix epoch): one seed gives one file, byte for byte
+    options = {"creation_time_s": 0.0} if path.suffix.lower() == ".apt" else {}
+    written = {"ions": write_ions(path, ions, **options),
                "ranges": write_ranges(stem.with_suffix(".rrng"), ranges)}
     if truth is not None:
         json_path = Path(f"{stem}.truth.json")
