@@ -119,7 +119,7 @@ def _gradient_deepens(fits: Any, definition: str, shape: str | None) -> Claim | 
                  f"of the {first['model']} shape, {int(first['cycles'])} → "
                  f"{int(last['cycles'])} cycles)",
                  f"{fmt_number(first[column], '.0f')} → {fmt_number(last[column], '.0f')} nm "
-                 f"(+{fmt_number(diff, '.0f')} nm)", _interval(lo, hi, ".0f") + " nm",
+                 f"({fmt_number(diff, '+.0f')} nm)", _interval(lo, hi, ".0f") + " nm",
                  verdict, caveat or "delta-method SE of the fitted shape")
 
 
