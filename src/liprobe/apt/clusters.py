@@ -12,7 +12,9 @@ a linking distance (``d_max_nm``, ``eps_nm``) with ``scipy.spatial.cKDTree``:
 - the envelope adds every other ion within ``envelope_nm`` of a cluster's solute ions,
   then erosion removes the added ions within ``erosion_nm`` of an ion outside every
   cluster (Vaumousse, Cerezo & Warren 2003). The maximum-separation method defaults both to
-  ``d_max``; DBSCAN defaults to none (solute ions only).
+  ``d_max``; DBSCAN defaults to none (solute ions only). Erosion removes added ions only,
+  never the linked solute ions, so compositions err solute-rich at the cluster surface
+  (+0.07 in the Li fraction for 1.5-nm clusters of 0.5 Li in the tests).
 
 Per cluster: ions, solute ions, centroid and radius of gyration of its solute ions
 (``R_g``; Guinier radius ``sqrt(5/3) R_g`` = the radius of a uniform sphere) and the
