@@ -164,51 +164,25 @@ def _count_clusters(labels: np.ndarray, n_min: int) -> tuple[int, int]:
     return int(big.size), int(big.max()) if big.size else 0
 
 
-def _candidate_mask(xyz, seeds, cell_nm, reach_cells):
-    """Ions in cells within ``reach_cells`` of a cell holding a seed point."""
-    from scipy import ndimage
-
-    lo = seeds.min(axis=0) - (reach_cells + 1) * cell_nm
-    shape = np.floor((seeds.max(axis=0) + (reach_cells + 1) * cell_nm - lo) / cell_nm
-                     ).astype(np.int64) + 1
-    occupied = np.zeros(tuple(shape), bool)
-    cell = np.floor((seeds - lo) / cell_nm).astype(np.int64)
-    occupied[cell[:, 0], cell[:, 1], cell[:, 2]] = True
-    occupied = ndimage.binary_dilation(occupied, np.ones((3, 3, 3), bool),
-                                       iterations=reach_cells)
-    out = np.zeros(xyz.shape[0], bool)
-    chunk = 2_000_000
-    for start in range(0, xyz.shape[0], chunk):
-        c = np.floor((xyz[start:start + chunk] - lo.astype(np.float32))
-                     / np.float32(cell_nm)).astype(np.int64)
-        ok = np.all((c >= 0) & (c < shape), axis=1)
-        hit = np.zeros(c.shape[0], bool)
-        hit[ok] = occupied[c[ok, 0], c[ok, 1], c[ok, 2]]
-        out[start:start + chunk] = hit
-    return out
-
-
 def _envelope(xyz, ion_labels, solute_index, envelope_nm, erosion_nm):
     """Add ions within ``envelope_nm`` of cluster solute ions, then erode the additions."""
-    from scipy.spatial import cKDTree
+    from liprobe.apt._neighbour_kernels import nearest_within
 
     member = solute_index[ion_labels[solute_index] >= 0]
     if member.size == 0 or envelope_nm <= 0:
         return ion_labels
-    seeds = xyz[member].astype(np.float64)
-    cell = max(envelope_nm, erosion_nm, 1e-3)
-    candidate = _candidate_mask(xyz, seeds, cell, 2)
-    candidate[member] = False
-    cand = np.flatnonzero(candidate)
-    dist, nearest = cKDTree(seeds).query(xyz[cand], distance_upper_bound=envelope_nm)
-    near = np.isfinite(dist)
-    added = cand[near]
-    ion_labels[added] = ion_labels[member[nearest[near]]]
+    seeds = xyz[member]
+    dist, nearest = nearest_within(seeds, xyz, envelope_nm + erosion_nm)
+    near = dist <= envelope_nm
+    near[member] = False
+    added = np.flatnonzero(near)
+    ion_labels[added] = ion_labels[member[nearest[added]]]
     if erosion_nm > 0 and added.size:
-        outside = cand[~near]
+        # only outside ions within the erosion distance of the envelope can erode it
+        outside = np.flatnonzero(np.isfinite(dist) & ~near & (ion_labels < 0))
         if outside.size:
-            dist, _ = cKDTree(xyz[outside]).query(xyz[added], distance_upper_bound=erosion_nm)
-            ion_labels[added[np.isfinite(dist)]] = -1
+            d_out, _ = nearest_within(xyz[outside], xyz[added], erosion_nm)
+            ion_labels[added[np.isfinite(d_out)]] = -1
     return ion_labels
 
 
