@@ -95,6 +95,9 @@ def stage_clusters(n_ions: int) -> dict:
                                     matrix_composition={"Li": 0.03, "Ni": 0.47, "O": 0.5})
     rt = feature_ranges()
     species = assign_ions(ions.mass_to_charge_da, rt)
+    maximum_separation_clusters(ions.take(slice(0, 200_000)), rt, d_max_nm=0.5, n_min=20,
+                                rng=np.random.default_rng(0),
+                                species=species[:200_000])  # warm numba
     rss_data = _peak_mib()
     t0 = time.perf_counter()
     found = maximum_separation_clusters(ions, rt, d_max_nm=0.5, order=1, n_min=20,

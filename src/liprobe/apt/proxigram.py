@@ -14,7 +14,8 @@ is then interpolated trilinearly from the grid, one pass over the ions.
 On top of the proxigram: :func:`fit_interface` (the two compositions and the 10-90 % width
 of an interface, error-function fit) and :func:`surface_layer_thickness_from_proxigram`
 (thickness of a surface layer: the distance from the isosurface to the specimen's top,
-where the proxigram's ion count falls to half its plateau), with :func:`layer_depth_from_profile` giving the 1-D profile's value to compare.
+where the proxigram's ion count falls to half its plateau), with
+:func:`layer_depth_from_profile` giving the 1-D profile's value to compare.
 """
 
 from __future__ import annotations
@@ -274,7 +275,8 @@ class LayerThickness:
     side: str
 
 
-def surface_layer_thickness_from_proxigram(profile: Profile, *, side: str = "low") -> LayerThickness:
+def surface_layer_thickness_from_proxigram(profile: Profile, *,
+                                           side: str = "low") -> LayerThickness:
     """Thickness of the layer between an isosurface and the specimen's top surface.
 
     The proxigram, taken on an isosurface of the layer's element and wider than the layer
@@ -282,7 +284,8 @@ def surface_layer_thickness_from_proxigram(profile: Profile, *, side: str = "low
     the counts drop to zero. The top surface is where the ion count per bin falls to half
     the layer's plateau (median of the layer's bins holding at least a quarter of the
     largest), linearly interpolated between bin centres; the thickness is its distance from
-    the isosurface. σ: the Poisson σ of the count at the crossing over the local slope.
+    the isosurface. σ: the Poisson σ of the count at the crossing over the local slope
+    (counting only; the top surface's own roughness and blur are not in it).
 
     Parameters
     ----------
@@ -306,7 +309,8 @@ def surface_layer_thickness_from_proxigram(profile: Profile, *, side: str = "low
     if c.max() <= 0:
         raise ParameterError("no ions on the layer's side of the surface")
     plateau = float(np.median(c[c >= 0.25 * c.max()]))
-    below = np.flatnonzero((c < 0.5 * plateau) & (np.arange(c.size) > int(np.argmax(c >= 0.5 * plateau))))
+    first_full = int(np.argmax(c >= 0.5 * plateau))
+    below = np.flatnonzero((c < 0.5 * plateau) & (np.arange(c.size) > first_full))
     if below.size == 0:
         raise ParameterError("the proxigram does not reach the top surface on the layer's "
                              "side; widen distance_range_nm")
