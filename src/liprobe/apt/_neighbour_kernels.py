@@ -11,10 +11,12 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True)
-def nearest_within(ref, query, radius):  # pragma: no cover
+def nearest_within(ref, query, radius, any_hit=False):  # pragma: no cover
     """``(distance, index)`` of the nearest ``ref`` point within ``radius`` of each query.
 
-    ``ref`` (M, 3) and ``query`` (N, 3) float arrays; no neighbour: ``inf`` and -1.
+    ``ref`` (M, 3) and ``query`` (N, 3) float arrays; no neighbour: ``inf`` and -1. With
+    ``any_hit`` the search stops at the first ref point within ``radius`` (existence only:
+    its distance and index, not the nearest's).
     """
     n_query = query.shape[0]
     dist = np.full(n_query, np.inf)
@@ -34,21 +36,50 @@ def nearest_within(ref, query, radius):  # pragma: no cover
         cz = int((ref[i, 2] - lo[2]) / radius)
         cell[i] = (cx * shape[1] + cy) * shape[2] + cz
     order = np.argsort(cell)
+    sref = np.empty((m, 3))  # ref points contiguous by cell
+    for k in range(m):
+        sref[k, 0] = ref[order[k], 0]
+        sref[k, 1] = ref[order[k], 1]
+        sref[k, 2] = ref[order[k], 2]
     n_cells = shape[0] * shape[1] * shape[2]
     start = np.zeros(n_cells + 1, np.int64)
     for i in range(m):
         start[cell[i] + 1] += 1
     for c in range(n_cells):
         start[c + 1] += start[c]
+    # cells with a reference point in or beside them: a small table that rejects most
+    # queries with one lookup that stays in cache
+    near = np.zeros(n_cells, np.uint8)
+    for c in range(n_cells):
+        if start[c + 1] > start[c]:
+            ix0 = c // (shape[1] * shape[2])
+            iy0 = (c // shape[2]) % shape[1]
+            iz0 = c % shape[2]
+            for ix in range(max(ix0 - 1, 0), min(ix0 + 2, shape[0])):
+                for iy in range(max(iy0 - 1, 0), min(iy0 + 2, shape[1])):
+                    for iz in range(max(iz0 - 1, 0), min(iz0 + 2, shape[2])):
+                        near[(ix * shape[1] + iy) * shape[2] + iz] = 1
     r2 = radius * radius
+    # visit the queries cell by cell (memory locality), skipping those far from any ref
+    qcell = np.full(n_query, -1, np.int64)
     for q in range(n_query):
-        x, y, z = query[q, 0], query[q, 1], query[q, 2]
-        cx = int(np.floor((x - lo[0]) / radius))
-        cy = int(np.floor((y - lo[1]) / radius))
-        cz = int(np.floor((z - lo[2]) / radius))
+        cx = int(np.floor((query[q, 0] - lo[0]) / radius))
+        cy = int(np.floor((query[q, 1] - lo[1]) / radius))
+        cz = int(np.floor((query[q, 2] - lo[2]) / radius))
         if (cx < 0 or cy < 0 or cz < 0 or cx >= shape[0] or cy >= shape[1]
                 or cz >= shape[2]):
             continue
+        c = (cx * shape[1] + cy) * shape[2] + cz
+        if near[c]:
+            qcell[q] = c
+    todo = np.flatnonzero(qcell >= 0)
+    visit = todo[np.argsort(qcell[todo])]
+    for q in visit:
+        x, y, z = query[q, 0], query[q, 1], query[q, 2]
+        c = qcell[q]
+        cz = c % shape[2]
+        cy = (c // shape[2]) % shape[1]
+        cx = c // (shape[1] * shape[2])
         best = r2
         hit = -1
         for ix in range(max(cx - 1, 0), min(cx + 2, shape[0])):
@@ -57,14 +88,21 @@ def nearest_within(ref, query, radius):  # pragma: no cover
                 for iz in range(max(cz - 1, 0), min(cz + 2, shape[2])):
                     c = base + iz
                     for k in range(start[c], start[c + 1]):
-                        j = order[k]
-                        dx = ref[j, 0] - x
-                        dy = ref[j, 1] - y
-                        dz = ref[j, 2] - z
+                        dx = sref[k, 0] - x
+                        dy = sref[k, 1] - y
+                        dz = sref[k, 2] - z
                         d2 = dx * dx + dy * dy + dz * dz
                         if d2 <= best:
                             best = d2
-                            hit = j
+                            hit = order[k]
+                            if any_hit:
+                                break
+                    if any_hit and hit >= 0:
+                        break
+                if any_hit and hit >= 0:
+                    break
+            if any_hit and hit >= 0:
+                break
         if hit >= 0:
             dist[q] = np.sqrt(best)
             index[q] = hit

@@ -181,7 +181,7 @@ def _envelope(xyz, ion_labels, solute_index, envelope_nm, erosion_nm):
         # only outside ions within the erosion distance of the envelope can erode it
         outside = np.flatnonzero(np.isfinite(dist) & ~near & (ion_labels < 0))
         if outside.size:
-            d_out, _ = nearest_within(xyz[outside], xyz[added], erosion_nm)
+            d_out, _ = nearest_within(xyz[outside], xyz[added], erosion_nm, True)
             ion_labels[added[np.isfinite(d_out)]] = -1
     return ion_labels
 
