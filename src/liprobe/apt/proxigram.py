@@ -89,24 +89,18 @@ def signed_distance_nm(
     -------
     (N,) float32 array
     """
-    from scipy import ndimage
+    from liprobe.apt._grid_kernels import interpolate_trilinear
 
     if not (np.isfinite(max_distance_nm) and max_distance_nm > 0):
         raise ParameterError(f"max_distance_nm must be positive, got {max_distance_nm}")
     band = float(max_distance_nm) + 2.0 * surfaces.voxel_nm
     grid = _distance_grid(surfaces, band)
     xyz = np.asarray(xyz_nm)
-    out = np.full(xyz.shape[0], np.nan, np.float32)
-    chunk = 2_000_000
-    for start in range(0, xyz.shape[0], chunk):
-        idx = ((xyz[start:start + chunk].astype(np.float32)
-                - surfaces.grid_origin_nm.astype(np.float32))
-               / np.float32(surfaces.voxel_nm) - np.float32(0.5))
-        value = ndimage.map_coordinates(grid, idx.T, order=1, mode="constant", cval=np.nan,
-                                        prefilter=False)
-        value[np.abs(value) > max_distance_nm] = np.nan
-        out[start:start + chunk] = value
-    return out
+    if not (xyz.dtype == np.float32 and xyz.dtype.isnative):
+        xyz = xyz.astype(np.float32)
+    o = surfaces.grid_origin_nm
+    return interpolate_trilinear(grid, xyz, float(o[0]), float(o[1]), float(o[2]),
+                                 float(surfaces.voxel_nm), float(max_distance_nm))
 
 
 def proxigram(
