@@ -172,15 +172,18 @@ def _envelope(xyz, ion_labels, solute_index, envelope_nm, erosion_nm):
     if member.size == 0 or envelope_nm <= 0:
         return ion_labels
     seeds = xyz[member]
-    dist, nearest = nearest_within(seeds, xyz, envelope_nm + erosion_nm)
-    near = dist <= envelope_nm
+    dist, nearest = nearest_within(seeds, xyz, envelope_nm)
+    near = np.isfinite(dist)
     near[member] = False
     added = np.flatnonzero(near)
     ion_labels[added] = ion_labels[member[nearest[added]]]
     if erosion_nm > 0 and added.size:
-        # only outside ions within the erosion distance of the envelope can erode it
-        outside = np.flatnonzero(np.isfinite(dist) & ~near & (ion_labels < 0))
+        # ions outside every cluster within the erosion distance of an added ion ...
+        others = np.flatnonzero(ion_labels < 0)
+        d_other, _ = nearest_within(xyz[added], xyz[others], erosion_nm, True)
+        outside = others[np.isfinite(d_other)]
         if outside.size:
+            # ... erode the added ions within the erosion distance of them
             d_out, _ = nearest_within(xyz[outside], xyz[added], erosion_nm, True)
             ion_labels[added[np.isfinite(d_out)]] = -1
     return ion_labels
