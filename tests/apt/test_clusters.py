@@ -78,6 +78,7 @@ def test_core_linkage_order_and_chains():
     assert np.all(link_solute(chain, radius_nm=0.5, min_neighbours=3) == -1)
 
 
+@pytest.mark.slow
 def test_dbscan_matches_scikit_learn(clustered):
     sklearn_cluster = pytest.importorskip("sklearn.cluster")
     ions, _ = clustered

@@ -56,6 +56,7 @@ def test_edge_ions_are_excluded_and_would_bias_the_distance(random_box):
     assert raw.mean_distance_nm > kept.mean_distance_nm * 1.01
 
 
+@pytest.mark.slow
 def test_clustering_shows_as_short_distances_and_g_above_one(clustered_box, random_box):
     rt = feature_ranges()
     nn = nearest_neighbour_distribution(clustered_box, rt, rng=np.random.default_rng(2), k=1,

@@ -305,8 +305,9 @@ def maximum_separation_clusters(
     >>> import numpy as np
     >>> from liprobe.synth.features3d import feature_ranges, generate_clusters
     >>> ions, truth = generate_clusters(rng=np.random.default_rng(0), box_nm=(20, 20, 20),
-    ...                                 n_clusters=4, radius_nm=1.5)
-    >>> found = maximum_separation_clusters(ions, feature_ranges(), d_max_nm=0.5, n_min=10,
+    ...                                 n_clusters=4, radius_nm=1.5,
+    ...                                 matrix_composition={"Li": 0.03, "Ni": 0.47, "O": 0.5})
+    >>> found = maximum_separation_clusters(ions, feature_ranges(), d_max_nm=0.5, n_min=20,
     ...                                     rng=np.random.default_rng(1))
     >>> found.n_clusters, found.random_label_baseline.n_clusters
     (4, 0.0)
