@@ -17,6 +17,7 @@ from liprobe.apt.proxigram import (
     surface_layer_thickness_from_proxigram,
 )
 from liprobe.apt.ranging import assign_ions
+from liprobe.apt.surface_layer import measure_surface_layer
 from liprobe.errors import ParameterError
 from liprobe.synth import DepthProfile, generate_specimen, get_preset, ncm_ranges
 from liprobe.synth.features3d import feature_ranges, generate_interface, generate_precipitate
@@ -102,6 +103,12 @@ def test_top_surface_layer_thickness_beside_the_1d_profile():
     assert layer.thickness_nm == pytest.approx(depth, abs=0.3)
     assert one_d == pytest.approx(depth, abs=0.5)
     assert layer.thickness_nm == pytest.approx(one_d, abs=0.5)
+    # the one-call measurement for studies finds the same threshold and values
+    measured = measure_surface_layer(ions, rt, element="Li", species=species)
+    assert measured.threshold == pytest.approx(threshold, abs=0.01)
+    assert measured.thickness_nm == pytest.approx(depth, abs=0.3)
+    assert measured.profile_depth_nm == pytest.approx(depth, abs=0.5)
+    assert measured.surface_fraction < measured.bulk_fraction
     with pytest.raises(ParameterError, match="top surface"):
         surface_layer_thickness_from_proxigram(
             proxigram(ions, rt, surfaces, distance_range_nm=(-3, 3), species=species))

@@ -12,7 +12,9 @@ a linking distance (``d_max_nm``, ``eps_nm``) with ``scipy.spatial.cKDTree``:
 - the envelope adds every other ion within ``envelope_nm`` of a cluster's solute ions,
   then erosion removes the added ions within ``erosion_nm`` of an ion outside every
   cluster (Vaumousse, Cerezo & Warren 2003). The maximum-separation method defaults both to
-  ``d_max``; DBSCAN defaults to none (solute ions only).
+  ``d_max``; DBSCAN defaults to none (solute ions only). Erosion removes added ions only,
+  never the linked solute ions, so compositions err solute-rich at the cluster surface
+  (+0.07 in the Li fraction for 1.5-nm clusters of 0.5 Li in the tests).
 
 Per cluster: ions, solute ions, centroid and radius of gyration of its solute ions
 (``R_g``; Guinier radius ``sqrt(5/3) R_g`` = the radius of a uniform sphere) and the
@@ -162,51 +164,28 @@ def _count_clusters(labels: np.ndarray, n_min: int) -> tuple[int, int]:
     return int(big.size), int(big.max()) if big.size else 0
 
 
-def _candidate_mask(xyz, seeds, cell_nm, reach_cells):
-    """Ions in cells within ``reach_cells`` of a cell holding a seed point."""
-    from scipy import ndimage
-
-    lo = seeds.min(axis=0) - (reach_cells + 1) * cell_nm
-    shape = np.floor((seeds.max(axis=0) + (reach_cells + 1) * cell_nm - lo) / cell_nm
-                     ).astype(np.int64) + 1
-    occupied = np.zeros(tuple(shape), bool)
-    cell = np.floor((seeds - lo) / cell_nm).astype(np.int64)
-    occupied[cell[:, 0], cell[:, 1], cell[:, 2]] = True
-    occupied = ndimage.binary_dilation(occupied, np.ones((3, 3, 3), bool),
-                                       iterations=reach_cells)
-    out = np.zeros(xyz.shape[0], bool)
-    chunk = 2_000_000
-    for start in range(0, xyz.shape[0], chunk):
-        c = np.floor((xyz[start:start + chunk] - lo.astype(np.float32))
-                     / np.float32(cell_nm)).astype(np.int64)
-        ok = np.all((c >= 0) & (c < shape), axis=1)
-        hit = np.zeros(c.shape[0], bool)
-        hit[ok] = occupied[c[ok, 0], c[ok, 1], c[ok, 2]]
-        out[start:start + chunk] = hit
-    return out
-
-
 def _envelope(xyz, ion_labels, solute_index, envelope_nm, erosion_nm):
     """Add ions within ``envelope_nm`` of cluster solute ions, then erode the additions."""
-    from scipy.spatial import cKDTree
+    from liprobe.apt._neighbour_kernels import nearest_within
 
     member = solute_index[ion_labels[solute_index] >= 0]
     if member.size == 0 or envelope_nm <= 0:
         return ion_labels
-    seeds = xyz[member].astype(np.float64)
-    cell = max(envelope_nm, erosion_nm, 1e-3)
-    candidate = _candidate_mask(xyz, seeds, cell, 2)
-    candidate[member] = False
-    cand = np.flatnonzero(candidate)
-    dist, nearest = cKDTree(seeds).query(xyz[cand], distance_upper_bound=envelope_nm)
+    seeds = xyz[member]
+    dist, nearest = nearest_within(seeds, xyz, envelope_nm)
     near = np.isfinite(dist)
-    added = cand[near]
-    ion_labels[added] = ion_labels[member[nearest[near]]]
+    near[member] = False
+    added = np.flatnonzero(near)
+    ion_labels[added] = ion_labels[member[nearest[added]]]
     if erosion_nm > 0 and added.size:
-        outside = cand[~near]
+        # ions outside every cluster within the erosion distance of an added ion ...
+        others = np.flatnonzero(ion_labels < 0)
+        d_other, _ = nearest_within(xyz[added], xyz[others], erosion_nm, True)
+        outside = others[np.isfinite(d_other)]
         if outside.size:
-            dist, _ = cKDTree(xyz[outside]).query(xyz[added], distance_upper_bound=erosion_nm)
-            ion_labels[added[np.isfinite(dist)]] = -1
+            # ... erode the added ions within the erosion distance of them
+            d_out, _ = nearest_within(xyz[outside], xyz[added], erosion_nm, True)
+            ion_labels[added[np.isfinite(d_out)]] = -1
     return ion_labels
 
 
@@ -326,8 +305,9 @@ def maximum_separation_clusters(
     >>> import numpy as np
     >>> from liprobe.synth.features3d import feature_ranges, generate_clusters
     >>> ions, truth = generate_clusters(rng=np.random.default_rng(0), box_nm=(20, 20, 20),
-    ...                                 n_clusters=4, radius_nm=1.5)
-    >>> found = maximum_separation_clusters(ions, feature_ranges(), d_max_nm=0.5, n_min=10,
+    ...                                 n_clusters=4, radius_nm=1.5,
+    ...                                 matrix_composition={"Li": 0.03, "Ni": 0.47, "O": 0.5})
+    >>> found = maximum_separation_clusters(ions, feature_ranges(), d_max_nm=0.5, n_min=20,
     ...                                     rng=np.random.default_rng(1))
     >>> found.n_clusters, found.random_label_baseline.n_clusters
     (4, 0.0)

@@ -14,7 +14,8 @@ is then interpolated trilinearly from the grid, one pass over the ions.
 On top of the proxigram: :func:`fit_interface` (the two compositions and the 10-90 % width
 of an interface, error-function fit) and :func:`surface_layer_thickness_from_proxigram`
 (thickness of a surface layer: the distance from the isosurface to the specimen's top,
-where the proxigram's ion count falls to half its plateau), with :func:`layer_depth_from_profile` giving the 1-D profile's value to compare.
+where the proxigram's ion count falls to half its plateau), with
+:func:`layer_depth_from_profile` giving the 1-D profile's value to compare.
 """
 
 from __future__ import annotations
@@ -88,24 +89,18 @@ def signed_distance_nm(
     -------
     (N,) float32 array
     """
-    from scipy import ndimage
+    from liprobe.apt._grid_kernels import interpolate_trilinear
 
     if not (np.isfinite(max_distance_nm) and max_distance_nm > 0):
         raise ParameterError(f"max_distance_nm must be positive, got {max_distance_nm}")
     band = float(max_distance_nm) + 2.0 * surfaces.voxel_nm
     grid = _distance_grid(surfaces, band)
     xyz = np.asarray(xyz_nm)
-    out = np.full(xyz.shape[0], np.nan, np.float32)
-    chunk = 2_000_000
-    for start in range(0, xyz.shape[0], chunk):
-        idx = ((xyz[start:start + chunk].astype(np.float32)
-                - surfaces.grid_origin_nm.astype(np.float32))
-               / np.float32(surfaces.voxel_nm) - np.float32(0.5))
-        value = ndimage.map_coordinates(grid, idx.T, order=1, mode="constant", cval=np.nan,
-                                        prefilter=False)
-        value[np.abs(value) > max_distance_nm] = np.nan
-        out[start:start + chunk] = value
-    return out
+    if not (xyz.dtype == np.float32 and xyz.dtype.isnative):
+        xyz = xyz.astype(np.float32)
+    o = surfaces.grid_origin_nm
+    return interpolate_trilinear(grid, xyz, float(o[0]), float(o[1]), float(o[2]),
+                                 float(surfaces.voxel_nm), float(max_distance_nm))
 
 
 def proxigram(
@@ -274,7 +269,8 @@ class LayerThickness:
     side: str
 
 
-def surface_layer_thickness_from_proxigram(profile: Profile, *, side: str = "low") -> LayerThickness:
+def surface_layer_thickness_from_proxigram(profile: Profile, *,
+                                           side: str = "low") -> LayerThickness:
     """Thickness of the layer between an isosurface and the specimen's top surface.
 
     The proxigram, taken on an isosurface of the layer's element and wider than the layer
@@ -282,7 +278,8 @@ def surface_layer_thickness_from_proxigram(profile: Profile, *, side: str = "low
     the counts drop to zero. The top surface is where the ion count per bin falls to half
     the layer's plateau (median of the layer's bins holding at least a quarter of the
     largest), linearly interpolated between bin centres; the thickness is its distance from
-    the isosurface. σ: the Poisson σ of the count at the crossing over the local slope.
+    the isosurface. σ: the Poisson σ of the count at the crossing over the local slope
+    (counting only; the top surface's own roughness and blur are not in it).
 
     Parameters
     ----------
@@ -306,7 +303,8 @@ def surface_layer_thickness_from_proxigram(profile: Profile, *, side: str = "low
     if c.max() <= 0:
         raise ParameterError("no ions on the layer's side of the surface")
     plateau = float(np.median(c[c >= 0.25 * c.max()]))
-    below = np.flatnonzero((c < 0.5 * plateau) & (np.arange(c.size) > int(np.argmax(c >= 0.5 * plateau))))
+    first_full = int(np.argmax(c >= 0.5 * plateau))
+    below = np.flatnonzero((c < 0.5 * plateau) & (np.arange(c.size) > first_full))
     if below.size == 0:
         raise ParameterError("the proxigram does not reach the top surface on the layer's "
                              "side; widen distance_range_nm")

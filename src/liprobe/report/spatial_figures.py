@@ -148,7 +148,13 @@ def isosurface_html(surfaces, *, caption: str | None = None,
     when the page already holds it. Surfaces beyond ``max_faces`` triangles in total are
     left out (largest first).
     """
-    import plotly.graph_objects as go
+    try:
+        import plotly.graph_objects as go
+    except ImportError:
+        from liprobe.errors import DependencyError
+
+        raise DependencyError("the interactive isosurface figure needs plotly, which is not "
+                              "installed; pip install 'liprobe[spatial]' (or plotly)") from None
 
     traces, total = [], 0
     for k, s in enumerate(surfaces.surfaces):
