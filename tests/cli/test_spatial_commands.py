@@ -33,7 +33,7 @@ def _json(capsys, argv):
 
 @pytest.mark.slow  # writes the 5 MB interactive page
 def test_isosurface_json_has_the_documented_shape(files, capsys, tmp_path):
-    pytest.importorskip("plotly", reason="the 3-D figure needs plotly (liprobe[spatial])")
+    pytest.importorskip("plotly", reason="the 3-D figure needs plotly (liprobe[report])")
     rrng, pos, truth, _, _ = files
     html = tmp_path / "iso.html"
     out = _json(capsys, ["isosurface", str(pos), "-r", str(rrng), "--element", "Li",

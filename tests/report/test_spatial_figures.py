@@ -37,7 +37,7 @@ def results():
 @pytest.mark.parametrize("kind", sf.FIGURE_KINDS)
 def test_each_kind_is_one_tagged_self_contained_figure(results, kind):
     if kind == "isosurface":
-        pytest.importorskip("plotly", reason="the 3-D figure needs plotly (liprobe[spatial])")
+        pytest.importorskip("plotly", reason="the 3-D figure needs plotly (liprobe[report])")
         html = sf.isosurface_html(results["surfaces"], include_plotlyjs=False)
     else:
         html = results[kind]
@@ -50,7 +50,7 @@ def test_each_kind_is_one_tagged_self_contained_figure(results, kind):
 
 
 def test_the_isosurface_can_carry_plotly_inline(results):
-    pytest.importorskip("plotly", reason="the 3-D figure needs plotly (liprobe[spatial])")
+    pytest.importorskip("plotly", reason="the 3-D figure needs plotly (liprobe[report])")
     ions, _ = generate_precipitate(rng=np.random.default_rng(62), box_nm=(10, 10, 10),
                                    radius_nm=3.0)
     surfaces = find_isosurfaces(concentration_field(ions, feature_ranges(),

@@ -154,7 +154,7 @@ def isosurface_html(surfaces, *, caption: str | None = None,
         from liprobe.errors import DependencyError
 
         raise DependencyError("the interactive isosurface figure needs plotly, which is not "
-                              "installed; pip install 'liprobe[spatial]' (or plotly)") from None
+                              "installed; pip install 'liprobe[report]' (or plotly)") from None
 
     traces, total = [], 0
     for k, s in enumerate(surfaces.surfaces):
