@@ -198,7 +198,7 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
         elif overlap_species_for(ranges):  # else no known species in the ranges can overlap
             # the same function as the CLI's `composition`: one file, one answer
             comp, correction = _step(spec, "overlap correction", lambda: composition_of(
-                ions, ranges, overlap_correction="isotopes"))
+                ions, ranges, overlap_correction="isotopes", species=species))
     counts = {el: int(comp.atoms(el)) if el in comp.elements else 0
               for el in dict.fromkeys((*settings.elements, *settings.normalize_to))}
     if sum(counts[el] for el in settings.normalize_to) == 0:
