@@ -246,7 +246,9 @@ def _wilson(q: np.ndarray, n_eff: np.ndarray, z: float) -> tuple[np.ndarray, np.
     with np.errstate(invalid="ignore", divide="ignore"):
         centre = (q + z2 / (2 * n_eff)) / (1 + z2 / n_eff)
         half = z * np.sqrt(q * (1 - q) / n_eff + z2 / (4 * n_eff * n_eff)) / (1 + z2 / n_eff)
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    low = np.where(q <= 0, 0.0, np.clip(centre - half, 0.0, 1.0))  # exact ends, no rounding
+    high = np.where(q >= 1, 1.0, np.clip(centre + half, 0.0, 1.0))
+    return low, high
 
 
 def interval(value: float | np.ndarray, sigma: float | np.ndarray, *,

@@ -226,7 +226,7 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
         elif overlap_species_for(ranges):  # else no known species in the ranges can overlap
             # the same function as the CLI's `composition`: one file, one answer
             comp, correction = _step(spec, "overlap correction", lambda: composition_of(
-                ions, ranges, overlap_correction="isotopes"))
+                ions, ranges, overlap_correction="isotopes", species=species))
     # an element missing from the range file (missing_elements = "nan") has a NaN count, so
     # that every ratio from it, here and in the aggregation, is NaN and never 0
     counts: dict[str, Any] = {
