@@ -48,7 +48,6 @@ from liprobe.errors import ParameterError
 __all__ = [
     "TRANSITION_METALS",
     "NCM_METALS",
-    "default_ratio_denominator",
     "Composition",
     "atoms_per_ion",
     "compose",
@@ -63,24 +62,6 @@ TRANSITION_METALS = frozenset(
 
 #: The metals of an NCM cathode: the paper normalises every ratio to their sum.
 NCM_METALS: tuple[str, ...] = ("Ni", "Co", "Mn")
-
-
-def default_ratio_denominator(elements: Iterable[str]) -> tuple[str, ...]:
-    """The default denominator of every ratio in liprobe (composition, profiles, proxigrams).
-
-    Ni + Co + Mn, those of them that are ranged (Chae et al. 2021). Without any of them, the
-    transition metals that are ranged (Sc..Zn, Y..Cd, Hf..Hg); without those, ``()``.
-
-    Examples
-    --------
-    >>> default_ratio_denominator(("Li", "O", "Ni", "Zr", "Mn"))
-    ('Ni', 'Mn')
-    >>> default_ratio_denominator(("Si", "Cr", "O"))
-    ('Cr',)
-    """
-    elements = tuple(elements)
-    ncm = tuple(m for m in NCM_METALS if m in elements)
-    return ncm or tuple(e for e in elements if e in TRANSITION_METALS)
 
 
 def atoms_per_ion(ranges: RangeTable) -> tuple[tuple[str, ...], np.ndarray]:

@@ -46,7 +46,7 @@ class Profile(FrameView):
         Ranged ions per bin.
     denominator : tuple of str
         Elements summed in the ratio denominator (default as for every ratio in liprobe,
-        :func:`liprobe.apt.composition.default_ratio_denominator`: Ni+Co+Mn where ranged).
+        :func:`liprobe.counting.denominator_for`: Ni+Co+Mn where ranged).
     axis : str
         What the distance means.
     atom_covariance : (n_bins, n_elements, n_elements) float64 or None
@@ -194,7 +194,7 @@ def concentration_profile(
         outlying ion cannot merge the others into one bin). Exclusive with ``bin_nm``.
     normalize_to : str or tuple of str, optional
         Ratio denominator; default Ni + Co + Mn where ranged (as in the paper; see
-        :func:`liprobe.apt.composition.default_ratio_denominator`).
+        :func:`liprobe.counting.denominator_for`).
     overlap : {"error", "first"}
         Passed to the ranging step.
     species : (N,) int array, optional
