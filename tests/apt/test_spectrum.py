@@ -100,3 +100,18 @@ def test_unranged_peaks_are_those_outside_every_range():
     assert [p.position_da for p in unranged_peaks(peaks, ranges)] == [28.0, 40.0]
     strong = unranged_peaks(peaks, ranges, min_fraction_of_strongest=0.01)
     assert [p.position_da for p in strong] == [28.0]
+
+
+def test_spectrum_bins_match_numpy_histogram_in_both_evaluations(monkeypatch):
+    """Truth: np.histogram over the same edges (masses drawn away from the bin edges)."""
+    from liprobe.apt import _range_kernels
+
+    rng = np.random.default_rng(11)
+    centres = rng.integers(0, 12_000, 200_000)
+    mass = ((centres + rng.uniform(0.1, 0.9, centres.size)) * 0.01).astype(np.float32)
+    expected, _ = np.histogram(mass.astype(np.float64), bins=np.arange(0, 12_001) * 0.01)
+    small = mass_spectrum(mass, bin_width_da=0.01, range_da=(0.0, 120.0)).counts
+    monkeypatch.setattr(_range_kernels, "COMPILED_MIN_IONS", 1)
+    compiled = mass_spectrum(mass, bin_width_da=0.01, range_da=(0.0, 120.0)).counts
+    np.testing.assert_array_equal(small, expected)
+    np.testing.assert_array_equal(compiled, expected)

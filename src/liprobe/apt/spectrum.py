@@ -119,15 +119,22 @@ def mass_spectrum(
                              "bin_width_da, give range_da, or remove ions of absurd "
                              "mass-to-charge")
     edges = low + np.arange(n_bins + 1) * bin_width_da
-    from liprobe.apt._profile_kernels import fine_histogram
+    from liprobe.apt._range_kernels import COMPILED_MIN_IONS
 
     m32 = mass if (mass.dtype == np.float32 and mass.dtype.isnative) else mass.astype(np.float32)
     inside = None
     if float(m32.min(initial=low)) < low or float(m32.max(initial=low)) >= edges[-1]:
         inside = (m32 >= low) & (m32 < edges[-1])
         m32 = m32[inside]
-    counts = fine_histogram(m32, np.zeros(m32.shape[0], np.int8), low, 1.0,
-                            float(bin_width_da), n_bins)
+    if m32.shape[0] >= COMPILED_MIN_IONS:
+        from liprobe.apt._profile_kernels import fine_histogram
+
+        counts = fine_histogram(m32, np.zeros(m32.shape[0], np.int8), low, 1.0,
+                                float(bin_width_da), n_bins)
+    else:  # below the size that pays for numba's import: the same bins with NumPy
+        b = np.floor((m32.astype(np.float64) - low) * (1.0 / float(bin_width_da)))
+        b = np.clip(b, 0, n_bins - 1).astype(np.intp)
+        counts = np.bincount(b, minlength=n_bins).astype(np.int64)
     return MassSpectrum(edges_da=edges, counts=counts, bin_width_da=float(bin_width_da))
 
 
