@@ -22,6 +22,8 @@ _EMPTY = {
     "gradient_fits": ["cycles", "model", "success"],
     "growth_law": ["shape", "growth_model", "alpha"],
     "particle_integral": ["cycles", "model", "predicted_li", "icp_li"],
+    "growth_levels": ["li_level", "cycles", "depth_nm", "depth_ci_low", "depth_ci_high",
+                      "alpha", "alpha_ci_low", "alpha_ci_high"],
     "haadf_windows": ["sample", "specimen", "cycles", "depth_nm", "f", "f_ci_low", "f_ci_high",
                       "phase", "image"],
     "li_vs_disorder": ["n_points", "k", "k_ci_low", "k_ci_high"],
@@ -189,6 +191,20 @@ def _disorder(haadf_rows: list[dict[str, Any]], results: list[Any], table2: Any
     return points, fit
 
 
+def _depth_sigma(specimens: Any, table2: Any) -> np.ndarray | None:
+    """Depth uncertainty of each table-2 row: the specimens' depth_sigma_nm over sqrt(n)."""
+    if "depth_sigma_nm" not in specimens or not np.isfinite(
+            specimens["depth_sigma_nm"].to_numpy(np.float64)).any():
+        return None
+    out = np.zeros(len(table2))
+    for i, (sample, depth) in enumerate(zip(table2["sample"], table2["depth_nm"], strict=True)):
+        sel = (specimens["sample"] == sample) & (specimens["depth_nm"] == depth)
+        sig = specimens.loc[sel, "depth_sigma_nm"].to_numpy(np.float64)
+        sig = sig[np.isfinite(sig)]
+        out[i] = float(np.sqrt(np.mean(sig ** 2) / sig.size)) if sig.size else 0.0
+    return out
+
+
 def _versions() -> dict[str, str]:
     import pandas
     import scipy
@@ -252,10 +268,13 @@ def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress
                                       models=settings.gradient_models,
                                       radius_nm=settings.particle_radius_um * 1000.0,
                                       icp_li=icp_li, pristine_li=pristine, retention=retention,
-                                      depth_definitions=(settings.depth_definition,))
+                                      depth_definitions=(settings.depth_definition,),
+                                      depth_sigma=_depth_sigma(specimens, table2))
         notes += list(gradients.notes)
     tables["gradient_fits"] = _frame(gradients.fit_rows() if gradients else [], "gradient_fits")
     tables["growth_law"] = _frame(gradients.growth_rows() if gradients else [], "growth_law")
+    tables["growth_levels"] = _frame(gradients.levels.rows() if gradients and gradients.levels
+                                     else [], "growth_levels")
     tables["particle_integral"] = _frame([p.as_row() for p in gradients.particle]
                                          if gradients else [], "particle_integral")
     haadf_rows = _haadf(manifest, results, loose_haadf)
@@ -291,6 +310,7 @@ def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress
                       "comparisons": [c.__dict__ for c in law.comparisons]}
                   for m, law in (gradients.growth.items() if gradients else [])},
         "best_growth_model": gradients.best_growth_model if gradients else None,
+        "growth_headline": gradients.headline if gradients else None,
         "two_step_alpha": {k: v.as_dict("alpha") for k, v in
                            (gradients.two_step_alpha.items() if gradients else [])},
         "particle_integral": [p.as_row() for p in gradients.particle] if gradients else [],

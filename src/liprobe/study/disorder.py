@@ -7,8 +7,9 @@ f the mean of those windows). Interpolating the APT profile to the HAADF depths
 (:func:`join_by_depth`) is done only on request, and then the interpolation's own
 uncertainty enters the Li error.
 
-Fits (:func:`fit_li_vs_disorder`), with errors in both variables (orthogonal distance
-regression, ``scipy.odr``; P. T. Boggs & J. E. Rogers, Contemp. Math. 112 (1990) 183),
+Fits (:func:`fit_li_vs_disorder`), with errors in both variables (effective-variance
+least squares, the first-order form of orthogonal distance regression; J. Orear, Am. J.
+Phys. 50 (1982) 912),
 an intrinsic scatter added in quadrature to the Li errors when χ²/dof > 1 (the points
 scatter more than their errors), and a bootstrap over the points (depths):
 
@@ -139,7 +140,7 @@ def join_by_depth(haadf_depth_nm: np.ndarray, haadf_f: np.ndarray, apt_depth_nm:
 class LiDisorderFit:
     """The linear Li-site model and the site-loss model fitted to (f, Li) points.
 
-    ``k`` has the ODR interval (t, n - 2 dof, intrinsic scatter included) widened to
+    ``k`` has the fit's interval (t, n - 2 dof, intrinsic scatter included) widened to
     contain the bootstrap percentile interval ``k_bootstrap``; ``intrinsic_scatter`` is
     the Li scatter added in quadrature (0 when χ²/dof <= 1); ``chi2_dof`` is that of the
     linear fit before it; ``preferred`` the lower-AICc model.
@@ -186,12 +187,24 @@ def _site_loss(beta, f):
 
 
 def _odr(func, beta0, f, li, sf, sl):
-    from scipy import odr
+    """Fit with errors in both variables: effective-variance least squares.
 
-    data = odr.RealData(f, li, sx=sf, sy=sl)
-    out = odr.ODR(data, odr.Model(func), beta0=beta0, maxit=200).run()
-    chi2 = float(out.sum_square)
-    return np.asarray(out.beta, float), np.asarray(out.cov_beta, float), chi2
+    χ² = Σ (Li - g(f))² / (σ_Li² + g'(f)² σ_f²), the slope taken at the current
+    parameters (J. Orear, Am. J. Phys. 50 (1982) 912; first-order equivalent of
+    orthogonal distance regression, which scipy.odr, deprecated, also solves).
+    """
+    def resid(beta):
+        eps = 1e-6
+        slope = (func(beta, f + eps) - func(beta, f - eps)) / (2 * eps)
+        return (li - func(beta, f)) / np.sqrt(sl ** 2 + (slope * sf) ** 2)
+
+    out = optimize.least_squares(resid, np.asarray(beta0, float), method="lm", max_nfev=2000)
+    jtj = out.jac.T @ out.jac
+    try:
+        cov = np.linalg.inv(jtj)
+    except np.linalg.LinAlgError:
+        cov = np.full((len(beta0), len(beta0)), np.nan)
+    return np.asarray(out.x, float), cov, float(2 * out.cost)
 
 
 def _fit(func, beta0, f, li, sf, sl):
@@ -311,7 +324,7 @@ def fit_li_vs_disorder(f: np.ndarray, li: np.ndarray, *, li_sigma: np.ndarray | 
         aicc_sl = math.nan
     preferred = ("linear" if not math.isfinite(aicc_sl) or aicc_lin <= aicc_sl
                  else "site_loss")
-    message = (f"ODR with errors in {'f and ' if np.any(sf > 1e-6) else ''}Li; "
+    message = (f"fit with errors in {'f and ' if np.any(sf > 1e-6) else ''}Li; "
                f"chi2/dof = {chi2_raw:.2f}"
                + (f", intrinsic Li scatter {scatter:.3g} added" if scatter > 0 else "")
                + f"; bootstrap over {n} points ({boots.size} resamples)")

@@ -162,6 +162,7 @@ class SpecimenSpec:
     ranges: Path
     haadf: tuple[Path, ...] = ()
     haadf_reference: str | Path = "simulate"
+    depth_sigma_nm: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -384,7 +385,7 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
     specimens: list[SpecimenSpec] = []
     seen: set[tuple[str, str, str]] = set()
     spec_keys = ("sample", "depth_nm", "depth", "replicate", "apt", "ranges", "haadf",
-                 "haadf_reference", "name")
+                 "haadf_reference", "name", "depth_sigma_nm")
     for i, entry in enumerate(raw.get("specimens", [])):
         chk.keys(entry, spec_keys, ("sample", "replicate", "apt", "ranges"), "specimens", i)
         if entry["sample"] not in cycles_of:
@@ -424,12 +425,18 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
                                "remove the key", "specimens", i, "haadf_reference")
             reference = chk.reference(base, entry["haadf_reference"], "specimens", i,
                                       "haadf_reference")
+        depth_sigma = entry.get("depth_sigma_nm", math.nan)
+        if isinstance(depth_sigma, bool) or not isinstance(depth_sigma, (int, float)) \
+                or not (math.isnan(depth_sigma) or depth_sigma >= 0):
+            raise chk.fail(f"'depth_sigma_nm' must be a number of nm >= 0 (the depth's "
+                           f"standard uncertainty), got {depth_sigma!r}", "specimens", i,
+                           "depth_sigma_nm")
         name = entry.get("name") or f"{entry['sample']}-{depth.label}-{replicate}"
         if any(s.name == name for s in specimens):
             raise chk.fail(f"duplicate specimen name {name!r}", "specimens", i, "name")
         specimens.append(SpecimenSpec(str(name), str(entry["sample"]),
                                       cycles_of[entry["sample"]], depth, str(replicate),
-                                      apt, ranges, haadf, reference))
+                                      apt, ranges, haadf, reference, float(depth_sigma)))
 
     icp = None
     if "icp" in raw:

@@ -94,11 +94,13 @@ class SpecimenResult:
     haadf_windows: list[dict[str, Any]] = field(default_factory=list)
     hashes: dict[str, str] = field(default_factory=dict)
     overlap_shares: dict[str, float] = field(default_factory=dict)
+    depth_sigma_nm: float = math.nan
 
     def row(self) -> dict[str, Any]:
         """One flat row of the specimens table."""
         out: dict[str, Any] = {"specimen": self.name, "sample": self.sample,
                                "cycles": self.cycles, "depth_nm": self.depth_nm,
+                               "depth_sigma_nm": self.depth_sigma_nm,
                                "depth_label": self.depth_label, "replicate": self.replicate,
                                "n_ions": self.n_ions, "n_ranged": self.n_ranged}
         for el, n in self.counts.items():
@@ -247,7 +249,8 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
                           spec.depth.label, spec.replicate, loaded.n_ions,
                           loaded.n_ranged, counts, ratios, sigmas, profile_cols, fda_rows,
                           qc_rows, windows, hashes,
-                          correction.moved_shares() if correction is not None else {})
+                          correction.moved_shares() if correction is not None else {},
+                          spec.depth_sigma_nm)
 
 
 @dataclass(frozen=True, eq=False)
