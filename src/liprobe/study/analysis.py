@@ -17,7 +17,7 @@ from liprobe.study._estimate import Estimate
 from liprobe.study.gradient import GradientFit, fit_gradients
 from liprobe.study.growth import GrowthLaw, fit_growth_law, growth_from_depths
 from liprobe.study.growth_levels import LevelDepths, depths_at_levels, growth_headline
-from liprobe.study.particle import ParticleIntegral, particle_integral
+from liprobe.study.particle import ParticleIntegral, combine_over_shapes, particle_integral
 
 __all__ = ["GradientStudy", "analyze_gradients"]
 
@@ -38,7 +38,8 @@ class GradientStudy:
         Cross-check per depth definition: α from per-cycle gradient depths of the best
         single-profile shape shared by all cycle counts.
     particle : tuple of ParticleIntegral
-        One per (cycle count, successful shape).
+        One per (cycle count, successful shape), and one per cycle count with
+        ``model == "over shapes"`` whose interval holds the spread between shapes.
     weighted : bool
         Whether per-point standard errors weighted the fits.
     notes : tuple of str
@@ -183,14 +184,21 @@ def analyze_gradients(cycles: np.ndarray, depth_nm: np.ndarray, li: np.ndarray, 
                                                           [e.se for e in depths])
     particle = []
     for n_cycles, group in fits.items():
+        mine, aiccs = [], []
         for fit in group:
             if not fit.success:
                 continue
-            particle.append(particle_integral(
+            mine.append(particle_integral(
                 fit, cycles=n_cycles, radius_nm=radius_nm,
                 measured_ratio=(icp_li or {}).get(n_cycles, math.nan),
                 pristine_ratio=pristine_li,
                 retention=(retention or {}).get(n_cycles, math.nan)))
+            aiccs.append(fit.aicc)
+        particle += mine
+        if len(mine) > 1 and any(math.isfinite(a) for a in aiccs):
+            # the spread between shapes is part of the uncertainty (most of the volume
+            # lies between the measured depths)
+            particle.append(combine_over_shapes(mine, aiccs))
     levels = None
     if len(fits) >= 2:
         levels = depths_at_levels(N[keep], d[keep], c[keep],
