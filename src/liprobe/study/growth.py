@@ -26,6 +26,7 @@ from scipy import optimize, stats
 
 from liprobe.errors import ParameterError
 from liprobe.study._estimate import Estimate
+from liprobe.study._growth_checks import goodness_of_fit
 from liprobe.study._shapes import get_shape
 from liprobe.study.gradient import _bounds, _starts, information_criteria
 
@@ -301,7 +302,7 @@ def fit_growth_law(cycles: np.ndarray, depth_nm: np.ndarray, ratio: np.ndarray, 
         grid = table
     alpha = Estimate(alpha_hat, se_alpha, ends[0], ends[1], level)
     comparisons = _compare(joint, theta, rss_free, n, k, weighted, phi)
-    gof = _goodness_of_fit(model, joint, theta, rss_free, n, k, weighted)
+    gof = goodness_of_fit(model, joint, theta, rss_free, n, k, weighted)
     rejected = bool((math.isfinite(gof[2]) and gof[2] < 0.05)
                     or (math.isfinite(gof[5]) and gof[5] < 0.05))
     verdict = _verdict(alpha, comparisons, rejected)
@@ -376,45 +377,6 @@ def _bisect(joint: _Joint, theta: np.ndarray, inside: float, outside: float,
                                      xtol=3e-3))
     except (ValueError, RuntimeError):
         return float(outside)
-
-
-def _goodness_of_fit(model, joint, theta, rss_free, n, k, weighted):
-    """(χ², dof, p) of the joint fit, and (stat, dof, p) of self-similarity.
-
-    Self-similarity: the joint model is nested in one free profile of the same shape per
-    cycle count; the extra freedom is tested by Δχ² (known errors) or F (scatter
-    estimated). The absolute χ² test needs per-point errors (NaN otherwise).
-    """
-    chi2 = rss_free if weighted else math.nan
-    gdof = n - k
-    gp = float(stats.chi2.sf(chi2, gdof)) if weighted and gdof > 0 else math.nan
-    d, c = joint.depth, joint.ratio
-    rss_sep, p_sep = 0.0, 0
-    lower, upper = _bounds(model, d)
-    per_group = joint.shape_params(theta)
-    for g in range(joint.groups.size):
-        sel = joint.group_of == g
-        dd, cc, ww = d[sel], c[sel], joint.weights[sel]
-
-        def resid(p, dd=dd, cc=cc, ww=ww):
-            return (joint.shape.func(dd, p) - cc) * ww
-
-        x0 = np.clip(per_group[g], lower + 1e-9, upper - 1e-9)
-        fit = optimize.least_squares(resid, x0, bounds=(lower, upper), method="trf",
-                                     x_scale="jac", max_nfev=2000)
-        rss_sep += float(2 * fit.cost)
-        p_sep += len(joint.shape.params)
-    extra = p_sep - k
-    dof_sep = n - p_sep
-    if extra <= 0:
-        return chi2, gdof, gp, math.nan, 0, math.nan
-    diff = max(rss_free - rss_sep, 0.0)
-    if weighted:
-        return chi2, gdof, gp, diff, extra, float(stats.chi2.sf(diff, extra))
-    if dof_sep <= 0 or rss_sep <= 0:
-        return chi2, gdof, gp, math.nan, extra, math.nan
-    stat = (diff / extra) / (rss_sep / dof_sep)
-    return chi2, gdof, gp, float(stat), extra, float(stats.f.sf(stat, extra, dof_sep))
 
 
 def _compare(joint: _Joint, theta: np.ndarray, rss_free: float, n: int, k: int,
