@@ -195,7 +195,7 @@ def analyze_gradients(cycles: np.ndarray, depth_nm: np.ndarray, li: np.ndarray, 
                 retention=(retention or {}).get(n_cycles, math.nan)))
             aiccs.append(fit.aicc)
         particle += mine
-        if len(mine) > 1 and any(math.isfinite(a) for a in aiccs):
+        if len(mine) > 1:
             # the spread between shapes is part of the uncertainty (most of the volume
             # lies between the measured depths)
             particle.append(combine_over_shapes(mine, aiccs))

@@ -165,9 +165,9 @@ def growth_headline(law, levels: LevelDepths | None = None, *, shape: str = "") 
     label = f"Growth law ({shape or law.model} profile): "
     tests = []
     if math.isfinite(law.gof_p_value):
-        tests.append(f"χ²/dof = {law.chi2_dof:.2f}, p = {_p(law.gof_p_value)}")
+        tests.append(f"χ²/dof = {law.chi2_dof:.2f}, p {_p(law.gof_p_value)}")
     if math.isfinite(law.self_similarity_p_value):
-        tests.append(f"self-similarity test p = {_p(law.self_similarity_p_value)}")
+        tests.append(f"self-similarity test p {_p(law.self_similarity_p_value)}")
     test_text = f" ({'; '.join(tests)})" if tests else ""
     if law.rejected:
         text = (label + "the self-similar model (one profile shape whose depth grows ∝ N^α) "
@@ -201,4 +201,4 @@ def growth_headline(law, levels: LevelDepths | None = None, *, shape: str = "") 
 
 
 def _p(p: float) -> str:
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"

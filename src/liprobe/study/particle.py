@@ -165,9 +165,12 @@ def combine_over_shapes(integrals: list[ParticleIntegral], aicc: list[float], *,
     fit the points equally well differ; the shape is then part of the uncertainty. The
     value is the Akaike-weighted mean over shapes; its SE adds the weighted spread
     between shapes to the weighted within-shape variance (Burnham & Anderson 2002, eq.
-    4.9, "unconditional" SE); the interval is the wider of that and the envelope of
-    every shape's own interval. ``model`` is ``"over shapes"``.
+    4.9, "unconditional" SE; equal weights when no AICc is finite); the interval is the
+    wider of that and the envelope of every shape's own interval. ``model`` is
+    ``"over shapes"``.
     """
+    if not any(math.isfinite(a) for a in aicc):
+        aicc = [0.0] * len(aicc)  # no shape can be ranked (too few depths): equal weights
     ok = [(p, a) for p, a in zip(integrals, aicc, strict=True)
           if math.isfinite(p.predicted.value) and math.isfinite(a)]
     if not ok:
