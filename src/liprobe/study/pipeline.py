@@ -19,13 +19,17 @@ Output folder layout written by :func:`run_study` (every table as CSV *and* Parq
       tables/gradient_fits.{csv,parquet}    per cycle count and shape (weights: SE over replicates
                                             floored at the counting SE): params, SEs, AICc,
                                             gradient depths (3 definitions) with SEs
-      tables/growth_law.{csv,parquet}       per shape and growth model (α=1, α=0.5, free)
+      tables/growth_law.{csv,parquet}       per shape and growth model (α=1, α=0.5, free),
+                                            goodness of fit, self-similarity test
+      tables/growth_levels.{csv,parquet}    depth at fixed Li levels per cycle count, α per
+                                            level (bootstrap intervals)
       tables/particle_integral.{csv,parquet} predicted bulk Li vs ICP, inventory vs capacity
       tables/haadf_windows.{csv,parquet}    HAADF windows: sample, specimen, depth_nm, f,
                                             f_ci_low, f_ci_high, phase
-      tables/li_vs_disorder.{csv,parquet}   regression Li ~ f and Li = Li0 (1 - k f) (one row)
-      tables/li_vs_disorder_points.{csv,parquet} joined (f, Li) points: sample, specimen,
-                                            depth_nm, f, li, li_sigma, join
+      tables/li_vs_disorder.{csv,parquet}   Li = Li0 (1 - k f) and the site-loss model, errors
+                                            in both variables, AICc (one row)
+      tables/li_vs_disorder_points.{csv,parquet} (f, Li) at the same location: sample,
+                                            specimen, depth_nm, f, f_sigma, li, li_sigma, join
       tables/qc.{csv,parquet}               per specimen and check: verdict, value, message
       tables/fda.{csv,parquet}              per specimen and element: chi2, dof, p, mu
       tables/profiles.{csv,parquet}         per specimen and bin: position, ratios, sigmas
@@ -33,7 +37,8 @@ Output folder layout written by :func:`run_study` (every table as CSV *and* Parq
                                             growth_law, li_vs_disorder (when data allow)
 
 ``summary.json`` keys: ``study`` (name, description), ``alpha`` (per shape: value,
-ci_low, ci_high, verdict, comparisons), ``best_growth_model``, ``two_step_alpha``,
+ci_low, ci_high, verdict, comparisons), ``best_growth_model``, ``growth_headline``,
+``two_step_alpha``,
 ``particle_integral`` (rows), ``li_site_model`` (k with interval), ``qc_warnings``
 (list of "specimen: message"), ``notes``, ``provenance`` (``inputs``: {path: sha256},
 ``versions``: liprobe, numpy, scipy, pandas, python; ``settings``; ``manifest``).
@@ -59,7 +64,8 @@ __all__ = ["SpecimenResult", "analyze_specimen", "run_study", "StudyOutput", "fi
            "TABLE_NAMES"]
 
 TABLE_NAMES = ("specimens", "table2", "table2_layout", "icp", "cycling", "gradient_fits",
-               "growth_law", "particle_integral", "haadf_windows", "li_vs_disorder",
+               "growth_law", "growth_levels", "particle_integral", "haadf_windows",
+               "li_vs_disorder",
                "li_vs_disorder_points", "qc",
                "fda", "profiles")
 
