@@ -72,3 +72,48 @@ def test_errors_are_one_line_with_exit_code_2(simulated, tmp_path, capsys):
                  "--simulate-reference"]) == 2
     assert main(["haadf", "simulate", "-o", str(tmp_path / "x.tif"), "--profile",
                  "0:0.5"]) == 2
+
+
+def test_analyze_with_the_multislice_calibration(simulated, capsys):
+    folder, image, _ = simulated
+    code = main(["haadf", "analyze", str(image), "--kv", "200", "--convergence-mrad", "25",
+                 "--detector-mrad", "70,160", "--thickness-nm", "20", "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["reference"] == "calibration"
+    cal = out["calibration"]
+    assert cal["kv"] == 200 and cal["detector_mrad"] == [70, 160]
+    assert cal["thickness_sigma_nm"] == pytest.approx(2.0)  # default: 10 % of the thickness
+    assert out["k"] == pytest.approx(cal["k"]) and "multislice" in out["interval_note"]
+
+
+def test_analyze_with_incomplete_optics_says_what_is_missing(simulated, capsys):
+    _, image, _ = simulated
+    code = main(["haadf", "analyze", str(image), "--kv", "200", "--thickness-nm", "20"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--convergence-mrad" in err and "--detector-mrad" in err
+
+
+def test_analyze_outside_the_calibration_names_the_fix(simulated, capsys):
+    _, image, _ = simulated
+    code = main(["haadf", "analyze", str(image), "--kv", "120", "--convergence-mrad", "25",
+                 "--detector-mrad", "70,160", "--thickness-nm", "20"])
+    assert code == 2
+    assert "liprobe haadf calibrate" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_calibrate_writes_a_table_with_provenance(tmp_path, capsys):
+    pytest.importorskip("abtem", reason="abTEM not installed (pip install liprobe[simulate])")
+    out = tmp_path / "cal.json"
+    code = main(["haadf", "calibrate", "-o", str(out), "--kv", "200", "--convergence-mrad", "25",
+                 "--detector-mrad", "70,160", "--thickness-nm", "2,3", "--configs", "1",
+                 "--quiet", "--json"])
+    assert code == 0
+    from liprobe.io.haadf_calibration import read_haadf_calibration
+
+    cal = read_haadf_calibration(out)
+    assert cal.n_rows == 2 and cal.provenance["frozen_phonon_configs"] == 1
+    assert cal.provenance["abtem_version"]
+    assert np.all(cal.table["R0"] < 0.1)

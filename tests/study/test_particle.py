@@ -48,3 +48,23 @@ def test_particle_integral_of_a_fit_with_inventory_and_capacity():
     assert result.difference == pytest.approx(expected - 0.83)
     # delta-method SE: finite and below the spread of the data
     assert 0 < result.predicted.se < 0.05
+
+
+def test_spread_over_shapes_enters_the_interval():
+    # two shapes that fit the same points but differ between them: the combined
+    # interval must contain both shapes' own intervals
+    from liprobe.study.gradient import fit_gradient
+    from liprobe.study.particle import combine_over_shapes, particle_integral
+
+    d = np.array([0.0, 30, 100, 350, 700, 1000, 1500, 2500])
+    li = np.array([0.03, 0.37, 0.47, 0.69, 0.77, 0.84, 0.91, 1.03])
+    fits = [fit_gradient(d, li, model=m) for m in ("exponential", "erf", "two_scale")]
+    rows = [particle_integral(f, cycles=300, radius_nm=5000.0, measured_ratio=0.83,
+                              pristine_ratio=1.0) for f in fits if f.success]
+    both = combine_over_shapes(rows, [f.aicc for f in fits if f.success])
+    assert both.model == "over shapes"
+    for r in rows:
+        assert both.predicted.ci_low <= r.predicted.ci_low
+        assert both.predicted.ci_high >= r.predicted.ci_high
+    spread = max(r.predicted.value for r in rows) - min(r.predicted.value for r in rows)
+    assert both.predicted.ci_high - both.predicted.ci_low >= spread

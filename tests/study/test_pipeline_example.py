@@ -56,10 +56,17 @@ def test_li_vs_disorder_counts_each_image_depth_once(example):
     windows = out.tables["haadf_windows"]
     windows = windows[np.isfinite(windows["f"])]
     table2 = out.tables["table2"]
-    deepest = table2[table2["sample"] == "NCM-300"]["depth_nm"].max()
-    # windows of one image at one depth share one APT Li value: one point each
-    distinct = windows[windows["depth_nm"] <= deepest].groupby(["image", "depth_nm"]).ngroups
-    assert out.summary["li_site_model"]["n_points"] == distinct < len(windows)
+    apt = table2[(table2["sample"] == "NCM-300") & np.isfinite(table2["depth_nm"])]
+    # a point only where APT and HAADF measured the same depth (within 2.5 nm), one per
+    # APT depth however many windows fall there (no pseudo-replication, no interpolation)
+    from liprobe.study.disorder import DEPTH_TOLERANCE_NM
+
+    paired = [d for d in apt["depth_nm"]
+              if (np.abs(windows["depth_nm"] - d) <= DEPTH_TOLERANCE_NM).any()]
+    points = out.tables["li_vs_disorder_points"]
+    assert out.summary["li_site_model"]["n_points"] == len(paired) < len(windows)
+    assert sorted(points["depth_nm"]) == sorted(paired)
+    assert set(points["join"]) == {f"same depth (±{DEPTH_TOLERANCE_NM:g} nm)"}
 
 
 def test_haadf_windows_recover_the_disorder_truth_at_the_300_cycle_depths(example):

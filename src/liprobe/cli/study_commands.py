@@ -61,7 +61,9 @@ def paper_payload(reference: Path | None, bound_depth: str, radius_um: float,
         "gradient_fits": g.fit_rows(), "growth_law": g.growth_rows(),
         "alpha": {m: {**law.alpha.as_dict("alpha"), "verdict": law.verdict, "note": law.note}
                   for m, law in g.growth.items()},
-        "best_growth_model": g.best_growth_model,
+        "best_growth_model": g.best_growth_model, "growth_headline": g.headline,
+        "depth_conventions": result.depth_conventions or {},
+        "growth_levels": g.levels.rows() if g.levels is not None else [],
         "two_step_alpha": {k: v.as_dict("alpha") for k, v in g.two_step_alpha.items()},
         "particle_integral": [p.as_row() for p in g.particle],
         "notes": list(g.notes), "_result": result,
@@ -89,7 +91,8 @@ def paper_text(payload: dict[str, Any]) -> str:
                      f"{_fmt(row['half_recovery_depth_nm_se'], '.0f')} nm"
                      f"  deficit {_fmt(row['deficit_depth_nm'], '.0f')} ± "
                      f"{_fmt(row['deficit_depth_nm_se'], '.0f')} nm")
-    lines += ["", "Growth law, depth ∝ N^α, joint fit of 100 and 300 cycles:"]
+    lines += ["", payload.get("growth_headline") or "",
+              "", "Growth law, depth ∝ N^α, joint fit of 100 and 300 cycles:"]
     for model, info in payload["alpha"].items():
         lines.append(f"  {model:<12} {info['verdict']}")
     lines.append("  model comparison (ΔAICc, Akaike weight, F-test p of the fixed α vs free):")
@@ -101,6 +104,9 @@ def paper_text(payload: dict[str, Any]) -> str:
     if payload["best_growth_model"]:
         lines.append("  shape with the lowest AICc of the free-α fit: "
                      f"{payload['best_growth_model']}")
+    for convention, info in payload.get("depth_conventions", {}).items():
+        lines.append(f"  '< 100 nm' read as {convention}: "
+                     + (info.get("verdict") or info.get("error", "")))
     for definition, est in payload["two_step_alpha"].items():
         lines.append(f"  two-step cross-check ({definition} depth): α = {_fmt(est['alpha'], '.2f')}"
                      f" (95% CI {_fmt(est['alpha_ci_low'], '.2f')} to "

@@ -108,6 +108,9 @@ def growth_law_statement(summary: Mapping[str, Any]) -> str | None:
     >>> growth_law_statement({"growth_law": {"alpha": 1.02, "alpha_ci": [0.8, 1.25]}})
     'Growth law: depleted depth ∝ N^α with α = 1.02 (95 % interval 0.80 to 1.25).'
     """
+    headline = summary.get("growth_headline")
+    if isinstance(headline, str) and headline:
+        return headline
     block = summary.get("alpha")
     if isinstance(block, Mapping) and block and all(isinstance(v, Mapping)
                                                     for v in block.values()):

@@ -9,9 +9,10 @@ R is measured in each, and
 - when the areas scatter as their own within-area errors predict (independent noise),
   the standard error is the larger of the pooled site-level one and the between-area
   one, sd(R_area) / sqrt(n_areas);
-- when the areas agree far better than their own noise allows (between-area SD below a
-  quarter of the median within-area SE: copies of one period), the image counts as one
-  area and its standard error is one area's.
+- when the areas agree far better than their own noise allows (robust between-area SD,
+  1.4826 x the median absolute deviation, below a quarter of the median within-area
+  SE: copies of one period, edge areas cut by the border aside), the image counts as
+  one area and its standard error is one area's.
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ def independent_area_se(pooled_se: float, area_R: np.ndarray, area_se: np.ndarra
     if n < 2:
         return AreaError(float(pooled_se), n, max(n, 1), "sites (one area)")
     between = float(np.std(r, ddof=1))
+    robust = 1.4826 * float(np.median(np.abs(r - np.median(r))))
     within = float(np.median(s))
-    if within > 0 and between < REPEAT_FRACTION * within:
+    if within > 0 and robust < REPEAT_FRACTION * within:
         return AreaError(max(within, float(pooled_se)), n, 1,
                          f"the {n} areas repeat one another (between-area SD {between:.2g} "
                          f"< {REPEAT_FRACTION} x within-area SE {within:.2g}): counted as one")

@@ -155,6 +155,11 @@ def _at_optics(cal: HaadfCalibration, sel: np.ndarray, thickness_nm: float, sigm
     order = np.argsort(t)
     t = t[order]
     lo, hi = float(t[0]), float(t[-1])
+    # tabulated thicknesses are whole a-repeats (39.89 nm for "40"): half a repeat
+    # beyond either end is read at the end
+    slack = 0.15
+    if len(t) >= 2 and lo - slack <= thickness_nm <= hi + slack:
+        thickness_nm = min(max(thickness_nm, lo), hi)
     if len(t) < 2 or not lo <= thickness_nm <= hi:
         raise ParameterError(
             f"thickness {thickness_nm:g} nm lies outside the calibration's {lo:g}-{hi:g} nm "

@@ -20,8 +20,9 @@ I_Li / I_TM,0 = R0 + k f (1 - R0) and I_TM / I_TM,0 = 1 - k_tm f (1 - R0), so
     f = (R - R0) / ((1 - R0)(k + k_tm R))     (exchange),
     x = (R - R0) / ((1 - R0) k)               (substitution),
 
-which is the formula above for k = k_tm = 1. R0 must come from a reference (simulation or a reference image), never
-from the bulk of the same image, which would silently zero the bulk disorder.
+which is the formula above for k = k_tm = 1. R0 must come from a reference (simulation
+or a reference image), never from the bulk of the same image, which would silently zero
+the bulk disorder.
 References: DOMAIN.md §4; S. J. Pennycook & D. E. Jesson, Ultramicroscopy 37 (1991) 14
 (incoherent Z-contrast, linear in the column scattering).
 """

@@ -22,10 +22,13 @@ _EMPTY = {
     "gradient_fits": ["cycles", "model", "success"],
     "growth_law": ["shape", "growth_model", "alpha"],
     "particle_integral": ["cycles", "model", "predicted_li", "icp_li"],
+    "growth_levels": ["li_level", "cycles", "depth_nm", "depth_ci_low", "depth_ci_high",
+                      "alpha", "alpha_ci_low", "alpha_ci_high"],
     "haadf_windows": ["sample", "specimen", "cycles", "depth_nm", "f", "f_ci_low", "f_ci_high",
                       "phase", "image"],
     "li_vs_disorder": ["n_points", "k", "k_ci_low", "k_ci_high"],
-    "li_vs_disorder_points": ["sample", "specimen", "depth_nm", "f", "li", "li_sigma", "join"],
+    "li_vs_disorder_points": ["sample", "specimen", "depth_nm", "f", "f_sigma", "li", "li_sigma",
+                              "join"],
     "qc": ["specimen", "check", "verdict", "value", "message", "p_value", "adjusted_p",
            "exceeds_tolerance", "hint"],
     "fda": ["specimen", "element", "chi2", "dof", "p_value", "mu"],
@@ -174,46 +177,70 @@ def _haadf(manifest: Any, results: list[Any], loose: list[Any] | None = None
 
 def _disorder(haadf_rows: list[dict[str, Any]], results: list[Any], table2: Any
               ) -> tuple[list[dict[str, Any]], Any]:
-    from liprobe.study.disorder import fit_li_vs_disorder, join_by_depth
+    """(f, Li) pairs at the same location, and the fits (:mod:`liprobe.study.disorder`)."""
+    from liprobe.study.disorder import fit_li_vs_disorder, pair_at_apt_depths
+
+    def f_sigma(w: dict[str, Any]) -> float:
+        lo, hi = w.get("f_ci_low", math.nan), w.get("f_ci_high", math.nan)
+        return (float(hi) - float(lo)) / (2 * 1.959964)
 
     points = []
     by_name = {r.name: r for r in results}
-    site = [w for w in haadf_rows if w["specimen"]]
+    site = [w for w in haadf_rows if w["specimen"] and math.isfinite(w["f"])]
     for name in dict.fromkeys(w["specimen"] for w in site):
         res = by_name[name]
-        fs = [w["f"] for w in site if w["specimen"] == name and math.isfinite(w["f"])]
-        if fs and "Li" in res.ratios:
+        mine = [w for w in site if w["specimen"] == name]
+        if "Li" in res.ratios:
+            fs = np.array([w["f"] for w in mine])
+            ss = np.array([f_sigma(w) for w in mine])
+            spread = float(np.std(fs, ddof=1) / math.sqrt(fs.size)) if fs.size > 1 else 0.0
             points.append({"sample": res.sample, "specimen": name, "depth_nm": res.depth_nm,
-                           "f": float(np.mean(fs)), "li": res.ratios["Li"],
-                           "li_sigma": res.ratio_sigmas["Li"], "join": "same site"})
-    loose = [w for w in haadf_rows if not w["specimen"]]
+                           "f": float(np.mean(fs)),
+                           "f_sigma": max(float(np.sqrt(np.mean(ss ** 2) / fs.size)), spread),
+                           "li": res.ratios["Li"], "li_sigma": res.ratio_sigmas["Li"],
+                           "join": "same site"})
+    loose = [w for w in haadf_rows if not w["specimen"] and math.isfinite(w["f"])]
     for sample in dict.fromkeys(w["sample"] for w in loose):
-        # Windows of one image at one depth share one interpolated APT Li value: average
-        # them first, or the fit would count one measurement many times (pseudo-replication)
-        # and report far too narrow an interval for k.
-        groups: dict[tuple[str, float], list[float]] = {}
-        for w in loose:
-            if w["sample"] == sample and math.isfinite(w["f"]):
-                groups.setdefault((str(w["image"]), float(w["depth_nm"])), []).append(w["f"])
+        mine = [w for w in loose if w["sample"] == sample]
         prof = table2[(table2["sample"] == sample) & np.isfinite(table2["depth_nm"])]
-        if len(prof) < 2 or "Li_mean" not in prof or not groups:
+        if not len(prof) or "Li_mean" not in prof:
             continue
-        joined = join_by_depth(np.array([depth for _, depth in groups]),
-                               np.array([np.mean(fs) for fs in groups.values()]),
-                               prof["depth_nm"].to_numpy(),
-                               prof["Li_mean"].to_numpy(), apt_li_sigma=prof["Li_se"].to_numpy(),
-                               sample=sample)
+        se = np.fmax(prof["Li_se"].to_numpy(np.float64),
+                     prof["Li_counting_se"].to_numpy(np.float64)) \
+            if "Li_counting_se" in prof else prof["Li_se"].to_numpy(np.float64)
+        joined = pair_at_apt_depths(np.array([w["depth_nm"] for w in mine], float),
+                                    np.array([w["f"] for w in mine], float),
+                                    np.array([f_sigma(w) for w in mine], float),
+                                    prof["depth_nm"].to_numpy(np.float64),
+                                    prof["Li_mean"].to_numpy(np.float64), apt_li_sigma=se,
+                                    sample=sample)
         for i in range(joined.f.size):
             points.append({"sample": sample, "specimen": "", "depth_nm": float(joined.depth_nm[i]),
-                           "f": float(joined.f[i]), "li": float(joined.li[i]),
-                           "li_sigma": float(joined.li_sigma[i]), "join": "interpolated"})
+                           "f": float(joined.f[i]), "f_sigma": float(joined.f_sigma[i]),
+                           "li": float(joined.li[i]), "li_sigma": float(joined.li_sigma[i]),
+                           "join": joined.join})
     fit = None
     if points:
         sig = np.array([p["li_sigma"] for p in points])
         fit = fit_li_vs_disorder(np.array([p["f"] for p in points]),
                                  np.array([p["li"] for p in points]),
-                                 li_sigma=sig if np.all(np.isfinite(sig) & (sig > 0)) else None)
+                                 li_sigma=sig if np.all(np.isfinite(sig) & (sig > 0)) else None,
+                                 f_sigma=np.array([p["f_sigma"] for p in points]))
     return points, fit
+
+
+def _depth_sigma(specimens: Any, table2: Any) -> np.ndarray | None:
+    """Depth uncertainty of each table-2 row: the specimens' depth_sigma_nm over sqrt(n)."""
+    if "depth_sigma_nm" not in specimens or not np.isfinite(
+            specimens["depth_sigma_nm"].to_numpy(np.float64)).any():
+        return None
+    out = np.zeros(len(table2))
+    for i, (sample, depth) in enumerate(zip(table2["sample"], table2["depth_nm"], strict=True)):
+        sel = (specimens["sample"] == sample) & (specimens["depth_nm"] == depth)
+        sig = specimens.loc[sel, "depth_sigma_nm"].to_numpy(np.float64)
+        sig = sig[np.isfinite(sig)]
+        out[i] = float(np.sqrt(np.mean(sig ** 2) / sig.size)) if sig.size else 0.0
+    return out
 
 
 def _versions() -> dict[str, str]:
@@ -279,10 +306,13 @@ def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress
                                       models=settings.gradient_models,
                                       radius_nm=settings.particle_radius_um * 1000.0,
                                       icp_li=icp_li, pristine_li=pristine, retention=retention,
-                                      depth_definitions=(settings.depth_definition,))
+                                      depth_definitions=(settings.depth_definition,),
+                                      depth_sigma=_depth_sigma(specimens, table2))
         notes += list(gradients.notes)
     tables["gradient_fits"] = _frame(gradients.fit_rows() if gradients else [], "gradient_fits")
     tables["growth_law"] = _frame(gradients.growth_rows() if gradients else [], "growth_law")
+    tables["growth_levels"] = _frame(gradients.levels.rows() if gradients and gradients.levels
+                                     else [], "growth_levels")
     tables["particle_integral"] = _frame([p.as_row() for p in gradients.particle]
                                          if gradients else [], "particle_integral")
     haadf_rows = _haadf(manifest, results, loose_haadf)
@@ -320,6 +350,7 @@ def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress
                       "comparisons": [c.__dict__ for c in law.comparisons]}
                   for m, law in (gradients.growth.items() if gradients else [])},
         "best_growth_model": gradients.best_growth_model if gradients else None,
+        "growth_headline": gradients.headline if gradients else None,
         "two_step_alpha": {k: v.as_dict("alpha") for k, v in
                            (gradients.two_step_alpha.items() if gradients else [])},
         "particle_integral": [p.as_row() for p in gradients.particle] if gradients else [],

@@ -16,7 +16,8 @@ import numpy as np
 from liprobe.study._estimate import Estimate
 from liprobe.study.gradient import GradientFit, fit_gradients
 from liprobe.study.growth import GrowthLaw, fit_growth_law, growth_from_depths
-from liprobe.study.particle import ParticleIntegral, particle_integral
+from liprobe.study.growth_levels import LevelDepths, depths_at_levels, growth_headline
+from liprobe.study.particle import ParticleIntegral, combine_over_shapes, particle_integral
 
 __all__ = ["GradientStudy", "analyze_gradients"]
 
@@ -37,11 +38,18 @@ class GradientStudy:
         Cross-check per depth definition: α from per-cycle gradient depths of the best
         single-profile shape shared by all cycle counts.
     particle : tuple of ParticleIntegral
-        One per (cycle count, successful shape).
+        One per (cycle count, successful shape), and one per cycle count with
+        ``model == "over shapes"`` whose interval holds the spread between shapes.
     weighted : bool
         Whether per-point standard errors weighted the fits.
     notes : tuple of str
         Honest statements about what the data can and cannot support.
+    levels : LevelDepths or None
+        Depths at fixed Li levels per cycle count (always computed with two or more
+        cycle counts; the result to read when the self-similar model is rejected).
+    headline : str
+        The sentence stating what the growth analysis supports
+        (:func:`~liprobe.study.growth_levels.growth_headline`).
     """
 
     fits: Mapping[int, tuple[GradientFit, ...]]
@@ -51,6 +59,8 @@ class GradientStudy:
     particle: tuple[ParticleIntegral, ...]
     weighted: bool
     notes: tuple[str, ...]
+    levels: LevelDepths | None = None
+    headline: str = ""
 
     def best_fit(self, cycles: int) -> GradientFit | None:
         """The lowest-AICc successful fit at ``cycles``."""
@@ -77,7 +87,12 @@ class GradientStudy:
                              "test_statistic": comp.test_statistic, "p_value": comp.p_value,
                              **law.alpha.as_dict("alpha_free"),
                              "alpha_wald_se": law.alpha_wald.se, "n_points": law.n_points,
-                             "weighted": law.weighted, "verdict": law.verdict})
+                             "weighted": law.weighted, "chi2_dof": law.chi2_dof,
+                             "gof_p_value": law.gof_p_value,
+                             "self_similarity_p_value": law.self_similarity_p_value,
+                             "self_similar_rejected": law.rejected,
+                             "depth_sigma_used": law.depth_sigma_used,
+                             "verdict": law.verdict})
         return rows
 
 
@@ -89,7 +104,9 @@ def analyze_gradients(cycles: np.ndarray, depth_nm: np.ndarray, li: np.ndarray, 
                       pristine_li: float = math.nan,
                       retention: Mapping[int, float] | None = None,
                       depth_definitions: Sequence[str] = ("half_recovery", "recovery_95",
-                                                          "deficit")) -> GradientStudy:
+                                                          "deficit"),
+                      depth_sigma: np.ndarray | None = None,
+                      li_levels: Sequence[float] = (0.6, 0.7, 0.8, 0.9)) -> GradientStudy:
     """Fit, compare and integrate the Li(depth) profiles of several cycle counts.
 
     Parameters
@@ -108,11 +125,17 @@ def analyze_gradients(cycles: np.ndarray, depth_nm: np.ndarray, li: np.ndarray, 
         Li ratio before cycling (reference of the inventory loss).
     retention : mapping, keyword-only
         ``{cycles: capacity retention fraction}``.
+    depth_sigma : (n,) array, keyword-only
+        Standard uncertainty of each depth (nm), an error in x of the gradient and
+        growth fits (effective variance).
+    li_levels : keyword-only
+        Li levels at which depths per cycle count are read (:func:`depths_at_levels`).
     """
     N = np.asarray(cycles, np.float64)
     d = np.asarray(depth_nm, np.float64)
     c = np.asarray(li, np.float64)
     s = None if sigma is None else np.asarray(sigma, np.float64)
+    sd = None if depth_sigma is None else np.nan_to_num(np.asarray(depth_sigma, np.float64))
     keep = np.isfinite(d) & np.isfinite(c) & (N > 0)
     if s is not None:
         keep &= np.isfinite(s) & (s > 0)
@@ -128,7 +151,8 @@ def analyze_gradients(cycles: np.ndarray, depth_nm: np.ndarray, li: np.ndarray, 
             notes.append(f"{int(n_cycles)} cycles: fewer than two depths, no profile fitted")
             continue
         fits[int(n_cycles)] = fit_gradients(d[sel], c[sel], sigma=None if s is None else s[sel],
-                                            models=models)
+                                            models=models,
+                                            depth_sigma=None if sd is None else sd[sel])
         failed = [f for f in fits[int(n_cycles)] if not f.success]
         for f in failed:
             notes.append(f"{int(n_cycles)} cycles, {f.model}: {f.message}")
@@ -138,7 +162,8 @@ def analyze_gradients(cycles: np.ndarray, depth_nm: np.ndarray, li: np.ndarray, 
             if all(any(f.model == model and f.success for f in group) for group in fits.values()):
                 growth[model] = fit_growth_law(N[keep], d[keep], c[keep],
                                                sigma=None if s is None else s[keep],
-                                               model=model)
+                                               model=model,
+                                               depth_sigma=None if sd is None else sd[keep])
     else:
         notes.append("fewer than two cycle counts with depth profiles: no growth law")
     best = None
@@ -159,13 +184,28 @@ def analyze_gradients(cycles: np.ndarray, depth_nm: np.ndarray, li: np.ndarray, 
                                                           [e.se for e in depths])
     particle = []
     for n_cycles, group in fits.items():
+        mine, aiccs = [], []
         for fit in group:
             if not fit.success:
                 continue
-            particle.append(particle_integral(
+            mine.append(particle_integral(
                 fit, cycles=n_cycles, radius_nm=radius_nm,
                 measured_ratio=(icp_li or {}).get(n_cycles, math.nan),
                 pristine_ratio=pristine_li,
                 retention=(retention or {}).get(n_cycles, math.nan)))
+            aiccs.append(fit.aicc)
+        particle += mine
+        if len(mine) > 1:
+            # the spread between shapes is part of the uncertainty (most of the volume
+            # lies between the measured depths)
+            particle.append(combine_over_shapes(mine, aiccs))
+    levels = None
+    if len(fits) >= 2:
+        levels = depths_at_levels(N[keep], d[keep], c[keep],
+                                  sigma=None if s is None else s[keep], levels=li_levels)
+    headline = growth_headline(growth.get(best) if best else None, levels, shape=best or "")
+    if best and growth[best].rejected:
+        notes.append(f"{best}: the self-similar growth model is rejected; read the depths at "
+                     "fixed Li levels (growth_levels table), not one α")
     return GradientStudy(fits, growth, best, two_step, tuple(particle), s is not None,
-                         tuple(notes))
+                         tuple(notes), levels, headline)

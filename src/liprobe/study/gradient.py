@@ -181,8 +181,8 @@ def _bounds(shape_name: str, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit_gradient(depth_nm: np.ndarray, ratio: np.ndarray, *, sigma: np.ndarray | None = None,
-                 model: str = "exponential", fixed: Mapping[str, float] | None = None
-                 ) -> GradientFit:
+                 model: str = "exponential", fixed: Mapping[str, float] | None = None,
+                 depth_sigma: np.ndarray | None = None) -> GradientFit:
     """Fit one profile shape to Li ratio vs depth.
 
     Parameters
@@ -197,6 +197,11 @@ def fit_gradient(depth_nm: np.ndarray, ratio: np.ndarray, *, sigma: np.ndarray |
         One of :data:`SHAPES`.
     fixed : mapping, keyword-only
         Parameters to hold fixed, e.g. ``{"c_bulk": 1.03}`` (pristine bulk value).
+    depth_sigma : (n,) array, keyword-only
+        Standard uncertainty of each depth (nm), e.g. measured on the FIB image: an
+        error in x, carried by effective variance σ_eff² = σ² + (dc/dd σ_d)² with the
+        slope of the first fit (J. Orear, Am. J. Phys. 50 (1982) 912); the fit is then
+        repeated with these weights.
 
     Returns
     -------
@@ -216,7 +221,11 @@ def fit_gradient(depth_nm: np.ndarray, ratio: np.ndarray, *, sigma: np.ndarray |
     weighted = sigma is not None
     if weighted:
         keep &= np.isfinite(s) & (s > 0)
-    d, c, s = d[keep], c[keep], s[keep]
+    sd = (np.zeros_like(c) if depth_sigma is None
+          else np.nan_to_num(np.asarray(depth_sigma, dtype=np.float64)))
+    if sd.shape != c.shape:
+        raise ParameterError("depth_sigma must have one value per depth")
+    d, c, s, sd = d[keep], c[keep], s[keep], sd[keep]
     if np.any(d < 0):
         raise ParameterError("depth_nm must be >= 0 (depth below the particle surface)")
     fixed = dict(fixed or {})
@@ -255,6 +264,20 @@ def fit_gradient(depth_nm: np.ndarray, ratio: np.ndarray, *, sigma: np.ndarray |
         return GradientFit(model, shape.params, np.full(len(shape.params), np.nan), nan_cov,
                            tuple(fixed), d, c, s, math.nan, math.nan, math.nan, math.nan, False,
                            "no starting point converged")
+    x_note = ""
+    if np.any(sd > 0):
+        p = full(best.x)
+        step = 1e-3 * np.maximum(d, 1.0)
+        lo_d = np.maximum(d - step, 0.0)
+        slope = (shape.func(d + step, p) - shape.func(lo_d, p)) / (d + step - lo_d)
+        base = s if weighted else np.full_like(c, math.sqrt(2 * best.cost / max(n - k, 1)))
+        eff = np.hypot(base, slope * sd)
+        weights = (1.0 / eff) if weighted else base / eff
+        best = optimize.least_squares(residual, best.x, bounds=(lower[free], upper[free]),
+                                      method="trf", x_scale="jac", max_nfev=2000)
+        x_note = "; depth errors carried as effective variance"
+        if weighted:
+            s = eff
     params = full(best.x)
     rss = float(2 * best.cost)
     cov = np.zeros((len(shape.params),) * 2)
@@ -275,14 +298,15 @@ def fit_gradient(depth_nm: np.ndarray, ratio: np.ndarray, *, sigma: np.ndarray |
         cov[np.ix_(free, free)] = inner
     aic, aicc, bic = information_criteria(rss, n, k, weighted=weighted)
     return GradientFit(model, shape.params, params, cov, tuple(fixed), d, c, s, rss, aic, aicc,
-                       bic, bool(best.success), message)
+                       bic, bool(best.success), message + x_note)
 
 
 def fit_gradients(depth_nm: np.ndarray, ratio: np.ndarray, *, sigma: np.ndarray | None = None,
                   models: Sequence[str] = tuple(SHAPES),
-                  fixed: Mapping[str, float] | None = None) -> tuple[GradientFit, ...]:
+                  fixed: Mapping[str, float] | None = None,
+                  depth_sigma: np.ndarray | None = None) -> tuple[GradientFit, ...]:
     """Fit several shapes; return them sorted by AICc (best first, failures last)."""
-    fits = [fit_gradient(depth_nm, ratio, sigma=sigma, model=m,
+    fits = [fit_gradient(depth_nm, ratio, sigma=sigma, model=m, depth_sigma=depth_sigma,
                          fixed={k: v for k, v in (fixed or {}).items()
                                 if k in get_shape(m).params}) for m in models]
     return tuple(sorted(fits, key=lambda f: (not f.success, f.aicc if math.isfinite(f.aicc)

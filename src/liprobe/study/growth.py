@@ -26,12 +26,15 @@ from scipy import optimize, stats
 
 from liprobe.errors import ParameterError
 from liprobe.study._estimate import Estimate
+from liprobe.study._growth_checks import goodness_of_fit
 from liprobe.study._shapes import get_shape
 from liprobe.study.gradient import _bounds, _starts, information_criteria
 
 __all__ = ["GrowthComparison", "GrowthLaw", "fit_growth_law", "growth_from_depths"]
 
-_ALPHA_RANGE = (0.0, 4.0)
+#: α is unconstrained in sign; this range only keeps the optimiser finite. An interval
+#: end that reaches it is reported as unbounded (a one-sided bound).
+_ALPHA_RANGE = (-4.0, 4.0)
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,20 @@ class GrowthLaw:
     success: bool
     verdict: str
     note: str
+    gof_statistic: float = math.nan
+    gof_dof: int = 0
+    gof_p_value: float = math.nan
+    self_similarity_statistic: float = math.nan
+    self_similarity_dof: int = 0
+    self_similarity_p_value: float = math.nan
+    chi2_dof: float = math.nan
+    rejected: bool = False
+    depth_sigma_used: bool = False
+
+    @property
+    def bounded(self) -> tuple[bool, bool]:
+        """Whether the data bound α from below and from above (finite interval ends)."""
+        return bool(math.isfinite(self.alpha.ci_low)), bool(math.isfinite(self.alpha.ci_high))
 
     def predict(self, depth_nm: np.ndarray, cycles: float) -> np.ndarray:
         """Fitted ratio at ``depth_nm`` after ``cycles`` (surface value interpolated in N)."""
@@ -181,7 +198,8 @@ def _predict_one(law: GrowthLaw, depth: np.ndarray, cycles: float) -> np.ndarray
 def fit_growth_law(cycles: np.ndarray, depth_nm: np.ndarray, ratio: np.ndarray, *,
                    sigma: np.ndarray | None = None, model: str = "exponential",
                    shared_surface: bool = False, level: float = 0.95,
-                   alpha_grid: np.ndarray | None = None) -> GrowthLaw:
+                   alpha_grid: np.ndarray | None = None,
+                   depth_sigma: np.ndarray | None = None) -> GrowthLaw:
     """Fit depth ∝ N^α jointly to Li(depth) at several cycle counts.
 
     Parameters
@@ -198,8 +216,20 @@ def fit_growth_law(cycles: np.ndarray, depth_nm: np.ndarray, ratio: np.ndarray, 
     level : float, keyword-only
         Confidence level of the α interval.
     alpha_grid : array, keyword-only
-        α values of the likelihood profile (default 0 to 4 in steps of 0.05; the
-        interval ends are then refined by root finding).
+        α values at which to tabulate the likelihood profile (default: the points the
+        interval search visits, steps of 0.1 outward from the optimum to ±4). α is not
+        constrained to be positive; an interval end that reaches ±4 is reported as
+        unbounded (``-inf``/``inf``), i.e. a one-sided bound.
+    depth_sigma : (n,) array, keyword-only
+        Standard uncertainty of each depth (nm): an error in x, carried by effective
+        variance (σ² + (dLi/dd σ_d)², the slope from the fitted profile; J. Orear, Am.
+        J. Phys. 50 (1982) 912).
+
+    The fit also tests its own assumptions: the self-similar shape against one fit of
+    the same shape per cycle count (χ² or F test of the nested models), and, with
+    per-point errors, the absolute χ² goodness of fit. ``rejected`` is True when
+    either rejects at the 5 % level; one α then does not describe the data (use
+    :func:`liprobe.study.growth_levels.depths_at_levels`).
 
     Returns
     -------
@@ -213,22 +243,39 @@ def fit_growth_law(cycles: np.ndarray, depth_nm: np.ndarray, ratio: np.ndarray, 
     weighted = sigma is not None
     s = np.ones_like(c) if sigma is None else np.asarray(sigma, dtype=np.float64)
     keep = np.isfinite(N) & np.isfinite(d) & np.isfinite(c) & np.isfinite(s) & (s > 0)
-    N, d, c, s = N[keep], d[keep], c[keep], s[keep]
+    sd = (np.zeros_like(c) if depth_sigma is None
+          else np.nan_to_num(np.asarray(depth_sigma, np.float64), nan=0.0))
+    N, d, c, s, sd = N[keep], d[keep], c[keep], s[keep], sd[keep]
     if np.unique(N).size < 2:
         raise ParameterError("the growth law needs profiles at two or more cycle counts; got "
                              f"{np.unique(N).tolist()}")
     joint = _Joint(model, N, d, c, 1.0 / s if weighted else np.ones_like(c), shared_surface)
     n, k = c.size, len(joint.names)
     res, theta, _ = joint.fit(None)
+    x_errors = bool(np.any(sd > 0))
+    if x_errors:
+        # effective variance: the depth error times the fitted profile's slope
+        base = s if weighted else np.full_like(c, math.sqrt(2 * res.cost / max(n - k, 1)))
+        slope = _model_slope(joint, theta)
+        eff = np.hypot(base, slope * sd)
+        joint = _Joint(model, N, d, c, (1.0 / eff) if weighted else base / eff,
+                       shared_surface)
+        res, theta, _ = joint.fit(None, theta)
+        alt = joint.fit(None)
+        if alt[0].cost < res.cost:
+            res, theta = alt[0], alt[1]
     rss_free = float(2 * res.cost)
     dof = n - k
     # Wald interval from the Jacobian
     jtj = res.jac.T @ res.jac
     se_alpha = math.nan
-    # over-dispersion: a weighted fit whose chi2/dof exceeds 1 (model misfit, or errors
-    # underestimated) has its errors and tests scaled by phi (quasi-likelihood; Burnham &
-    # Anderson 2002, QAICc)
-    phi = max(1.0, rss_free / dof) if weighted and dof > 0 else 1.0
+    # over-dispersion: a weighted fit whose chi2 is too large for its dof at the 5 %
+    # level (model misfit, or errors underestimated) has its errors and tests scaled by
+    # phi = chi2/dof (quasi-likelihood; Burnham & Anderson 2002, QAICc). Scaling on every
+    # chance excess above 1 would make the interval cover ~98 % instead of 95 %.
+    overdispersed = (weighted and dof > 0
+                     and stats.chi2.sf(rss_free, dof) < 0.05)
+    phi = rss_free / dof if overdispersed else 1.0
     if dof > 0 or weighted:
         try:
             scale = phi if weighted else rss_free / dof
@@ -241,28 +288,24 @@ def fit_growth_law(cycles: np.ndarray, depth_nm: np.ndarray, ratio: np.ndarray, 
     alpha_hat = float(theta[-1])
     alpha_wald = Estimate(alpha_hat, se_alpha, float(alpha_hat - q * se_alpha),
                           float(alpha_hat + q * se_alpha), level)
-    # profile likelihood over alpha, warm-started from the free optimum in both directions
-    grid = np.arange(0.0, 4.0 + 1e-9, 0.05) if alpha_grid is None else np.asarray(alpha_grid)
-    rss_grid = np.full(grid.size, np.nan)
-    centre = int(np.argmin(np.abs(grid - alpha_hat)))
-    for direction in (range(centre, grid.size), range(centre - 1, -1, -1)):
-        x0 = theta.copy()
-        for i in direction:
-            fit_i, theta_i, _ = joint.fit(float(grid[i]), x0)
-            rss_grid[i] = 2 * fit_i.cost
-            x0 = theta_i
-    rss_min = min(rss_free, float(np.nanmin(rss_grid)))
     if weighted:
-        threshold = rss_min + stats.chi2.ppf(level, 1) * phi
+        threshold = rss_free + stats.chi2.ppf(level, 1) * phi
     elif dof > 0:
-        threshold = rss_min * (1 + stats.f.ppf(level, 1, dof) / dof)
+        threshold = rss_free * (1 + stats.f.ppf(level, 1, dof) / dof)
     else:
         threshold = math.nan
-    alpha_ci = _profile_interval(grid, rss_grid, threshold, alpha_hat)
-    alpha_ci = tuple(_refine(joint, theta, grid, rss_grid, threshold, end) for end in alpha_ci)
-    alpha = Estimate(alpha_hat, se_alpha, alpha_ci[0], alpha_ci[1], level)
+    grid, rss_grid, ends = _profile(joint, theta, threshold)
+    if alpha_grid is not None:
+        table = np.asarray(alpha_grid, np.float64)
+        rss_grid = np.array([2 * joint.fit(float(a), np.r_[theta[:-1], a])[0].cost
+                             for a in table])
+        grid = table
+    alpha = Estimate(alpha_hat, se_alpha, ends[0], ends[1], level)
     comparisons = _compare(joint, theta, rss_free, n, k, weighted, phi)
-    verdict = _verdict(alpha, comparisons)
+    gof = goodness_of_fit(model, joint, theta, rss_free, n, k, weighted)
+    rejected = bool((math.isfinite(gof[2]) and gof[2] < 0.05)
+                    or (math.isfinite(gof[5]) and gof[5] < 0.05))
+    verdict = _verdict(alpha, comparisons, rejected)
     per_cycle = {float(g): int(np.sum(N == g)) for g in joint.groups}
     note = (f"{n} points over cycle counts {per_cycle} for {k} parameters"
             + ("" if weighted else "; no per-point uncertainties were given, so the scatter "
@@ -271,52 +314,69 @@ def fit_growth_law(cycles: np.ndarray, depth_nm: np.ndarray, ratio: np.ndarray, 
                "not describe the data to within their standard errors)" if phi > 1 else ""))
     return GrowthLaw(model, joint.groups, joint.n_ref, alpha, alpha_wald, comparisons,
                      tuple(joint.names), theta, grid, rss_grid, n, weighted, bool(res.success),
-                     verdict, note)
+                     verdict, note, *gof, float(rss_free / dof) if dof > 0 else math.nan,
+                     rejected, x_errors)
 
 
-def _profile_interval(grid: np.ndarray, rss: np.ndarray, threshold: float, alpha_hat: float
-                      ) -> tuple[float, float]:
-    if not math.isfinite(threshold):
-        return math.nan, math.nan
-    inside = rss <= threshold
-    centre = int(np.argmin(np.abs(grid - alpha_hat)))
-
-    def crossing(indices: range) -> float:
-        prev = centre
-        for i in indices:
-            if not inside[i]:
-                a0, a1, r0, r1 = grid[prev], grid[i], rss[prev], rss[i]
-                return float(a0 + (threshold - r0) * (a1 - a0) / (r1 - r0)) if r1 != r0 else a1
-            prev = i
-        return -math.inf if indices.step < 0 else math.inf
-
-    low = crossing(range(centre - 1, -1, -1))
-    high = crossing(range(centre + 1, grid.size))
-    if low == -math.inf and grid[0] <= _ALPHA_RANGE[0]:
-        low = float(grid[0])  # alpha >= 0 by construction: bounded below by the grid
-    return low, high
+def _model_slope(joint: _Joint, theta: np.ndarray) -> np.ndarray:
+    """dLi/dd of the fitted joint profile at every point."""
+    per_group = joint.shape_params(theta)
+    out = np.empty_like(joint.ratio)
+    for g in range(joint.groups.size):
+        sel = joint.group_of == g
+        dd = joint.depth[sel]
+        step = 1e-3 * np.maximum(np.abs(dd), 1.0)
+        out[sel] = (joint.shape.func(dd + step, per_group[g])
+                    - joint.shape.func(np.maximum(dd - step, 0.0), per_group[g])) / (
+            dd + step - np.maximum(dd - step, 0.0))
+    return out
 
 
-def _refine(joint: _Joint, theta: np.ndarray, grid: np.ndarray, rss: np.ndarray,
-            threshold: float, end: float) -> float:
-    """Sharpen a grid-interpolated interval end by root finding on the profile."""
-    if not math.isfinite(end) or end <= grid[0] or end >= grid[-1]:
-        return end
-    i = int(np.searchsorted(grid, end))
-    lo, hi = float(grid[i - 1]), float(grid[i])
+def _profile(joint: _Joint, theta: np.ndarray, threshold: float):
+    """Profile RSS(α) stepping outward from the optimum; interval ends by root finding.
 
+    Returns the visited α, their RSS and the (low, high) ends; an end is ∓inf when the
+    profile stays below the threshold up to the edge of ``_ALPHA_RANGE`` (one-sided).
+    """
+    alpha_hat = float(theta[-1])
+    visited = {alpha_hat: 2 * joint.fit(alpha_hat, theta)[0].cost}
+    ends = []
+    for sign in (-1.0, 1.0):
+        edge = _ALPHA_RANGE[0] if sign < 0 else _ALPHA_RANGE[1]
+        prev_a, x0 = alpha_hat, theta.copy()
+        step, end = 0.1, sign * math.inf
+        if not math.isfinite(threshold):
+            ends.append(math.nan)
+            continue
+        while True:
+            a = prev_a + sign * step
+            if (a - edge) * sign > 0:
+                a = edge
+            fit_a, theta_a, _ = joint.fit(a, np.r_[x0[:-1], a])
+            rss_a = 2 * fit_a.cost
+            visited[a] = rss_a
+            if rss_a > threshold:
+                end = _bisect(joint, theta_a, prev_a, a, threshold)
+                break
+            if a == edge:
+                break
+            prev_a, x0 = a, theta_a
+            step = min(step * 1.5, 0.5)
+        ends.append(end)
+    alphas = np.array(sorted(visited))
+    return alphas, np.array([visited[a] for a in alphas]), (ends[0], ends[1])
+
+
+def _bisect(joint: _Joint, theta: np.ndarray, inside: float, outside: float,
+            threshold: float) -> float:
     def excess(alpha: float) -> float:
-        x0 = theta.copy()
-        x0[-1] = alpha
-        return 2 * joint.fit(alpha, x0)[0].cost - threshold
+        return 2 * joint.fit(alpha, np.r_[theta[:-1], alpha])[0].cost - threshold
 
     try:
-        f_lo, f_hi = excess(lo), excess(hi)
-        if f_lo * f_hi > 0:
-            return end
-        return float(optimize.brentq(excess, lo, hi, xtol=1e-4))
+        return float(optimize.brentq(excess, min(inside, outside), max(inside, outside),
+                                     xtol=3e-3))
     except (ValueError, RuntimeError):
-        return end
+        return float(outside)
 
 
 def _compare(joint: _Joint, theta: np.ndarray, rss_free: float, n: int, k: int,
@@ -328,9 +388,7 @@ def _compare(joint: _Joint, theta: np.ndarray, rss_free: float, n: int, k: int,
         if alpha is None:
             rss, kk, a = rss_free, k, float(theta[-1])
         else:
-            best = joint.fit(alpha)
-            alt = joint.fit(alpha, np.r_[theta[:-1], alpha])
-            res = best[0] if best[0].cost <= alt[0].cost else alt[0]
+            res = joint.fit(alpha, np.r_[theta[:-1], alpha])[0]
             rss, kk, a = float(2 * res.cost), k - 1, alpha
         extra = 1 if phi > 1 else 0
         results.append((name, a, kk, rss,
@@ -355,10 +413,22 @@ def _compare(joint: _Joint, theta: np.ndarray, rss_free: float, n: int, k: int,
     return tuple(rows)
 
 
-def _verdict(alpha: Estimate, rows: tuple[GrowthComparison, ...]) -> str:
-    ci = f"α = {alpha.value:.2f} ({alpha.level:.0%} CI {alpha.ci_low:.2f} to {alpha.ci_high:.2f})"
-    if math.isnan(alpha.ci_low):
-        return f"{ci}: the data cannot bound α (no residual degrees of freedom)"
+def _verdict(alpha: Estimate, rows: tuple[GrowthComparison, ...], rejected: bool = False
+             ) -> str:
+    lo_ok, hi_ok = math.isfinite(alpha.ci_low), math.isfinite(alpha.ci_high)
+    if math.isnan(alpha.ci_low) and math.isnan(alpha.ci_high):
+        return "the data cannot bound α (no residual degrees of freedom)"
+    if lo_ok and hi_ok:
+        ci = (f"α = {alpha.value:.2f} ({alpha.level:.0%} profile-likelihood interval "
+              f"{alpha.ci_low:.2f} to {alpha.ci_high:.2f})")
+    elif hi_ok:
+        ci = (f"α ≤ {alpha.ci_high:.2f} ({alpha.level:.0%} one-sided bound; the data do not "
+              "bound α from below)")
+    elif lo_ok:
+        ci = (f"α ≥ {alpha.ci_low:.2f} ({alpha.level:.0%} one-sided bound; the data do not "
+              "bound α from above)")
+    else:
+        ci = "α is not bounded by the data on either side"
     linear, root = alpha.contains(1.0), alpha.contains(0.5)
     if linear and root:
         what = "the data cannot distinguish growth ∝ N from ∝ √N"
@@ -368,8 +438,11 @@ def _verdict(alpha: Estimate, rows: tuple[GrowthComparison, ...]) -> str:
         what = "the data are consistent with growth ∝ √N and reject ∝ N"
     else:
         what = "the data reject both ∝ N and ∝ √N"
+    if rejected:
+        what = ("the self-similar profile is rejected by the data, so no single α "
+                "describes them")
     best = min((r for r in rows if math.isfinite(r.aicc)), key=lambda r: r.aicc, default=None)
-    tail = f"; lowest AICc: {best.name}" if best is not None else ""
+    tail = f"; lowest AICc: {best.name}" if best is not None and not rejected else ""
     return f"{ci}: {what}{tail}"
 
 

@@ -162,6 +162,7 @@ class SpecimenSpec:
     haadf: tuple[Path, ...] = ()
     haadf_reference: str | Path = "simulate"
     acquisition: tuple[tuple[str, Any], ...] = ()
+    depth_sigma_nm: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -352,7 +353,7 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
     files_seen: dict[Any, int] = {}
     depths_seen: dict[tuple[str, float, float, float], str] = {}
     spec_keys = ("sample", "depth_nm", "depth", "replicate", "apt", "ranges", "haadf",
-                 "haadf_reference", "name", "acquisition")
+                 "haadf_reference", "name", "acquisition", "depth_sigma_nm")
     for i, entry in enumerate(raw.get("specimens", [])):
         chk.keys(entry, spec_keys, ("sample", "replicate", "apt", "ranges"), "specimens", i)
         chk.text(entry["sample"], "specimens", i, "sample")
@@ -405,6 +406,12 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
                                "remove the key", "specimens", i, "haadf_reference")
             reference = chk.reference(base, entry["haadf_reference"], "specimens", i,
                                       "haadf_reference")
+        depth_sigma = entry.get("depth_sigma_nm", math.nan)
+        if isinstance(depth_sigma, bool) or not isinstance(depth_sigma, (int, float)) \
+                or not (math.isnan(depth_sigma) or depth_sigma >= 0):
+            raise chk.fail(f"'depth_sigma_nm' must be a number of nm >= 0 (the depth's "
+                           f"standard uncertainty), got {depth_sigma!r}", "specimens", i,
+                           "depth_sigma_nm")
         name = entry.get("name") or f"{entry['sample']}-{depth.label}-{replicate}"
         if any(s.name == name for s in specimens):
             raise chk.fail(f"duplicate specimen name {name!r}", "specimens", i, "name")
@@ -412,7 +419,8 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
                        if "acquisition" in entry else ())
         specimens.append(SpecimenSpec(str(name), str(entry["sample"]),
                                       cycles_of[entry["sample"]], depth, str(replicate),
-                                      apt, ranges, haadf, reference, acquisition))
+                                      apt, ranges, haadf, reference, acquisition,
+                                      float(depth_sigma)))
 
     if not specimens:
         line = chk.loc.line("specimens", 0)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from liprobe.cell.icp import wt_pct_to_ratios
-from liprobe.errors import MissingFileError
+from liprobe.errors import LiprobeError, MissingFileError
 from liprobe.study.analysis import GradientStudy, analyze_gradients
 from liprobe.study.manifest import parse_depth
 
@@ -51,6 +51,7 @@ class PublishedAnalysis:
     profile_points: Any
     gradients: GradientStudy
     bound_depth: str
+    depth_conventions: dict | None = None
 
 
 def analyze_published(reference_dir: str | os.PathLike | None = None, *,
@@ -94,4 +95,43 @@ def analyze_published(reference_dir: str | os.PathLike | None = None, *,
                                   points["li"].to_numpy(), sigma=None, models=models,
                                   radius_nm=radius_nm, icp_li=icp_li, pristine_li=pristine,
                                   retention=retention)
-    return PublishedAnalysis(icp, points, gradients, bound_depth)
+    return PublishedAnalysis(icp, points, gradients, bound_depth,
+                             _convention_sensitivity(table2, gradients.best_growth_model))
+
+
+def _convention_sensitivity(table2: Any, model: str | None) -> dict:
+    """The free-α growth law of ``model`` under each reading of "< 100 nm".
+
+    ``midpoint`` (50 nm), ``bound`` (100 nm) and ``exclude`` (the bounded rows left out):
+    the published depth convention is not stated, so the exponent's interval is shown
+    for each.
+    """
+    from liprobe.study.growth import fit_growth_law
+
+    if model is None:
+        return {}
+    out = {}
+    for convention in ("midpoint", "bound", "exclude"):
+        cyc, dep, li = [], [], []
+        for _, rec in table2.iterrows():
+            depth = rec["depth_nm"]
+            if not np.isfinite(depth):
+                parsed = parse_depth(str(rec["depth_as_reported"]),
+                                     bound_depth="midpoint" if convention == "exclude"
+                                     else convention)
+                if convention == "exclude" and math.isfinite(parsed.depth_nm) \
+                        and parsed.label.strip().startswith("<"):
+                    continue
+                depth = parsed.depth_nm
+            if np.isfinite(depth) and int(rec["cycles"]) > 0:
+                cyc.append(int(rec["cycles"]))
+                dep.append(float(depth))
+                li.append(float(rec["li"]))
+        try:
+            law = fit_growth_law(np.array(cyc, float), np.array(dep), np.array(li), model=model)
+        except LiprobeError as exc:  # a convention may leave too few points: say so
+            out[convention] = {"error": str(exc)}
+            continue
+        out[convention] = {**law.alpha.as_dict("alpha"), "verdict": law.verdict,
+                           "rejected": law.rejected, "n_points": law.n_points}
+    return out

@@ -30,7 +30,7 @@ from liprobe.errors import ParameterError
 from liprobe.study._estimate import Estimate, delta_method_se
 from liprobe.study._shapes import SHAPES
 
-__all__ = ["ParticleIntegral", "particle_average", "particle_integral"]
+__all__ = ["ParticleIntegral", "particle_average", "particle_integral", "combine_over_shapes"]
 
 
 def particle_average(profile: Callable[[np.ndarray], np.ndarray], *, radius_nm: float = 5000.0,
@@ -155,3 +155,52 @@ def particle_integral(fit: object, *, cycles: float, radius_nm: float = 5000.0,
     return ParticleIntegral(float(cycles), shape.name, float(radius_nm), predicted,
                             float(measured_ratio), float(difference), float(z), inventory,
                             float(measured_loss), float(1.0 - retention))
+
+
+def combine_over_shapes(integrals: list[ParticleIntegral], aicc: list[float], *,
+                        level: float = 0.95) -> ParticleIntegral:
+    """One particle integral per cycle count that carries the spread between shapes.
+
+    Most of a particle's volume lies between the measured depths, where the shapes that
+    fit the points equally well differ; the shape is then part of the uncertainty. The
+    value is the Akaike-weighted mean over shapes; its SE adds the weighted spread
+    between shapes to the weighted within-shape variance (Burnham & Anderson 2002, eq.
+    4.9, "unconditional" SE; equal weights when no AICc is finite); the interval is the
+    wider of that and the envelope of every shape's own interval. ``model`` is
+    ``"over shapes"``.
+    """
+    if not any(math.isfinite(a) for a in aicc):
+        aicc = [0.0] * len(aicc)  # no shape can be ranked (too few depths): equal weights
+    ok = [(p, a) for p, a in zip(integrals, aicc, strict=True)
+          if math.isfinite(p.predicted.value) and math.isfinite(a)]
+    if not ok:
+        raise ParameterError("no particle integral with a finite value and AICc to combine")
+    from scipy import stats
+
+    best = min(a for _, a in ok)
+    w = np.array([math.exp(-0.5 * (a - best)) for _, a in ok])
+    w /= w.sum()
+    vals = np.array([p.predicted.value for p, _ in ok])
+    ses = np.array([p.predicted.se if math.isfinite(p.predicted.se) else 0.0 for p, _ in ok])
+    mean = float(np.sum(w * vals))
+    se = float(np.sum(w * np.sqrt(ses ** 2 + (vals - mean) ** 2)))
+    q = stats.norm.ppf(0.5 + level / 2)
+    lo = min([mean - q * se] + [p.predicted.ci_low for p, _ in ok
+                                if math.isfinite(p.predicted.ci_low)])
+    hi = max([mean + q * se] + [p.predicted.ci_high for p, _ in ok
+                                if math.isfinite(p.predicted.ci_high)])
+    first = ok[0][0]
+    predicted = Estimate(mean, se, float(lo), float(hi), level)
+    pristine = (first.measured / (1.0 - first.measured_inventory_loss)
+                if math.isfinite(first.measured_inventory_loss)
+                and first.measured_inventory_loss != 1 else math.nan)
+    if math.isfinite(pristine) and pristine > 0:
+        inventory = Estimate(1 - mean / pristine, se / pristine, 1 - hi / pristine,
+                             1 - lo / pristine, level)
+    else:
+        inventory = Estimate(math.nan)
+    diff = mean - first.measured
+    return ParticleIntegral(first.cycles, "over shapes", first.radius_nm, predicted,
+                            first.measured, float(diff),
+                            float(diff / se) if se > 0 else math.nan, inventory,
+                            first.measured_inventory_loss, first.capacity_loss)

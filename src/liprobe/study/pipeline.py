@@ -22,13 +22,17 @@ Output folder layout written by :func:`run_study` (every table as CSV *and* Parq
       tables/gradient_fits.{csv,parquet}    per cycle count and shape (weights: SE over replicates
                                             floored at the counting SE): params, SEs, AICc,
                                             gradient depths (3 definitions) with SEs
-      tables/growth_law.{csv,parquet}       per shape and growth model (α=1, α=0.5, free)
+      tables/growth_law.{csv,parquet}       per shape and growth model (α=1, α=0.5, free),
+                                            goodness of fit, self-similarity test
+      tables/growth_levels.{csv,parquet}    depth at fixed Li levels per cycle count, α per
+                                            level (bootstrap intervals)
       tables/particle_integral.{csv,parquet} predicted bulk Li vs ICP, inventory vs capacity
       tables/haadf_windows.{csv,parquet}    HAADF windows: sample, specimen, depth_nm, f,
                                             f_ci_low, f_ci_high, phase
-      tables/li_vs_disorder.{csv,parquet}   regression Li ~ f and Li = Li0 (1 - k f) (one row)
-      tables/li_vs_disorder_points.{csv,parquet} joined (f, Li) points: sample, specimen,
-                                            depth_nm, f, li, li_sigma, join
+      tables/li_vs_disorder.{csv,parquet}   Li = Li0 (1 - k f) and the site-loss model, errors
+                                            in both variables, AICc (one row)
+      tables/li_vs_disorder_points.{csv,parquet} (f, Li) at the same location: sample,
+                                            specimen, depth_nm, f, f_sigma, li, li_sigma, join
       tables/qc.{csv,parquet}               per specimen and check: verdict, value, message
       tables/fda.{csv,parquet}              per specimen and element: chi2, dof, p, mu
       tables/profiles.{csv,parquet}         per specimen and bin: position, ratios, sigmas
@@ -36,7 +40,8 @@ Output folder layout written by :func:`run_study` (every table as CSV *and* Parq
                                             growth_law, li_vs_disorder (when data allow)
 
 ``summary.json`` keys: ``study`` (name, description), ``alpha`` (per shape: value,
-ci_low, ci_high, verdict, comparisons), ``best_growth_model``, ``two_step_alpha``,
+ci_low, ci_high, verdict, comparisons), ``best_growth_model``, ``growth_headline``,
+``two_step_alpha``,
 ``particle_integral`` (rows), ``li_site_model`` (k with interval), ``qc_warnings``
 (list of "specimen: message"), ``acquisition`` ({specimen: run conditions from the
 file and the manifest's ``acquisition`` table}), ``notes``, ``provenance``
@@ -64,7 +69,8 @@ __all__ = ["SpecimenResult", "analyze_specimen", "run_study", "StudyOutput", "fi
            "TABLE_NAMES"]
 
 TABLE_NAMES = ("specimens", "table2", "table2_layout", "icp", "cycling", "gradient_fits",
-               "growth_law", "particle_integral", "haadf_windows", "li_vs_disorder",
+               "growth_law", "growth_levels", "particle_integral", "haadf_windows",
+               "li_vs_disorder",
                "li_vs_disorder_points", "qc",
                "fda", "profiles")
 
@@ -98,11 +104,13 @@ class SpecimenResult:
     hashes: dict[str, str] = field(default_factory=dict)
     overlap_shares: dict[str, float] = field(default_factory=dict)
     acquisition: dict[str, Any] = field(default_factory=dict)
+    depth_sigma_nm: float = math.nan
 
     def row(self) -> dict[str, Any]:
         """One flat row of the specimens table."""
         out: dict[str, Any] = {"specimen": self.name, "sample": self.sample,
                                "cycles": self.cycles, "depth_nm": self.depth_nm,
+                               "depth_sigma_nm": self.depth_sigma_nm,
                                "depth_label": self.depth_label, "replicate": self.replicate,
                                "n_ions": self.n_ions, "n_ranged": self.n_ranged}
         for el, n in self.counts.items():
@@ -291,7 +299,8 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
                           loaded.n_ranged, counts, ratios, sigmas, profile_cols, fda_rows,
                           qc_rows, windows, hashes,
                           correction.moved_shares() if correction is not None else {},
-                          merged_acquisition(ions.metadata, spec.acquisition))
+                          merged_acquisition(ions.metadata, spec.acquisition),
+                          spec.depth_sigma_nm)
 
 
 @dataclass(frozen=True, eq=False)
