@@ -57,6 +57,8 @@ _SETTINGS_MEANING = {
                            "O2 2+, O2+ / 64Ni2+) by isotope-fitted shares, or count as ranged"),
     "max_in_memory_ions": ("integer >= 1000", "files with more ions are streamed in chunks "
                            "(composition, profile from every ion; FDA and QC on a slab)"),
+    "missing_elements": ('"error" or "nan"', "an element of elements/normalize_to that a "
+                         "specimen's range file lacks: an error naming both, or NaN with a note"),
     "haadf_reference": ('"simulate" or an image path', "R0 source of every HAADF image "
                         "naming none: an ordered-crystal image under the same conditions"),
 }
@@ -115,6 +117,12 @@ def _tables() -> tuple[SchemaTable, ...]:
                       "images (needs haadf)"),
             SchemaKey("name", "text, unique", "specimen name",
                       default='"<sample>-<depth>-<replicate>"'),
+            SchemaKey("depth_sigma_nm", "number >= 0 (nm)", "standard uncertainty of the depth "
+                      "(measured on the FIB image); an error in x in the gradient and growth "
+                      "fits", default="0"),
+            SchemaKey("acquisition", "table", "run conditions the file does not carry: "
+                      "laser_pulse_energy_pj, base_temperature_k, detection_rate_ions_per_pulse, "
+                      "pulse_frequency_khz, instrument (the manifest wins over the file)"),
         )),
         SchemaTable("icp", False, "Bulk ICP-AES table (optional).", (
             SchemaKey("file", "file path", "CSV with specimen (or sample), cycles and "
