@@ -78,3 +78,20 @@ def test_window_loss_of_a_pure_exponential_tail():
 class _NoBackground:
     def counts_in(self, low_da, high_da):
         return np.zeros_like(np.asarray(low_da, np.float64))
+
+
+def test_tail_root_matches_scipy_brentq():
+    """The bisection that replaces brentq (no SciPy import on the CLI path) finds its root."""
+    import math
+
+    from scipy.optimize import brentq
+
+    from liprobe.apt.losses import _increasing_root
+
+    for length, mean in ((0.3, 0.02), (1.0, 0.3), (0.05, 0.0249)):
+        def g(lam, length=length, mean=mean):
+            return lam - length / math.expm1(length / lam) - mean
+
+        expected = brentq(g, length / 700.0, length * 1e4, xtol=1e-15, rtol=1e-14)
+        assert math.isclose(_increasing_root(g, length / 700.0, length * 1e4), expected,
+                            rel_tol=1e-9)

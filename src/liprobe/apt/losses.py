@@ -43,6 +43,8 @@ et al., Ultramicroscopy 159 (2015) 101 (same-isotope multi-hit losses).
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -306,14 +308,29 @@ class WindowLoss:
         return add_lost_ions(composition, self.lost_ions_per_species, self.lost_covariance)
 
 
+def _increasing_root(g, low: float, high: float) -> float:
+    """Root of an increasing function by bisection in log space (to 1e-12 relative).
+
+    A few lines instead of ``scipy.optimize.brentq``: importing SciPy costs more than the
+    whole composition of a million ions, and this runs in every ``liprobe composition``.
+    """
+    for _ in range(200):
+        mid = math.sqrt(low * high)
+        if g(mid) < 0:
+            low = mid
+        else:
+            high = mid
+        if high - low <= 1e-12 * high:
+            break
+    return math.sqrt(low * high)
+
+
 def _tail_beyond(offsets: np.ndarray, length: float, background: float):
     """Ions of an exponential tail beyond a window, from the ions ``offsets`` (Da above the
     fit start) in ``[0, length)``: the maximum-likelihood λ of a truncated exponential
     (mean ``λ - L / (e^{L/λ} - 1)``, the expected background's uniform share removed),
     then ``n_s / (e^{L/λ} - 1)``. Returns (lost, variance, λ) or None when the ions show no
     decay."""
-    from scipy.optimize import brentq
-
     n = float(offsets.size)
     n_s = n - background
     if n_s <= 0:
@@ -325,7 +342,7 @@ def _tail_beyond(offsets: np.ndarray, length: float, background: float):
     def g(lam):
         return lam - length / np.expm1(length / lam) - mean
 
-    lam = brentq(g, length / 700.0, length * 1e4)  # e^700 is still a finite float
+    lam = _increasing_root(g, length / 700.0, length * 1e4)  # e^700 is still a finite float
     h = 1.0 / np.expm1(length / lam)
     lost = n_s * h
     # delta method: var(n_s) = n; var(mean) = var(x) / n_s; dλ/dmean = 1 / g'(λ)
@@ -357,8 +374,6 @@ def estimate_window_loss(ions_or_mass, ranges: RangeTable, *, core_sigmas: float
     -------
     WindowLoss
     """
-    from scipy.special import ndtr
-
     from liprobe.apt.spectrum import estimate_background, mass_spectrum
 
     mass = (ions_or_mass.mass_to_charge_da if isinstance(ions_or_mass, IonTable)
@@ -392,7 +407,7 @@ def estimate_window_loss(ions_or_mass, ranges: RangeTable, *, core_sigmas: float
         if fit is None:
             continue
         tail, tail_var, lam = fit
-        core = inside.size * float(ndtr((lo - peak) / core_sigma))
+        core = inside.size * 0.5 * math.erfc((peak - lo) / (core_sigma * math.sqrt(2.0)))
         lost[r], var[r] = tail + core, max(tail_var, 0.0) + core
         lam_out[r], fitted[r] = lam, True
     elements, atoms = species_atoms(ranges)
