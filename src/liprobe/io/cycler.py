@@ -31,8 +31,13 @@ from typing import Any
 import numpy as np
 
 from liprobe.errors import FormatError, ParameterError
-from liprobe.io._cycler_table import (STANDARD_COLUMNS, cycle_numbers, cycler_input, numeric,
-                                      record_table)
+from liprobe.io._cycler_table import (
+    STANDARD_COLUMNS,
+    cycle_numbers,
+    cycler_input,
+    numeric,
+    record_table,
+)
 from liprobe.io.arbin import read_arbin
 from liprobe.io.biologic import read_biologic
 from liprobe.io.neware import read_neware

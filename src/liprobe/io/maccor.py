@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 
 from liprobe.errors import FormatError
-from liprobe.io._cycler_table import (cycle_numbers, cycler_input, durations_s, numeric,
-                                      record_table)
+from liprobe.io._cycler_table import cycle_numbers, cycler_input, durations_s, numeric, record_table
 
 __all__ = ["read_maccor", "MACCOR_MAGIC"]
 
