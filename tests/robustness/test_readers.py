@@ -121,6 +121,44 @@ def test_bad_cycler_csvs_are_format_errors_naming_the_file(tmp_path, text, match
     assert str(path) in str(info.value)
 
 
+@pytest.mark.parametrize("fmt, suffix", [("csv", ".csv"), ("arbin", ".csv"),
+                                         ("neware_csv", ".csv"), ("maccor", ".txt"),
+                                         ("biologic_mpt", ".mpt"), ("biologic", ".mpr"),
+                                         ("neware", ".nda"), ("arbin_res", ".res")])
+def test_every_cycler_reader_names_an_empty_file(tmp_path, fmt, suffix):
+    from liprobe.io.cycler import read_cycling
+
+    path = tmp_path / f"cell{suffix}"
+    path.write_bytes(b" \r\n\n")
+    with pytest.raises(FormatError, match="empty cycler file") as info:
+        read_cycling(path, format=fmt)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("fmt, suffix", [("csv", ".csv"), ("arbin", ".csv"),
+                                         ("neware_csv", ".csv"), ("maccor", ".txt"),
+                                         ("biologic_mpt", ".mpt")])
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_every_cycler_text_reader_names_utf16_and_utf32(tmp_path, fmt, suffix, encoding):
+    from liprobe.io.cycler import read_cycling
+
+    path = tmp_path / f"cell{suffix}"
+    path.write_bytes("Cycle_Index,Voltage,Test_Time\n1,3.7,0\n".encode(encoding))
+    with pytest.raises(FormatError, match=encoding[:6].upper()) as info:
+        read_cycling(path, format=fmt)
+    assert str(path) in str(info.value) and "UTF-8" in str(info.value)
+
+
+def test_utf8_bom_cycler_csv_is_read(tmp_path):
+    from liprobe.io.cycler import read_cycling
+
+    path = tmp_path / "cell.csv"
+    path.write_bytes(b"\xef\xbb\xbfcycle,discharge_capacity_mah\n1,2.5\n2,2.4\n")
+    frame = read_cycling(path)
+    assert frame["cycle"].tolist() == [1, 2]
+    assert frame["discharge_capacity_mah"].tolist() == [2.5, 2.4]
+
+
 def test_missing_input_is_a_missing_file_error(tmp_path):
     from liprobe.io import read_ions
 

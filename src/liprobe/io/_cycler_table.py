@@ -21,6 +21,12 @@ cycle or cycle); ``frame.attrs["capacity_restarts_at_steps"]`` says whether they
 at every step. :func:`liprobe.cell.cycle_summary.summarize_cycles` sums them per cycle.
 Text is converted strictly: a value that is not a number is an error naming the row,
 never a silent NaN.
+
+Every cycler reader opens its input through :func:`cycler_input` (a regular file, not
+empty, and for text exports not UTF-16/UTF-32), converts cycle numbers with
+:func:`cycle_numbers` (whole numbers from 0 to :data:`MAX_CYCLE`) and builds its result
+with :func:`record_table` (a table without records is an error), so the same bad input
+gets the same error from every format.
 """
 
 from __future__ import annotations
@@ -34,8 +40,13 @@ from typing import Any
 import numpy as np
 
 from liprobe.errors import FormatError
+from liprobe.io._validate import require_input_file, text_encoding_problem
 
-__all__ = ["STANDARD_COLUMNS", "numeric", "durations_s", "record_table", "cycle_numbers"]
+__all__ = ["STANDARD_COLUMNS", "MAX_CYCLE", "cycler_input", "numeric", "durations_s",
+           "record_table", "cycle_numbers"]
+
+#: Largest cycle number a file may give (a larger one is a damaged or misread column).
+MAX_CYCLE = 1_000_000
 
 STANDARD_COLUMNS = ("cycle", "time_s", "step_time_s", "step", "current_ma", "voltage_v",
                     "charge_capacity_mah", "discharge_capacity_mah", "charge_energy_mwh",
@@ -44,6 +55,34 @@ STANDARD_COLUMNS = ("cycle", "time_s", "step_time_s", "step", "current_ma", "vol
 _DURATION = re.compile(
     r"^\s*(?:(?P<days>\d+)\s*(?:d|days?)\s*,?\s*)?"
     r"(?P<h>\d+):(?P<m>\d{1,2}):(?P<s>\d{1,2}(?:\.\d*)?)\s*$")
+
+
+def cycler_input(path: str | os.PathLike, *, text: bool) -> Path:
+    """``path`` checked as a cycler input before any reader parses it.
+
+    ``text``: the format is a text export, which must not be UTF-16 or UTF-32 (a UTF-8
+    byte-order mark is fine).
+
+    Raises
+    ------
+    MissingFileError
+        Nothing exists at ``path``.
+    FormatError
+        A folder, FIFO, device or socket; an empty (or whitespace-only) file; a text
+        export in UTF-16/UTF-32.
+    """
+    p = require_input_file(path, what="cycler file")
+    with open(p, "rb") as fh:
+        head = fh.read(4096)
+    if not head.strip():
+        raise FormatError("empty cycler file", path=p, line=1,
+                          hint="export the cycling data again (a header and one row per "
+                          "record)")
+    encoding = text_encoding_problem(head) if text else None
+    if encoding is not None:
+        raise FormatError(f"the cycler export is {encoding} text", path=p, offset=0,
+                          hint="save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)")
+    return p
 
 
 def numeric(values: Any, *, name: str, path: str | os.PathLike, header_lines: int = 1,
@@ -101,27 +140,52 @@ def durations_s(values: Any, *, name: str, path: str | os.PathLike,
 
 
 def cycle_numbers(values: np.ndarray, *, name: str, path: str | os.PathLike) -> np.ndarray:
-    """Cycle numbers as int64; NaN or a fractional number is an error."""
+    """Cycle numbers as int64: whole numbers from 0 to :data:`MAX_CYCLE`.
+
+    Raises
+    ------
+    FormatError
+        A missing, fractional, negative or huge cycle number, naming its data row.
+    """
     values = np.asarray(values)
-    if values.dtype.kind in "iu":
-        return values.astype(np.int64)
-    values = values.astype(np.float64)
-    bad = ~np.isfinite(values) | (values != np.round(values))
-    if np.any(bad):
-        row = int(np.flatnonzero(bad)[0])
-        raise FormatError(f"column {name!r} holds {values[row]!r} at record {row + 1}, not a "
-                          "cycle number", path=path)
+    if values.dtype.kind not in "iu":
+        values = values.astype(np.float64)
+        missing = np.flatnonzero(~np.isfinite(values))
+        if missing.size:
+            row = int(missing[0])
+            raise FormatError(f"column {name!r} holds no number at data row {row + 1}, "
+                              "where a cycle number is needed", path=path)
+    wrong = np.flatnonzero((values != np.round(values)) | (values < 0) | (values > MAX_CYCLE))
+    if wrong.size:
+        row = int(wrong[0])
+        raise FormatError(f"cycle {values[row]:g} at data row {row + 1} (column {name!r}) is "
+                          f"not a cycle number, a whole number from 0 to {MAX_CYCLE}",
+                          path=path, hint=f"{wrong.size} such rows; check the column mapping "
+                          "and the export")
     return values.astype(np.int64)
 
 
 def record_table(columns: Mapping[str, np.ndarray], *, path: str | os.PathLike, fmt: str,
-                 restarts_at_steps: bool, **attrs: Any) -> Any:
-    """The standard DataFrame from standard-named arrays, with its attrs set."""
+                 restarts_at_steps: bool, empty_ok: bool = False, **attrs: Any) -> Any:
+    """The standard DataFrame from standard-named arrays, with its attrs set.
+
+    ``empty_ok``: a file that legitimately holds no records (an EC-Lab WAIT technique);
+    otherwise a table without records is an error.
+
+    Raises
+    ------
+    FormatError
+        No records (a header but no data rows), unless ``empty_ok``.
+    """
     import pandas as pd
 
     unknown = set(columns) - set(STANDARD_COLUMNS)
     if unknown:  # a programming error of a reader, not of the file
         raise ValueError(f"not standard cycler columns: {sorted(unknown)}")
+    n_rows = len(next(iter(columns.values()))) if columns else 0
+    if n_rows == 0 and not empty_ok:
+        raise FormatError("the cycler file has a header but no data rows", path=path,
+                          hint="export the cycling data again (one row per record)")
     frame = pd.DataFrame({k: columns[k] for k in STANDARD_COLUMNS if k in columns})
     frame.attrs.update({"format": fmt, "path": str(Path(path)),
                         "capacity_restarts_at_steps": bool(restarts_at_steps), **attrs})

@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 
 from liprobe.errors import DependencyError, FormatError
-from liprobe.io._binary import existing_file
-from liprobe.io._cycler_table import cycle_numbers, numeric, record_table
+from liprobe.io._cycler_table import cycle_numbers, cycler_input, numeric, record_table
 
 __all__ = ["read_arbin", "read_arbin_res", "ARBIN_COLUMNS", "JET_MAGIC", "is_arbin_header"]
 
@@ -102,7 +101,7 @@ def read_arbin(path: str | os.PathLike, *, columns: Mapping[str, str] | None = N
     """Read an Arbin MITS Pro CSV export (with or without unit suffixes)."""
     import pandas as pd
 
-    p = existing_file(path)
+    p = cycler_input(path, text=True)
     try:
         frame = pd.read_csv(p, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
@@ -121,7 +120,7 @@ def read_arbin(path: str | os.PathLike, *, columns: Mapping[str, str] | None = N
 
 def read_arbin_res(path: str | os.PathLike, **_: Any) -> Any:
     """Read an Arbin ``.res`` (MS-Access) file with access-parser (pure Python)."""
-    p = existing_file(path)
+    p = cycler_input(path, text=False)
     with open(p, "rb") as fh:
         if fh.read(len(JET_MAGIC)) != JET_MAGIC:
             raise FormatError("not an MS-Access (Jet) database", path=p, offset=0)

@@ -28,8 +28,7 @@ from typing import Any
 import numpy as np
 
 from liprobe.errors import FormatError
-from liprobe.io._binary import existing_file
-from liprobe.io._cycler_table import cycle_numbers, record_table
+from liprobe.io._cycler_table import cycle_numbers, cycler_input, record_table
 
 __all__ = ["read_biologic", "read_biologic_mpt"]
 
@@ -108,7 +107,8 @@ def _standard(columns: dict[str, tuple[np.ndarray, str | None]], path, fmt: str,
     if "time" not in columns:
         if n <= 1:  # a WAIT or empty technique: no records to analyse
             return record_table({"cycle": np.zeros(0, np.int64)}, path=path, fmt=fmt,
-                                restarts_at_steps=False, reader=reader)
+                                restarts_at_steps=False, reader=reader,
+                                empty_ok=True)
         raise FormatError("the EC-Lab data has no time column", path=path)
     time_s = columns["time"][0].astype(np.float64)
     out: dict[str, np.ndarray] = {"time_s": time_s}
@@ -180,7 +180,7 @@ def read_biologic(path: str | os.PathLike, **_: Any) -> Any:
     """
     from pathlib import Path
 
-    p = existing_file(path)
+    p = cycler_input(path, text=False)
     with open(p, "rb") as fh:
         if not fh.read(22) == b"BIO-LOGIC MODULAR FILE":
             raise FormatError("not an EC-Lab .mpr file (no 'BIO-LOGIC MODULAR FILE' magic)",
@@ -226,7 +226,7 @@ def read_biologic_mpt(path: str | os.PathLike, *, encoding: str = "windows-1252"
     """Read an EC-Lab text export ``.mpt`` (through yadg); same records as the ``.mpr``."""
     from pathlib import Path
 
-    p = existing_file(path)
+    p = cycler_input(path, text=True)
     with open(p, "rb") as fh:
         if not fh.read(17) == b"EC-Lab ASCII FILE":
             raise FormatError("not an EC-Lab text export (no 'EC-Lab ASCII FILE' line)",

@@ -31,8 +31,13 @@ from typing import Any
 import numpy as np
 
 from liprobe.errors import FormatError, ParameterError
-from liprobe.io._binary import existing_file
-from liprobe.io._cycler_table import STANDARD_COLUMNS, cycle_numbers, numeric, record_table
+from liprobe.io._cycler_table import (
+    STANDARD_COLUMNS,
+    cycle_numbers,
+    cycler_input,
+    numeric,
+    record_table,
+)
 from liprobe.io.arbin import read_arbin
 from liprobe.io.biologic import read_biologic
 from liprobe.io.neware import read_neware
@@ -64,12 +69,16 @@ def read_cycling_csv(path: str | os.PathLike, *, columns: Mapping[str, str] | No
     ``discharge_capacity_ah`` ...) and are converted. Text that is not a number is an
     error naming the line.
     """
+    import csv
+
     import pandas as pd
 
-    p = existing_file(path)
+    p = cycler_input(path, text=True)
     try:
-        frame = pd.read_csv(p, sep=None, engine="python", dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        frame = pd.read_csv(p, sep=None, engine="python", dtype=str, keep_default_na=False,
+                            encoding="utf-8-sig")
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError,
+            csv.Error) as exc:
         raise FormatError(f"not a delimited text table ({exc})", path=p) from None
     if columns is None:
         columns = {c: c for c in frame.columns if c in (*STANDARD_COLUMNS, *_CONVERTED)}

@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 
 from liprobe.errors import FormatError
-from liprobe.io._binary import existing_file
-from liprobe.io._cycler_table import cycle_numbers, durations_s, numeric, record_table
+from liprobe.io._cycler_table import cycle_numbers, cycler_input, durations_s, numeric, record_table
 
 __all__ = ["read_maccor", "MACCOR_MAGIC"]
 
@@ -58,8 +57,8 @@ def read_maccor(path: str | os.PathLike, *, encoding: str = "latin-1", **_: Any)
 
     import pandas as pd
 
-    p = existing_file(path)
-    text = p.read_bytes().decode(encoding, errors="strict")
+    p = cycler_input(path, text=True)
+    text = p.read_bytes().removeprefix(b"\xef\xbb\xbf").decode(encoding, errors="strict")
     lines = text.splitlines()
     first = _header_line(p, lines)
     try:

@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 
 from liprobe.errors import FormatError
-from liprobe.io._binary import existing_file
-from liprobe.io._cycler_table import cycle_numbers, durations_s, numeric, record_table
+from liprobe.io._cycler_table import cycle_numbers, cycler_input, durations_s, numeric, record_table
 
 __all__ = ["read_neware", "read_neware_csv", "NEWARE_CSV_COLUMNS"]
 
@@ -54,7 +53,7 @@ def read_neware(path: str | os.PathLike, **_: Any) -> Any:
         Standard cycler records; ``time_s`` is the test time (step times added end to
         end), ``step_time_s`` NewareNDA's ``Time``.
     """
-    p = existing_file(path)
+    p = cycler_input(path, text=False)
     import NewareNDA
 
     try:
@@ -98,7 +97,7 @@ def read_neware_csv(path: str | os.PathLike, *, encoding: str | None = None,
     Time, Cumulative Time, Current(A), Voltage(V), ... Chg. Cap.(Ah), DChg. Cap.(Ah)``)."""
     import pandas as pd
 
-    p = existing_file(path)
+    p = cycler_input(path, text=True)
     frame = None
     for enc in ([encoding] if encoding else ["utf-8-sig", "gb18030"]):
         try:
