@@ -89,7 +89,7 @@ def _time(fn, repeat=3):
 
 def main() -> None:
     """Run the benchmark and print the table."""
-    from liprobe.apt._species_atoms import assign_species, species_atoms
+    from liprobe.apt.species import assign_species, species_atoms
     from liprobe.apt.features import find_line_features
     from liprobe.apt.frequency import frequency_distribution, occupied_volume_nm3
     from liprobe.apt.profiles import concentration_profile

@@ -2,9 +2,9 @@
 
 Writes a simulated NCM-like POS of ``--size-gb`` GB (default 0.5 GB under ``make bench``;
 run ``--size-gb 20`` by hand for the acceptance figure: the free disk is checked first), then
-runs :func:`liprobe.study.scaleout.chunked_composition`,
-:func:`~liprobe.study.scaleout.chunked_profile` and the whole per-specimen analysis
-:func:`liprobe.study.pipeline.analyze_specimen` on its chunked path (``max_in_memory_ions``
+runs :func:`liprobe.workflow.scaleout.chunked_composition`,
+:func:`~liprobe.workflow.scaleout.chunked_profile` and the whole per-specimen analysis
+:func:`liprobe.workflow.pipeline.analyze_specimen` on its chunked path (``max_in_memory_ions``
 below the file's ion count: composition and profile streamed, FDA and quality checks on a
 slab) each in a fresh child process and reports
 its wall time and peak resident memory (``ru_maxrss`` of the child). Baseline measured in
@@ -44,17 +44,17 @@ path, step, chunk = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 ranges = make_ranges()
 start = time.perf_counter()
 if step == "composition":
-    from liprobe.study.scaleout import chunked_composition
+    from liprobe.workflow.scaleout import chunked_composition
     out = chunked_composition(path, ranges, chunk_ions=chunk)
     check = out.ratios()["Li"][0]
 elif step == "profile":
-    from liprobe.study.scaleout import chunked_profile
+    from liprobe.workflow.scaleout import chunked_profile
     out = chunked_profile(path, ranges, bin_nm=1.0, chunk_ions=chunk)
     check = float(out.n_bins)
 elif step == "specimen":
     from liprobe.io import write_ranges
     from liprobe.study.manifest import Depth, SpecimenSpec, StudySettings
-    from liprobe.study.pipeline import analyze_specimen
+    from liprobe.workflow.pipeline import analyze_specimen
     rrng = path.with_suffix(".rrng")
     write_ranges(rrng, ranges)
     spec = SpecimenSpec("big", "big", 0, Depth(0.0, 0.0, 0.0, "surface"), "1", path, rrng)

@@ -27,7 +27,7 @@ import numpy as np
 
 def make_mass(n_ions: int, *, seed: int = 0) -> np.ndarray:
     """Big-endian float32 m/q of ``n_ions`` NCM-like ions (seeded)."""
-    from liprobe.apt._isotopes import species_pattern
+    from liprobe.apt.isotope_patterns import species_pattern
 
     shares = {"Li+": 0.95, "LiO+": 0.03, "Ni2+": 0.44, "Ni+": 0.28, "NiO+": 0.08,
               "Co2+": 0.08, "Co+": 0.05, "Mn2+": 0.03, "Mn+": 0.02, "O+": 0.42,

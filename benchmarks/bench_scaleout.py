@@ -2,9 +2,9 @@
 
 Generates the example study (``--scale paper``: 70 specimens; ``--n-ions`` per specimen;
 reused when already complete in ``--dir``), then runs
-:func:`liprobe.study.pipeline.run_study` serially (the baseline, measured in the same run:
-:func:`liprobe.study.scaleout.serial_map`) and with
-:func:`liprobe.study.scaleout.dask_map` for each ``--workers`` count, and prints
+:func:`liprobe.workflow.pipeline.run_study` serially (the baseline, measured in the same run:
+:func:`liprobe.workflow.scaleout.serial_map`) and with
+:func:`liprobe.workflow.scaleout.dask_map` for each ``--workers`` count, and prints
 
 - generation time;
 - per run: the *map* part (every specimen and every ``[[haadf]]`` image: the work that can
@@ -91,9 +91,9 @@ def _measure(run: Callable[[], tuple[float, float]]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> None:
     """Generate (or reuse) the study, run it serially and in parallel, print the figures."""
-    from liprobe.study.manifest import read_manifest
-    from liprobe.study.pipeline import run_study
-    from liprobe.study.scaleout import dask_map, serial_map
+    from liprobe.workflow.manifest_file import read_manifest
+    from liprobe.workflow.pipeline import run_study
+    from liprobe.workflow.scaleout import dask_map, serial_map
     from liprobe.synth.example_study import SCALES, example_study, study_is_complete
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

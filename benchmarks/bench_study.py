@@ -96,8 +96,8 @@ def main() -> None:
     parser.add_argument("--no-dask", action="store_true")
     args = parser.parse_args()
 
-    from liprobe.study.manifest import read_manifest
-    from liprobe.study.pipeline import analyze_specimen, run_study
+    from liprobe.workflow.manifest_file import read_manifest
+    from liprobe.workflow.pipeline import analyze_specimen, run_study
 
     with tempfile.TemporaryDirectory(prefix="liprobe-bench-study-") as tmp:
         folder = Path(tmp)
@@ -118,7 +118,7 @@ def main() -> None:
         t_dask = float("nan")
         if not args.no_dask:
             try:
-                from liprobe.study.scaleout import dask_map
+                from liprobe.workflow.scaleout import dask_map
 
                 t0 = time.perf_counter()
                 with dask_map(n_workers=2) as pmap:

@@ -69,7 +69,7 @@ def test_every_abundance_is_the_iupac_value(symbol):
 
 
 def test_every_element_of_the_ncm_species_is_pinned():
-    from liprobe.apt._isotopes import NCM_SPECIES
+    from liprobe.apt.isotope_patterns import NCM_SPECIES
 
     used = {symbol for atoms, _ in NCM_SPECIES.values() for symbol, _ in atoms}
     assert used <= set(IUPAC)

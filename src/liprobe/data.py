@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from liprobe._tabular import FrameView
+from liprobe.tabular import FrameView
 from liprobe.errors import ParameterError
 
 __all__ = ["IonTable", "Ion", "RangeTable", "Image", "ION_FIELDS", "ACQUISITION_METADATA"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from liprobe.apt._isotopes import species_pattern
+from liprobe.apt.isotope_patterns import species_pattern
 from liprobe.apt.composition import compose
 from liprobe.apt.overlap_correction import (
     correct_composition,

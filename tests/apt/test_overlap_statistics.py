@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from liprobe.apt._isotopes import species_pattern
+from liprobe.apt.isotope_patterns import species_pattern
 from liprobe.apt.overlap_statistics import OverlapStatistics, overlap_statistics
 from liprobe.apt.overlaps import deconvolve_overlaps, deconvolve_window_counts, isotope_windows
 from liprobe.data import Ion, RangeTable

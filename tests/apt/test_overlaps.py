@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from liprobe.apt._isotopes import species_pattern
+from liprobe.apt.isotope_patterns import species_pattern
 from liprobe.apt.overlaps import deconvolve_overlaps
 from liprobe.apt.spectrum import estimate_background, mass_spectrum
 from liprobe.errors import ParameterError

@@ -80,7 +80,7 @@ def test_bad_spectrum_options_raise():
 
 
 def test_species_for_elements_builds_atomic_ions_and_oxides():
-    from liprobe.apt._isotopes import species_for_elements
+    from liprobe.apt.isotope_patterns import species_for_elements
 
     assert species_for_elements("Si,O") == ("Si+", "Si 2+", "O+", "O 2+", "O2+", "O2 2+",
                                             "SiO+")

@@ -111,7 +111,7 @@ def test_calibrate_writes_a_table_with_provenance(tmp_path, capsys):
                  "--detector-mrad", "70,160", "--thickness-nm", "2,3", "--configs", "1",
                  "--quiet", "--json"])
     assert code == 0
-    from liprobe.io.haadf_calibration import read_haadf_calibration
+    from liprobe.workflow.haadf_calibration import read_haadf_calibration
 
     cal = read_haadf_calibration(out)
     assert cal.n_rows == 2 and cal.provenance["frozen_phonon_configs"] == 1

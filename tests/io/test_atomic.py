@@ -4,7 +4,7 @@ import stat
 import pytest
 
 from liprobe.errors import OverwriteError
-from liprobe.io._atomic import atomic_path
+from liprobe.io.atomic import atomic_path
 
 
 def test_file_appears_only_on_success_with_the_usual_mode(tmp_path):

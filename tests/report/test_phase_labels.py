@@ -13,7 +13,7 @@ from liprobe.cli import main
 from liprobe.io import write_image
 from liprobe.report.haadf_views import analyze_image
 from liprobe.stem.simulate import DisorderProfile, HaadfParams, simulate_haadf
-from liprobe.study.pipeline import _haadf_windows
+from liprobe.workflow.pipeline import _haadf_windows
 from liprobe.synth._example_design import haadf_disorder_profile
 
 

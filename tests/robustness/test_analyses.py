@@ -102,8 +102,8 @@ def test_an_element_missing_from_the_range_file_is_an_error_naming_both(cli, tmp
 
 def test_a_missing_element_is_nan_with_a_note_when_asked(tmp_path):
     from liprobe.io import write_ranges
-    from liprobe.study.manifest import read_manifest
-    from liprobe.study.pipeline import analyze_specimen
+    from liprobe.workflow.manifest_file import read_manifest
+    from liprobe.workflow.pipeline import analyze_specimen
 
     manifest = write_mini_study(tmp_path / "study", settings='missing_elements = "nan"')
     keep = [k for k, el in enumerate(MASSES) if el != "Li"]
@@ -120,7 +120,7 @@ def test_a_missing_element_is_nan_with_a_note_when_asked(tmp_path):
 
 
 def _icp_manifest(tmp_path, icp_text, samples=(("P", 0), ("C", 300))):
-    from liprobe.study.manifest import read_manifest
+    from liprobe.workflow.manifest_file import read_manifest
 
     manifest = write_mini_study(tmp_path / "study")
     (tmp_path / "study" / "icp.csv").write_text(icp_text)
@@ -133,7 +133,7 @@ def _icp_manifest(tmp_path, icp_text, samples=(("P", 0), ("C", 300))):
 
 
 def test_icp_rows_are_joined_to_samples_by_name_not_by_row_or_cycles(tmp_path):
-    from liprobe.study._assemble import _icp_li_by_sample, _icp_table
+    from liprobe.workflow.assemble import _icp_li_by_sample, _icp_table
 
     # rows in the other order than the manifest's samples: joined by name
     parsed = _icp_manifest(tmp_path, "sample,cycles,li_wt_pct,ni_wt_pct,co_wt_pct,mn_wt_pct\n"
@@ -154,7 +154,7 @@ def test_icp_rows_are_joined_to_samples_by_name_not_by_row_or_cycles(tmp_path):
 ])
 def test_icp_rows_that_cannot_be_joined_are_errors_naming_the_file(tmp_path, rows, match):
     from liprobe.errors import SpecimenError
-    from liprobe.study._assemble import _icp_li_by_sample, _icp_table
+    from liprobe.workflow.assemble import _icp_li_by_sample, _icp_table
 
     parsed = _icp_manifest(tmp_path, "sample,cycles,li_wt_pct,ni_wt_pct,co_wt_pct,mn_wt_pct\n"
                            + rows)
@@ -165,7 +165,7 @@ def test_icp_rows_that_cannot_be_joined_are_errors_naming_the_file(tmp_path, row
 
 def test_two_samples_with_one_cycle_count_cannot_swap_icp_values(tmp_path):
     from liprobe.errors import SpecimenError
-    from liprobe.study._assemble import _icp_li_by_sample, _icp_table
+    from liprobe.workflow.assemble import _icp_li_by_sample, _icp_table
 
     parsed = _icp_manifest(tmp_path, "sample,cycles,li_wt_pct,ni_wt_pct,co_wt_pct,mn_wt_pct\n"
                            "C,300,5.44,44.58,8.29,2.48\nP,300,6.77,44.31,8.24,2.46\n",

@@ -25,7 +25,7 @@ def test_synth_specimen_is_byte_identical_for_one_seed(cli, tmp_path, suffix):
 def test_svg_and_png_figures_are_deterministic(tmp_path):
     import numpy as np
 
-    from liprobe.report._canvas import new_figure, save_figure
+    from liprobe.report.canvas import new_figure, save_figure
 
     out = {}
     for k in range(2):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from liprobe.errors import OverwriteError
-from liprobe.io._output_policy import (
+from liprobe.io.output_policy import (
     COMPLETE_NAME,
     INCOMPLETE_NAME,
     IncompleteOutputError,
@@ -28,8 +28,8 @@ from tests.robustness.conftest import assert_one_line_error
 @pytest.fixture(scope="module")
 def done(tmp_path_factory):
     """A mini study and one complete output folder of it."""
-    from liprobe.study.manifest import read_manifest
-    from liprobe.study.pipeline import run_study
+    from liprobe.workflow.manifest_file import read_manifest
+    from liprobe.workflow.pipeline import run_study
 
     root = tmp_path_factory.mktemp("folder")
     manifest = write_mini_study(root / "study")
@@ -69,8 +69,8 @@ def test_a_complete_folder_lists_every_file_with_its_hash(done):
 def test_sigkill_at_random_points_leaves_the_old_result_or_a_refused_staging_folder(
         done, tmp_path):
     from liprobe.report.html import write_report
-    from liprobe.study.manifest import read_manifest
-    from liprobe.study.pipeline import run_study
+    from liprobe.workflow.manifest_file import read_manifest
+    from liprobe.workflow.pipeline import run_study
 
     manifest, complete = done
     out = tmp_path / "out"
@@ -122,7 +122,7 @@ def test_a_second_run_into_the_same_folder_refuses_while_the_first_runs(done, tm
 
 
 def test_the_lock_refuses_a_second_writer_in_process(tmp_path):
-    from liprobe.io._output_policy import staged_folder
+    from liprobe.io.output_policy import staged_folder
 
     with staged_folder(tmp_path / "out"):
         with pytest.raises(OverwriteError, match="another liprobe run"):
@@ -153,8 +153,8 @@ def test_the_report_refuses_stale_altered_and_incomplete_folders(done, tmp_path)
 
 
 def test_a_forced_rerun_replaces_the_folder_as_a_whole(done, tmp_path):
-    from liprobe.study.manifest import read_manifest
-    from liprobe.study.pipeline import run_study
+    from liprobe.workflow.manifest_file import read_manifest
+    from liprobe.workflow.pipeline import run_study
 
     manifest, complete = done
     out = tmp_path / "out"

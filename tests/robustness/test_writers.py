@@ -1,4 +1,4 @@
-"""Every command that writes follows one output policy (liprobe.io._output_policy):
+"""Every command that writes follows one output policy (liprobe.io.output_policy):
 never over an input (by path, symlink or hard link), never over an existing file without
 --force, checked before any work. Each case asserts exit 2 with one line naming the path,
 and that no input changed (SHA-256 before and after)."""

@@ -10,8 +10,8 @@ from liprobe.data import IonTable
 from liprobe.errors import ManifestError
 from liprobe.io import read_ions
 from liprobe.io.nexus import write_nexus
-from liprobe.study.manifest import read_manifest
-from liprobe.study.pipeline import analyze_specimen
+from liprobe.workflow.manifest_file import read_manifest
+from liprobe.workflow.pipeline import analyze_specimen
 from tests.study.tiny_study import write_tiny_study
 
 
@@ -59,7 +59,7 @@ def test_bad_acquisition_tables_name_the_line(tmp_path, line, message):
 def test_summary_reports_the_run_conditions_per_specimen(tmp_path):
     import json
 
-    from liprobe.study.pipeline import run_study
+    from liprobe.workflow.pipeline import run_study
 
     manifest = _study_with_nexus(tmp_path, "acquisition = { pulse_frequency_khz = 250 }")
     out = run_study(manifest, tmp_path / "out", progress=False)

@@ -7,7 +7,8 @@ import math
 import pytest
 
 from liprobe.errors import ManifestError, MissingFileError
-from liprobe.study.manifest import parse_depth, read_manifest
+from liprobe.study.manifest import parse_depth
+from liprobe.workflow.manifest_file import read_manifest
 
 GOOD = """\
 [study]

@@ -45,7 +45,7 @@ def small_study(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_design_follows_table2_and_manifest_parses(small_study) -> None:
-    from liprobe.study.manifest import read_manifest
+    from liprobe.workflow.manifest_file import read_manifest
 
     manifest = read_manifest(small_study.manifest_path)
     assert len(manifest.specimens) == small_study.n_specimens == 70
@@ -86,7 +86,7 @@ def test_haadf_manifest_names_an_ordered_reference_under_the_same_conditions(
     from liprobe.io import read_image
     from liprobe.stem.analyze import analyze_haadf
     from liprobe.stem.simulate import HaadfParams
-    from liprobe.study.manifest import read_manifest
+    from liprobe.workflow.manifest_file import read_manifest
 
     manifest = read_manifest(small_study.manifest_path)
     references = {h.reference for h in manifest.haadf}
@@ -214,8 +214,8 @@ def test_demo_study_end_to_end_recovers_truth(tmp_path: Path) -> None:
     import pandas as pd
 
     from liprobe.report.html import write_report
-    from liprobe.study.manifest import read_manifest
-    from liprobe.study.pipeline import run_study
+    from liprobe.workflow.manifest_file import read_manifest
+    from liprobe.workflow.pipeline import run_study
     from liprobe.synth.example_study import truth_recovery
 
     study = example_study(tmp_path / "demo", scale="demo", rng=2021)
@@ -235,7 +235,7 @@ def test_demo_study_end_to_end_recovers_truth(tmp_path: Path) -> None:
     # without the correction the same files give O ~8 % low (bulk specimens: 10 of 70)
     import dataclasses
 
-    from liprobe.study.pipeline import analyze_specimen
+    from liprobe.workflow.pipeline import analyze_specimen
 
     manifest = read_manifest(study.manifest_path)
     plain = dataclasses.replace(manifest.settings, overlap_correction="none")
@@ -246,7 +246,7 @@ def test_demo_study_end_to_end_recovers_truth(tmp_path: Path) -> None:
     assert len(bulk) == 10 and 0.88 < np.mean(relative) < 0.96
     # the specimens table records the O2 2+ share of the 16 Da range; truth: the generator's
     # O2 2+ / O+ evaporation fractions times their abundance at 16 Da
-    from liprobe.apt._isotopes import species_pattern
+    from liprobe.apt.isotope_patterns import species_pattern
     from liprobe.synth.species import DEFAULT_EVAPORATION
 
     fractions = dict(DEFAULT_EVAPORATION)

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from liprobe.study.manifest import read_manifest
-from liprobe.study.pipeline import run_study
+from liprobe.workflow.manifest_file import read_manifest
+from liprobe.workflow.pipeline import run_study
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests of liprobe.study.scaleout: Dask map (order, identity with serial) and chunked files.
+"""Tests of liprobe.workflow.scaleout: Dask map (order, identity with serial) and chunked files.
 
 Truth: ion counts known by construction (masses drawn at range centres from known species
 labels), the in-memory functions of liprobe.apt on the same file, and tracemalloc for the
@@ -20,11 +20,11 @@ from liprobe.apt.ranging import count_ions
 from liprobe.data import Ion, IonTable, RangeTable
 from liprobe.errors import FormatError, MissingFileError, ParameterError
 from liprobe.io import read_ions, write_ions
-from liprobe.study.scaleout import (
+from liprobe.io.chunks import iter_ion_chunks
+from liprobe.workflow.scaleout import (
     chunked_composition,
     chunked_profile,
     dask_map,
-    iter_ion_chunks,
     serial_map,
 )
 
@@ -182,8 +182,8 @@ def test_dask_map_rejects_bad_worker_count() -> None:
 
 def test_study_serial_and_two_workers_identical(tmp_path: Path) -> None:
     """The acceptance check: run_study serially and on 2 dask workers, byte-identical tables."""
-    from liprobe.study.manifest import read_manifest
-    from liprobe.study.pipeline import run_study
+    from liprobe.workflow.manifest_file import read_manifest
+    from liprobe.workflow.pipeline import run_study
     from liprobe.synth.example_study import example_study
 
     study = example_study(tmp_path / "study", rng=5, n_ions=4_000, replicates=2)
@@ -236,7 +236,7 @@ def small_study(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _one_specimen(study):
-    from liprobe.study.manifest import read_manifest
+    from liprobe.workflow.manifest_file import read_manifest
 
     manifest = read_manifest(study.manifest_path)
     spec = next(s for s in manifest.specimens if s.cycles == 300 and not s.haadf)
@@ -245,7 +245,7 @@ def _one_specimen(study):
 
 def test_analyze_specimen_streams_a_file_above_the_limit(small_study) -> None:
     """Chunked path (tiny max_in_memory_ions) = in-memory path for counts, ratios, profile."""
-    from liprobe.study.pipeline import analyze_specimen
+    from liprobe.workflow.pipeline import analyze_specimen
 
     spec, settings = _one_specimen(small_study)
     plain = dataclasses.replace(settings, overlap_correction="none")
@@ -276,7 +276,7 @@ def test_analyze_specimen_streams_a_file_above_the_limit(small_study) -> None:
 def test_streamed_specimen_applies_the_in_memory_overlap_correction(small_study) -> None:
     """Chunked path (4 000 of 12 000 ions in memory, 3 chunks) = in-memory path with the
     isotope overlap correction on: counts, ratios, sigmas and moved shares."""
-    from liprobe.study.pipeline import analyze_specimen
+    from liprobe.workflow.pipeline import analyze_specimen
 
     spec, settings = _one_specimen(small_study)
     assert spec.apt.suffix == ".epos"
@@ -299,7 +299,7 @@ def test_streamed_specimen_applies_the_in_memory_overlap_correction(small_study)
 
 def test_streamed_overlap_statistics_equal_those_of_the_whole_file(pos_file) -> None:
     from liprobe.apt.overlap_statistics import overlap_statistics
-    from liprobe.study._specimen_ions import load_specimen_ions
+    from liprobe.workflow.specimen_ions import load_specimen_ions
 
     path, label = pos_file
     ranges = _ranges()  # Li, O, Ni, Co, Mn ions: their species' isotope windows are counted
@@ -320,7 +320,7 @@ def test_streamed_overlap_statistics_equal_those_of_the_whole_file(pos_file) -> 
 
 def test_apt_file_above_the_limit_is_an_error(tmp_path: Path, rng: np.random.Generator) -> None:
     from liprobe.errors import LiprobeError
-    from liprobe.study._specimen_ions import load_specimen_ions
+    from liprobe.workflow.specimen_ions import load_specimen_ions
 
     ions, label = _cloud(rng, 3_000)
     path = tmp_path / "c.apt"

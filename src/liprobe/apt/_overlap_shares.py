@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from liprobe.apt._isotopes import species_pattern
+from liprobe.apt.isotope_patterns import species_pattern
 from liprobe.data import RangeTable
 
 __all__ = ["largest_remainder", "range_abundance", "range_shares"]

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from liprobe._tabular import FrameView
+from liprobe.tabular import FrameView
 from liprobe.apt.ranging import IonCounts, count_ions
 from liprobe.counting import (
     DEFAULT_DENOMINATOR,

@@ -30,10 +30,10 @@ from typing import Any
 import numpy as np
 
 from liprobe.apt._guards import require_bins, require_finite_positions
-from liprobe._tabular import FrameView
-from liprobe.apt import _profile_kernels as _pk
+from liprobe.tabular import FrameView
+from liprobe.apt import profile_kernels as _pk
 from liprobe.apt._fractions import default_denominator
-from liprobe.apt._species_atoms import element_index, species_atoms, species_of
+from liprobe.apt.species import element_index, species_atoms, species_of
 from liprobe.apt._voxel_kernels import voxelise
 from liprobe.apt.profiles import Profile
 from liprobe.data import IonTable, RangeTable

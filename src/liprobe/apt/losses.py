@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.apt._species_atoms import species_atoms, species_of
+from liprobe.apt.species import species_atoms, species_of
 from liprobe.apt.composition import Composition
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError

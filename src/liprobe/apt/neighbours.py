@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.apt._species_atoms import element_index, species_atoms, species_of
+from liprobe.apt.species import element_index, species_atoms, species_of
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.apt._isotopes import parse_species
+from liprobe.apt.isotope_patterns import parse_species
 from liprobe.apt._overlap_shares import largest_remainder, range_abundance, range_shares
 from liprobe.apt.composition import Composition, atoms_per_ion
 from liprobe.apt.overlap_statistics import (
@@ -265,7 +265,7 @@ def correct_composition(
     Examples
     --------
     >>> import numpy as np
-    >>> from liprobe.apt._isotopes import species_pattern
+    >>> from liprobe.apt.isotope_patterns import species_pattern
     >>> from liprobe.apt.composition import compose
     >>> from liprobe.data import Ion, RangeTable
     >>> rng = np.random.default_rng(0)
@@ -331,7 +331,7 @@ def correct_composition_from_statistics(
     Examples
     --------
     >>> import numpy as np
-    >>> from liprobe.apt._isotopes import species_pattern
+    >>> from liprobe.apt.isotope_patterns import species_pattern
     >>> from liprobe.apt.composition import compose
     >>> from liprobe.apt.overlap_statistics import overlap_statistics
     >>> from liprobe.data import Ion, RangeTable

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from liprobe.apt._isotopes import parse_species
+from liprobe.apt.isotope_patterns import parse_species
 from liprobe.apt.overlaps import NCM_OVERLAP_SPECIES, isotope_windows
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError

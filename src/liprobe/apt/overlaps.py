@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.apt._isotopes import parse_species, species_pattern
+from liprobe.apt.isotope_patterns import parse_species, species_pattern
 from liprobe.errors import ParameterError
 
 __all__ = ["OverlapResult", "deconvolve_overlaps", "deconvolve_window_counts",
@@ -208,7 +208,7 @@ def deconvolve_overlaps(
     --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(1)
-    >>> from liprobe.apt._isotopes import species_pattern
+    >>> from liprobe.apt.isotope_patterns import species_pattern
     >>> def draw(name, n):
     ...     mz, p = np.array(species_pattern(name)).T
     ...     return rng.choice(mz, n, p=p / p.sum()) + rng.normal(0, 0.01, n)

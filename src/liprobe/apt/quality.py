@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.apt._species_atoms import METALS, species_atoms, species_of
+from liprobe.apt.species import METALS, species_atoms, species_of
 from liprobe.apt.composition import Composition
 from liprobe.apt.profiles import concentration_profile
 from liprobe.apt.spectrum import estimate_background, mass_spectrum

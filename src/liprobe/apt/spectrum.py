@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from liprobe.apt._guards import require_finite_masses
-from liprobe.apt._isotopes import NCM_SPECIES, parse_species, species_pattern
+from liprobe.apt.isotope_patterns import NCM_SPECIES, parse_species, species_pattern
 from liprobe.data import Ion, RangeTable
 from liprobe.errors import ParameterError
 
@@ -127,7 +127,7 @@ def mass_spectrum(
         inside = (m32 >= low) & (m32 < edges[-1])
         m32 = m32[inside]
     if m32.shape[0] >= COMPILED_MIN_IONS:
-        from liprobe.apt._profile_kernels import fine_histogram
+        from liprobe.apt.profile_kernels import fine_histogram
 
         counts = fine_histogram(m32, np.zeros(m32.shape[0], np.int8), low, 1.0,
                                 float(bin_width_da), n_bins)
@@ -242,8 +242,8 @@ def propose_ranges(
         From :func:`find_peaks`.
     species : sequence of str, optional
         Candidate species names (default the NCM species,
-        :data:`liprobe.apt._isotopes.NCM_SPECIES`; for another material build them with
-        :func:`liprobe.apt._isotopes.species_for_elements`). Only candidates are ever
+        :data:`liprobe.apt.isotope_patterns.NCM_SPECIES`; for another material build them with
+        :func:`liprobe.apt.isotope_patterns.species_for_elements`). Only candidates are ever
         assigned: a peak no candidate explains stays unranged (see :func:`unranged_peaks`).
     tolerance_da : float
         Largest distance between a predicted and a detected peak position.

@@ -25,7 +25,7 @@ def _clean(value: Any) -> Any:
     return value
 
 
-#: ``--force``: replace existing outputs (never an input; see liprobe.io._output_policy).
+#: ``--force``: replace existing outputs (never an input; see liprobe.io.output_policy).
 FORCE_HELP = "Replace existing output files (never an input)."
 
 

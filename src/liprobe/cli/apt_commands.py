@@ -29,11 +29,11 @@ def _check_outputs(inputs: tuple[Path | None, ...], *, figure: Path | None = Non
                    files: tuple[Path | None, ...] = (), force: bool = False) -> None:
     """The output policy before any work: no output over an input, nor over an existing
     file without ``--force``; a figure path must have a figure suffix."""
-    from liprobe.io._output_policy import check_output_file
+    from liprobe.io.output_policy import check_output_file
 
     reads = tuple(p for p in inputs if p is not None)
     if figure is not None:
-        from liprobe.report._canvas import check_figure_path
+        from liprobe.report.canvas import check_figure_path
 
         check_figure_path(figure)
         check_output_file(figure, inputs=reads, force=force, what="figure")
@@ -85,7 +85,7 @@ def spectrum_payload(path: Path, *, bin_da: float = 0.01, log: bool = True,
     ``species``: comma-separated elements (or species such as ``Li2O+``) the proposal may
     use, or ``"all"``; default the species of an NCM cathode (H, Li, O, Ni, Co, Mn).
     """
-    from liprobe.apt._isotopes import species_for_elements
+    from liprobe.apt.isotope_patterns import species_for_elements
     from liprobe.apt.spectrum import (
         estimate_background,
         find_peaks,

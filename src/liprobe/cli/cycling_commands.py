@@ -114,7 +114,7 @@ def register(app: typer.Typer) -> None:
         """Charge/discharge capacity, coulombic efficiency, energy and mean voltage per cycle."""
         payload, records, summary = cycling_payload(file, format=format)
         if figure is not None:
-            from liprobe.report._canvas import save_figure
+            from liprobe.report.canvas import save_figure
             from liprobe.report.cycling_figures import plot_cycling
 
             fig = plot_cycling(summary, _discharge_dq_dv(records, summary), title=file.name)

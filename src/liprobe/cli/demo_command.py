@@ -2,7 +2,7 @@
 
 Generates the demo example study (:func:`liprobe.synth.example_study.example_study`, 70
 APT specimens shaped like Chae et al., HAADF images, ICP-AES, a fading cell) into a cache
-folder, reused when complete; runs the study (:func:`liprobe.study.pipeline.run_study`)
+folder, reused when complete; runs the study (:func:`liprobe.workflow.pipeline.run_study`)
 into ``--out``; compares its Table 2 analogue with the generating truth; writes the
 self-contained HTML report (:func:`liprobe.report.html.write_report`) to ``--report``
 and prints where it is.
@@ -52,8 +52,9 @@ def run_demo(out: Path, report: Path, *, cache: Path = DEFAULT_CACHE, seed: int 
     import pandas as pd
 
     from liprobe.report.html import growth_law_statement, write_report
-    from liprobe.study.manifest import read_manifest
-    from liprobe.study.pipeline import run_study
+    from liprobe.workflow.manifest_file import read_manifest
+    from liprobe.report.study_figures import write_study_figures
+    from liprobe.workflow.pipeline import run_study
     from liprobe.synth.example_study import (
         SCALES,
         example_study,
@@ -74,20 +75,22 @@ def run_demo(out: Path, report: Path, *, cache: Path = DEFAULT_CACHE, seed: int 
 
     start = time.perf_counter()
     manifest = read_manifest(cache / "study.toml")
-    from liprobe.io._output_policy import COMPLETE_NAME, add_output_file
+    from liprobe.io.output_policy import COMPLETE_NAME, add_output_file
 
     # the demo replaces an earlier liprobe study output (a folder with its completion
     # manifest), never a folder of other files
     force = (out / COMPLETE_NAME).is_file()
     if workers is not None:
-        from liprobe.study.scaleout import dask_map
+        from liprobe.workflow.scaleout import dask_map
 
         with _progress_bar(quiet, f"specimens on {workers} dask workers") as update:
             with dask_map(n_workers=workers, progress=update) as pmap:
                 output = run_study(manifest, out, map_specimens=pmap, progress=not quiet,
-                                   force=force)
+                                   force=force,
+                                   write_figures=write_study_figures)
     else:
-        output = run_study(manifest, out, progress=not quiet, force=force)
+        output = run_study(manifest, out, progress=not quiet, force=force,
+                                   write_figures=write_study_figures)
     timings["study_s"] = time.perf_counter() - start
 
     recovery = truth_recovery(cache / "truth.json", pd.read_csv(out / "tables" / "table2.csv"))

@@ -312,7 +312,7 @@ def register(app: typer.Typer) -> None:
         """Convert ion files (POS, EPOS, APT, ATO -> POS, EPOS, APT, NeXus) or range files
         (RRNG, RNG, ENV, NeXus -> RRNG)."""
         from liprobe.io import detect_format, read_ions, read_ranges, write_ions, write_ranges
-        from liprobe.io._atomic import check_not_input
+        from liprobe.io.atomic import check_not_input
 
         check_not_input(target, (source,))
         kind = _kind(source)

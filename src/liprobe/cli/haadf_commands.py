@@ -66,7 +66,7 @@ def _calibration_point(*, calibration: Path | None, kv: float | None,
                              "--thickness-nm)")
     table = None
     if calibration is not None:
-        from liprobe.io.haadf_calibration import read_haadf_calibration
+        from liprobe.workflow.haadf_calibration import read_haadf_calibration
 
         table = read_haadf_calibration(calibration)
     sigma = 0.1 * thickness_nm if thickness_sigma_nm is None else thickness_sigma_nm
@@ -81,7 +81,7 @@ def calibrate_payload(output: Path, *, kv: str, convergence_mrad: str, detector_
     """Compute the calibration table, write it, return a summary."""
     import dataclasses
 
-    from liprobe.io.haadf_calibration import write_haadf_calibration
+    from liprobe.workflow.haadf_calibration import write_haadf_calibration
     from liprobe.stem.calibration import compute_calibration
     from liprobe.stem.multislice import NCM811, MultisliceSettings
 
@@ -138,7 +138,7 @@ def analyze_payload(image_path: Path, *, pixel_size_nm: float | None, reference:
                     force: bool = False):
     """Run the analysis; write the outputs to ``out_dir``; return (payload, analysis)."""
     from liprobe.io import read_image
-    from liprobe.io._output_policy import check_output_folder
+    from liprobe.io.output_policy import check_output_folder
     from liprobe.stem.analyze import analyze_haadf
 
     if reference is not None and simulate_reference:
@@ -160,7 +160,7 @@ def analyze_payload(image_path: Path, *, pixel_size_nm: float | None, reference:
     payload = analysis.to_dict()
     payload["image"] = str(image_path)
     if out_dir is not None:
-        from liprobe.io._output_policy import staged_folder
+        from liprobe.io.output_policy import staged_folder
 
         with staged_folder(out_dir, inputs=inputs, force=force,
                            extra={"image": str(image_path)}) as stage:
@@ -170,7 +170,7 @@ def analyze_payload(image_path: Path, *, pixel_size_nm: float | None, reference:
 
 
 def _write_csv(path: Path, table: dict[str, Any]) -> Path:
-    from liprobe.io._atomic import atomic_path
+    from liprobe.io.atomic import atomic_path
 
     names = list(table)
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
@@ -212,7 +212,7 @@ def simulate_payload(output: Path, *, shape_px: tuple[int, int], pixel_size_nm: 
     import numpy as np
 
     from liprobe.io import detect_format, write_image
-    from liprobe.io._output_policy import check_output_file
+    from liprobe.io.output_policy import check_output_file
 
     check_output_file(output, force=force, what="image")
     detect_format(output, kind="image", for_writing=True)
@@ -238,7 +238,7 @@ def simulate_payload(output: Path, *, shape_px: tuple[int, int], pixel_size_nm: 
         "n_tm_columns": int(truth.tm_mask.sum()), "seed": seed,
     }
     if truth_path is not None:
-        from liprobe.stem._structure import PHASES
+        from liprobe.stem.structure import PHASES
         from liprobe.stem.simulate import SITE_NAMES
 
         _write_csv(truth_path, {

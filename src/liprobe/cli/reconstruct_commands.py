@@ -20,7 +20,7 @@ FORCE_OPTION = typer.Option(False, "--force", help="Overwrite an existing output
 
 def check_output(output: Path, inputs: tuple[Path, ...], force: bool) -> None:
     """Refuse to overwrite an input, or an existing file without ``--force``."""
-    from liprobe.io._atomic import check_not_input
+    from liprobe.io.atomic import check_not_input
 
     check_not_input(output, inputs)
     if output.exists() and not force:

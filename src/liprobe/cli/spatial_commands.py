@@ -44,7 +44,7 @@ def _elements(value: str) -> tuple[str, ...]:
 
 def _save(fig, figure: Path | None) -> None:
     if figure is not None:
-        from liprobe.report._canvas import save_figure
+        from liprobe.report.canvas import save_figure
 
         save_figure(fig, figure)
 

@@ -3,7 +3,7 @@
 - ``liprobe study check study.toml`` validates the manifest (one error line naming the
   line and key) and summarises the design;
 - ``liprobe study run study.toml -o DIR`` writes tables, figures and ``summary.json``
-  (layout: :mod:`liprobe.study.pipeline`), with ``--workers N`` / ``--scheduler ADDRESS``
+  (layout: :mod:`liprobe.workflow.pipeline`), with ``--workers N`` / ``--scheduler ADDRESS``
   to run the specimens on a dask cluster;
 - ``liprobe study paper`` fits the published Table 2 Li profiles of Chae et al. (2021)
   at 100 and 300 cycles, prints the growth exponent α with its interval and the model
@@ -26,7 +26,7 @@ __all__ = ["register", "check_payload", "paper_payload", "paper_text"]
 
 def check_payload(path: Path) -> dict[str, Any]:
     """Validate a manifest and describe the study design."""
-    from liprobe.study.manifest import read_manifest
+    from liprobe.workflow.manifest_file import read_manifest
 
     manifest = read_manifest(path)
     design: dict[str, dict[str, int]] = {}
@@ -163,24 +163,27 @@ def register(app: typer.Typer) -> None:
                                        help="No progress bars; print only where the results are."),
             as_json: bool = typer.Option(False, "--json", help="Print summary.json.")) -> None:
         """Analyse every specimen; write tables/, figures/ and summary.json to OUT."""
-        from liprobe.study.manifest import read_manifest
-        from liprobe.study.pipeline import run_study
+        from liprobe.workflow.manifest_file import read_manifest
+        from liprobe.report.study_figures import write_study_figures
+        from liprobe.workflow.pipeline import run_study
 
-        from liprobe.io._output_policy import check_output_folder
+        from liprobe.io.output_policy import check_output_folder
 
         parsed = read_manifest(manifest)
         # the output policy first, before a cluster is started or a file analysed
         check_output_folder(out, inputs=parsed.input_files(), force=force)
         show_progress = not (no_progress or quiet)
         if workers is not None or scheduler is not None:
-            from liprobe.study.scaleout import dask_map
+            from liprobe.workflow.scaleout import dask_map
 
             with dask_map(n_workers=workers, scheduler=scheduler,
                           connect_timeout_s=scheduler_timeout_s) as pmap:
                 output = run_study(parsed, out, map_specimens=pmap, progress=show_progress,
-                                   force=force)
+                                   force=force,
+                                   write_figures=write_study_figures)
         else:
-            output = run_study(parsed, out, progress=show_progress, force=force)
+            output = run_study(parsed, out, progress=show_progress, force=force,
+                                   write_figures=write_study_figures)
         summary = output.summary
         lines = [f"{len(parsed.specimens)} specimens analysed; results in {out}"]
         if report is not None:
@@ -223,12 +226,12 @@ def register(app: typer.Typer) -> None:
         if bound_depth not in ("midpoint", "bound"):
             raise ParameterError(f"--bound-depth must be 'midpoint' or 'bound', got "
                                  f"{bound_depth!r}")
-        from liprobe.study._shapes import get_shape
+        from liprobe.study.shapes import get_shape
 
         for name in model:
             get_shape(name)
         if out is not None:
-            from liprobe.io._output_policy import check_output_folder
+            from liprobe.io.output_policy import check_output_folder
 
             check_output_folder(out, inputs=_reference_files(reference), force=force)
         payload = paper_payload(reference, bound_depth, radius_um, tuple(model))
@@ -254,10 +257,10 @@ def _write_paper(out: Path, result: Any, *, inputs: tuple[Path, ...], force: boo
     """Tables and figures of the published-data analysis, as one complete folder."""
     import pandas as pd
 
-    from liprobe.io._output_policy import staged_folder
-    from liprobe.report._canvas import save_figure
+    from liprobe.io.output_policy import staged_folder
+    from liprobe.report.canvas import save_figure
     from liprobe.report.study_figures import plot_gradient_fits, plot_growth_law
-    from liprobe.study._assemble import _write_table
+    from liprobe.workflow.assemble import write_table
 
     g = result.gradients
     tables = {"icp": result.icp, "published_points": result.profile_points,
@@ -266,7 +269,7 @@ def _write_paper(out: Path, result: Any, *, inputs: tuple[Path, ...], force: boo
               "particle_integral": pd.DataFrame([p.as_row() for p in g.particle])}
     with staged_folder(out, inputs=inputs, force=force, extra={"study": "published"}) as stage:
         for name, frame in tables.items():
-            _write_table(frame, stage / "tables", name)
+            write_table(frame, stage / "tables", name)
         (stage / "figures").mkdir(parents=True, exist_ok=True)
         for name, fig in (("gradient_fits", plot_gradient_fits(g)),
                           ("growth_law", plot_growth_law(g))):

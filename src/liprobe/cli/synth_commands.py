@@ -19,7 +19,7 @@ def specimen_payload(preset: str, output: Path, *, seed: int, n_ions: int | None
     import numpy as np
 
     from liprobe.io import detect_format
-    from liprobe.io._output_policy import check_output_file
+    from liprobe.io.output_policy import check_output_file
     from liprobe.synth import DeadTime, generate_specimen, get_preset, ncm_ranges, write_specimen
     from liprobe.synth.write import specimen_paths
 

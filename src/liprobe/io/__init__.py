@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from liprobe.data import Image, IonTable, RangeTable
-from liprobe.io._atomic import atomic_path
+from liprobe.io.atomic import atomic_path
 from liprobe.io._registry import FORMATS, Format, detect_format, formats_of_kind, get_format
 
 __all__ = [

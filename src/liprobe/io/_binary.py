@@ -23,7 +23,7 @@ CHUNK_ROWS = 1 << 20
 
 def existing_file(path: str | os.PathLike) -> Path:
     """``path`` as a Path, or :class:`MissingFileError` / :class:`FormatError` (not a file)."""
-    from liprobe.io._validate import require_input_file
+    from liprobe.io.validate import require_input_file
 
     return require_input_file(path)
 

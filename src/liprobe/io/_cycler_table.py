@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from liprobe.errors import FormatError
-from liprobe.io._validate import require_input_file, text_encoding_problem
+from liprobe.io.validate import require_input_file, text_encoding_problem
 
 __all__ = ["STANDARD_COLUMNS", "MAX_CYCLE", "cycler_input", "numeric", "durations_s",
            "record_table", "cycle_numbers"]

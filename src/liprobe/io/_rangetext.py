@@ -32,12 +32,12 @@ def read_text_lines(path: str | os.PathLike) -> tuple[Path, list[str]]:
     if not data.strip():
         raise FormatError("empty file", path=p, line=1,
                           hint="a range file lists at least one range")
-    from liprobe.io._validate import text_encoding_problem
+    from liprobe.io.validate import text_encoding_problem
 
     if b"\x00" in data and text_encoding_problem(data) is None:
         raise FormatError("binary data (NUL bytes) in a text range file", path=p,
                           offset=data.index(b"\x00"), hint="is this really a range file?")
-    from liprobe.io._validate import decode_text
+    from liprobe.io.validate import decode_text
 
     text = decode_text(data, path=p, what="range file", latin1_fallback=True)
     return p, text.lstrip("\ufeff").splitlines()

@@ -153,7 +153,7 @@ def detect_format(path: str | os.PathLike, *, kind: str | None = None,
     """
     path = Path(path)
     if not for_writing:
-        from liprobe.io._validate import require_input_file
+        from liprobe.io.validate import require_input_file
 
         require_input_file(path, what=_KIND_NAMES.get(kind, "file"))
         with open(path, "rb") as fh:

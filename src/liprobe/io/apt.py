@@ -378,7 +378,7 @@ def write_apt(path: str | os.PathLike, ions: IonTable, *,
     header["header_size"] = lay.FILE_HEADER_BYTES
     header["header_version"] = 2
     name = Path(path).name
-    atomic = re.fullmatch(r"\.(.+)\.[A-Za-z0-9_]+\.part", name)  # liprobe.io._atomic temp
+    atomic = re.fullmatch(r"\.(.+)\.[A-Za-z0-9_]+\.part", name)  # liprobe.io.atomic temp
     header["filename"] = lay.encode_wchar(atomic.group(1) if atomic else name, 256)
     when = time.time() if creation_time_s is None else float(creation_time_s)
     header["creation_time"] = int((when + _FILETIME_EPOCH_OFFSET_S) * 10_000_000)

@@ -16,7 +16,7 @@ __all__ = ["atomic_path", "check_not_input", "output_os_errors"]
 def check_not_input(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> Path:
     """Refuse an output path that is one of the inputs (same resolved path, or the same
     device and inode: a symbolic or hard link)."""
-    from liprobe.io._output_policy import same_file
+    from liprobe.io.output_policy import same_file
 
     out = Path(path)
     for src in inputs:

@@ -27,7 +27,7 @@ import os
 
 from liprobe.data import Ion, RangeTable
 from liprobe.errors import FormatError
-from liprobe.io._formula import split_formula
+from liprobe.formula import split_formula
 from liprobe.io._rangetext import (
     RawRange,
     build_range_table,

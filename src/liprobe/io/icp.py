@@ -43,7 +43,7 @@ def read_icp_table(path: str | os.PathLike) -> Any:
 
     import io
 
-    from liprobe.io._validate import decode_text, require_input_file
+    from liprobe.io.validate import decode_text, require_input_file
 
     path = Path(path)
     if not path.exists():

@@ -360,7 +360,7 @@ def read_nexus_ranges(path: str | os.PathLike) -> RangeTable:
     """
     import h5py
 
-    from liprobe.io._formula import canonical_name, merge_atoms
+    from liprobe.formula import canonical_name, merge_atoms
 
     path = existing_file(path)
     with open_hdf5(path) as f:

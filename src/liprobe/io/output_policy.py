@@ -6,7 +6,7 @@ Rules (checked before any work is done):
    resolved through symbolic links and by ``(st_dev, st_ino)`` (hard links);
 2. never replace an existing file or a non-empty folder unless ``force=True``
    (``--force`` on the command line);
-3. every file is written atomically (:func:`liprobe.io._atomic.atomic_path`);
+3. every file is written atomically (:func:`liprobe.io.atomic.atomic_path`);
 4. an output *folder* (the study output) is written into a fresh hidden staging folder
    beside it, marked ``INCOMPLETE``; at the end a manifest of every file and its SHA-256
    (:data:`COMPLETE_NAME`) is written into it and the staging folder is swapped in place of
@@ -198,7 +198,7 @@ def _write_complete(folder: Path, extra: dict[str, Any]) -> None:
 def _lock(folder: Path) -> Iterator[None]:
     import fcntl
 
-    from liprobe.io._atomic import output_os_errors
+    from liprobe.io.atomic import output_os_errors
 
     lock_path = folder.parent / f".{folder.name}.lock"
     with output_os_errors(folder):
@@ -231,7 +231,7 @@ def staged_folder(path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike
     (a second run refuses with :class:`~liprobe.errors.OverwriteError`). On an exception
     the staging folder is removed and ``path`` is left as it was.
     """
-    from liprobe.io._atomic import output_os_errors
+    from liprobe.io.atomic import output_os_errors
 
     out = Path(path)
     inputs = list(inputs)
@@ -324,7 +324,7 @@ def add_output_file(folder: str | os.PathLike, relative: str, data: bytes) -> Pa
     if files is None:
         raise IncompleteOutputError(f"{folder}: not a complete liprobe output folder "
                                     f"(no {COMPLETE_NAME})")
-    from liprobe.io._atomic import atomic_path
+    from liprobe.io.atomic import atomic_path
 
     with _lock(folder):
         target = folder / relative

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from liprobe.data import Ion, RangeTable
 from liprobe.errors import FormatError
-from liprobe.io._formula import merge_atoms, split_formula
+from liprobe.formula import merge_atoms, split_formula
 from liprobe.io._rangetext import (
     RawRange,
     build_range_table,

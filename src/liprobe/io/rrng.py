@@ -43,7 +43,7 @@ import warnings
 
 from liprobe.data import Ion, RangeTable
 from liprobe.errors import FormatError, LiprobeWarning, ParameterError
-from liprobe.io._formula import canonical_name, composition_key, is_element, merge_atoms
+from liprobe.formula import canonical_name, composition_key, is_element, merge_atoms
 from liprobe.io._rangetext import (
     RawRange,
     build_range_table,

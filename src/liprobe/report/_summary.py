@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.report._canvas import fmt_number
+from liprobe.report.canvas import fmt_number
 
 __all__ = ["Claim", "key_results"]
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from liprobe.report._canvas import element_color, new_figures, save_figure
-from liprobe.report._canvas import new_figure as _figure
+from liprobe.report.canvas import element_color, new_figures, save_figure
+from liprobe.report.canvas import new_figure as _figure
 
 __all__ = ["plot_spectrum", "plot_profile", "plot_fda", "plot_fda_all", "plot_mu_scan",
            "plot_proxigram", "plot_atom_maps", "save_figure"]

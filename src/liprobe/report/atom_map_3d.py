@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from liprobe.errors import DependencyError
-from liprobe.report._canvas import element_color
+from liprobe.report.canvas import element_color
 
 __all__ = ["plotly_script", "atom_map_3d_html", "have_plotly"]
 

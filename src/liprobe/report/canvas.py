@@ -91,12 +91,12 @@ def save_figure(fig: Figure, path: str | os.PathLike, *, dpi: int = 150,
 
     The bytes are deterministic: no date in the metadata and a fixed SVG hash salt, so
     the same figure gives the same file. ``inputs`` and ``force`` follow the output policy
-    (:mod:`liprobe.io._output_policy`).
+    (:mod:`liprobe.io.output_policy`).
     """
     import matplotlib
 
-    from liprobe.io._atomic import atomic_path
-    from liprobe.io._output_policy import check_output_file
+    from liprobe.io.atomic import atomic_path
+    from liprobe.io.output_policy import check_output_file
 
     path = check_figure_path(path)
     check_output_file(path, inputs=inputs, force=force, what="figure")

@@ -17,8 +17,8 @@ import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from liprobe.report._canvas import new_figure as _figure
-from liprobe.report._canvas import save_figure
+from liprobe.report.canvas import new_figure as _figure
+from liprobe.report.canvas import save_figure
 
 __all__ = ["DATA_KINDS", "plot_hit_map", "plot_voltage_curve", "plot_correlation_histogram",
            "plot_pair_deficit", "plot_mass_calibration", "plot_tip_profile",

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.report._canvas import PHASE_COLORS, new_figure
+from liprobe.report.canvas import PHASE_COLORS, new_figure
 
 __all__ = ["haadf_images_of", "analyze_image", "haadf_figures"]
 

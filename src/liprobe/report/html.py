@@ -1,7 +1,7 @@
 """The study report: one self-contained HTML page that reads top-down.
 
 :func:`write_report` reads a study output folder (written by
-:func:`liprobe.study.pipeline.run_study`: ``tables/*.csv``, ``summary.json``) and, through
+:func:`liprobe.workflow.pipeline.run_study`: ``tables/*.csv``, ``summary.json``) and, through
 the manifest named in its provenance, the specimens' own files, and writes
 ``out_dir/index.html`` with copies of the tables beside it (``out_dir/tables``, the
 download links of the collapsed tables). The page works offline: figures are embedded PNG,
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from liprobe.errors import LiprobeError, MissingFileError, ParameterError
-from liprobe.report._canvas import png_base64
+from liprobe.report.canvas import png_base64
 from liprobe.report._html_parts import (
     CSS,
     details,
@@ -92,7 +92,8 @@ def _relative(path: str, root: Path | None) -> str:
 
 
 def _manifest_of(summary: Mapping[str, Any], manifest: Any) -> tuple[Any, str | None]:
-    from liprobe.study.manifest import Manifest, read_manifest
+    from liprobe.study.manifest import Manifest
+    from liprobe.workflow.manifest_file import read_manifest
 
     if isinstance(manifest, Manifest):
         return manifest, None
@@ -243,7 +244,7 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
     IncompleteOutputError
         ``study_dir`` is incomplete (a killed or running study), altered since its run, or
         holds files its run did not write
-        (:func:`liprobe.io._output_policy.verify_output_folder`).
+        (:func:`liprobe.io.output_policy.verify_output_folder`).
 
     Examples
     --------
@@ -259,7 +260,7 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
         raise MissingFileError(f"{study_dir}: no such study folder; run 'liprobe study run' first")
     if out_dir.exists() and not out_dir.is_dir():
         raise ParameterError(f"{out_dir}: exists and is not a folder; choose another --out")
-    from liprobe.io._output_policy import verify_output_folder
+    from liprobe.io.output_policy import verify_output_folder
 
     # a folder marked incomplete, altered since its run, or holding files its run did not
     # write is refused: no stale or mixed content reaches a report

@@ -2,7 +2,7 @@
 
 Each function returns ``(figure, caption)`` or None when its table is empty; the caption
 says what is shown and what the data let one conclude. All figures share the depth axis
-and the cycle colours of :mod:`liprobe.report._canvas`. Published values (Chae et al.
+and the cycle colours of :mod:`liprobe.report.canvas`. Published values (Chae et al.
 2021, Tables 1-2, as packaged in ``liprobe/study/data``) are overlaid when given.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.report._canvas import (
+from liprobe.report.canvas import (
     PHASE_COLORS,
     cycle_color,
     depth_axis,
@@ -56,7 +56,7 @@ def _best_fits(fits: Any) -> dict[int, Any]:
 
 
 def _fit_curve(row: Any, depth: np.ndarray) -> np.ndarray | None:
-    from liprobe.study._shapes import get_shape
+    from liprobe.study.shapes import get_shape
 
     try:
         shape = get_shape(str(row["model"]))

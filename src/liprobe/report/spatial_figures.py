@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from liprobe.report._canvas import new_figure
+from liprobe.report.canvas import new_figure
 from liprobe.report._html_parts import escape
 
 __all__ = ["FIGURE_KINDS", "plot_concentration_map", "plot_surface_proxigram",

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.report._canvas import cycle_color, element_color, new_figure, plot_depth
+from liprobe.report.canvas import cycle_color, element_color, new_figure, plot_depth
 
 __all__ = ["SpecimenView", "specimen_view", "specimen_figures", "depleted_layer_nm"]
 
@@ -48,7 +48,7 @@ class SpecimenView:
 def specimen_view(spec: Any, settings: Any, *, seed: int = 0,
                   find_lines: bool = True) -> SpecimenView:
     """Read and analyse one specimen of a manifest for its report figures."""
-    from liprobe.apt._species_atoms import assign_species
+    from liprobe.apt.species import assign_species
     from liprobe.apt.features import find_line_features, line_proxigram
     from liprobe.apt.frequency import frequency_distribution
     from liprobe.apt.profiles import concentration_profile
@@ -228,7 +228,7 @@ def profile_overview(profiles: Any, specimens: Any, bulk_li: float | None,
         ax.plot(centre, group["Li_ratio"], color=cycle_color(cycles), lw=1,
                 label=f"{cycles} cycles" if cycles not in seen else None)
         seen.add(cycles)
-    from liprobe.report._canvas import depth_axis
+    from liprobe.report.canvas import depth_axis
 
     depth_axis(ax)
     if bulk_li is not None:

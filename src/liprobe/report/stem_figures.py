@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from liprobe.report._canvas import PHASE_COLORS, save_figure
-from liprobe.report._canvas import new_figure as _figure
+from liprobe.report.canvas import PHASE_COLORS, save_figure
+from liprobe.report.canvas import new_figure as _figure
 
 __all__ = ["plot_plane_profile", "plot_depth_profile", "plot_sites", "save_figure",
            "PHASE_COLORS"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.report._canvas import cycle_color, depth_axis, new_figures, plot_depth
+from liprobe.report.canvas import cycle_color, depth_axis, new_figures, plot_depth
 
 __all__ = ["plot_capacity_fade", "plot_li_vs_depth", "plot_gradient_fits", "plot_growth_law",
            "plot_li_vs_disorder", "write_study_figures"]
@@ -116,7 +116,7 @@ def plot_li_vs_disorder(points: Any, fit: Any) -> Any:
 def write_study_figures(folder: Path, *, tables: dict[str, Any], gradients: Any = None,
                         disorder: Any = None) -> list[Path]:
     """Write every figure the data allow as PNG and SVG; return the paths written."""
-    from liprobe.report._canvas import save_figure
+    from liprobe.report.canvas import save_figure
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from liprobe._tabular import FrameView
+from liprobe.tabular import FrameView
 from liprobe.data import Image
 from liprobe.errors import ParameterError
 from liprobe.stem._areas import independent_area_se

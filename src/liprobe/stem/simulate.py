@@ -19,7 +19,7 @@ import numpy as np
 from liprobe.data import Image
 from liprobe.errors import ParameterError
 from liprobe.stem._render import render_columns
-from liprobe.stem._structure import A_NM, C_NM, PHASES, DisorderProfile
+from liprobe.stem.structure import A_NM, C_NM, PHASES, DisorderProfile
 
 __all__ = ["HaadfParams", "HaadfTruth", "simulate_haadf", "DisorderProfile", "SITE_NAMES"]
 

@@ -10,5 +10,5 @@ Modules (import them directly; nothing heavy is imported here):
 - :mod:`~liprobe.study.disorder`: Li vs HAADF disorder, Li = Li0 (1 - k f);
 - :mod:`~liprobe.study.analysis`: the above on a set of profiles;
 - :mod:`~liprobe.study.paper`: the published Tables 1 and 2 of Chae et al. (2021);
-- :mod:`~liprobe.study.pipeline`: ``analyze_specimen`` and ``run_study`` (output layout).
+- :mod:`~liprobe.workflow.pipeline`: ``analyze_specimen`` and ``run_study`` (output layout).
 """

@@ -5,7 +5,7 @@ several starting lengths; standard errors from the Jacobian at the optimum,
 ``cov = (J^T W J)^-1`` (times the residual variance ``RSS/(n-p)`` when no per-point
 uncertainty is given); model choice by AICc, the small-sample Akaike criterion
 (Hurvich & Tsai, Biometrika 76, 297, 1989), because a profile has only a handful of
-depths. Derived gradient depths (:data:`~liprobe.study._shapes.DEPTH_DEFINITIONS`) carry
+depths. Derived gradient depths (:data:`~liprobe.study.shapes.DEPTH_DEFINITIONS`) carry
 delta-method standard errors.
 
 Examples
@@ -29,7 +29,7 @@ from scipy import optimize, stats
 
 from liprobe.errors import ParameterError
 from liprobe.study._estimate import Estimate, delta_method_se
-from liprobe.study._shapes import DEPTH_DEFINITIONS, SHAPES, get_shape, gradient_depth_nm
+from liprobe.study.shapes import DEPTH_DEFINITIONS, SHAPES, get_shape, gradient_depth_nm
 
 __all__ = ["GradientFit", "fit_gradient", "fit_gradients", "information_criteria",
            "SHAPES", "DEPTH_DEFINITIONS"]

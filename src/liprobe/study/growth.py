@@ -1,7 +1,7 @@
 """The growth law of the Li-depleted zone, depth ∝ N^α, fitted jointly across cycle counts.
 
 Model (self-similar growth): the profile after ``N`` cycles is one shape of
-:mod:`liprobe.study._shapes` whose length parameters all scale as
+:mod:`liprobe.study.shapes` whose length parameters all scale as
 ``L(N) = L_ref (N / N_ref)^α`` (``N_ref`` the geometric mean of the cycle counts, which
 decorrelates ``L_ref`` from ``α``); the bulk ratio and any share parameter are common to
 all cycle counts, the surface ratio is per cycle count (or common, ``shared_surface``).
@@ -27,7 +27,7 @@ from scipy import optimize, stats
 from liprobe.errors import ParameterError
 from liprobe.study._estimate import Estimate
 from liprobe.study._growth_checks import goodness_of_fit
-from liprobe.study._shapes import get_shape
+from liprobe.study.shapes import get_shape
 from liprobe.study.gradient import _bounds, _starts, information_criteria
 
 __all__ = ["GrowthComparison", "GrowthLaw", "fit_growth_law", "growth_from_depths"]

@@ -111,11 +111,11 @@ from liprobe.study._manifest_check import (
     SETTING_BOUNDS,
     Checker,
 )
-from liprobe.study._acquisition import parse_acquisition
+from liprobe.study.acquisition import parse_acquisition
 
 __all__ = [
     "Depth", "Sample", "SpecimenSpec", "IcpSpec", "CyclingSpec", "HaadfSpec", "StudySettings",
-    "Manifest", "parse_depth", "read_manifest", "parse_manifest",
+    "Manifest", "parse_depth", "parse_manifest",
 ]
 
 
@@ -150,7 +150,7 @@ class StudySettings:
 
 @dataclass(frozen=True)
 class SpecimenSpec:
-    """One APT specimen: picklable input of :func:`liprobe.study.pipeline.analyze_specimen`."""
+    """One APT specimen: picklable input of :func:`liprobe.workflow.pipeline.analyze_specimen`."""
 
     name: str
     sample: str
@@ -246,7 +246,7 @@ def _settings(chk: Checker, raw: dict[str, Any], base: Path) -> StudySettings:
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key in ("normalize_to", "elements"):
-            from liprobe.io._formula import is_element
+            from liprobe.formula import is_element
 
             values[key] = chk.strings(value, "settings", key)
             unknown = [el for el in values[key] if not is_element(el)]
@@ -482,27 +482,3 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
     return Manifest(path, str(study["name"]), str(study.get("description", "")), settings,
                     tuple(samples), tuple(specimens), icp, tuple(cycling), tuple(haadf_specs),
                     text)
-
-
-def read_manifest(path: str | os.PathLike) -> Manifest:
-    """Read and validate a study manifest (see the module docstring for the schema).
-
-    Examples
-    --------
-    >>> read_manifest("study.toml")  # doctest: +SKIP
-    """
-    from liprobe.io._validate import decode_text, require_input_file
-
-    path = Path(path)
-    if not path.exists():
-        raise MissingFileError(f"{path}: no such manifest file")
-    require_input_file(path, what="manifest file")
-    data = path.read_bytes()
-    if len(data) > MANIFEST_MAX_BYTES:
-        raise ManifestError(f"{path}: {len(data)} bytes is too large for a study manifest "
-                            f"(at most {MANIFEST_MAX_BYTES}); is this the right file?")
-    try:
-        text = decode_text(data, path=path, what="manifest")
-    except LiprobeError as exc:
-        raise ManifestError(str(exc)) from None
-    return parse_manifest(text, path)

@@ -28,7 +28,7 @@ from scipy import integrate
 
 from liprobe.errors import ParameterError
 from liprobe.study._estimate import Estimate, delta_method_se
-from liprobe.study._shapes import SHAPES
+from liprobe.study.shapes import SHAPES
 
 __all__ = ["ParticleIntegral", "particle_average", "particle_integral", "combine_over_shapes"]
 

@@ -358,7 +358,7 @@ def write_detector_run(path: str | os.PathLike, ions: IonTable, ranges: RangeTab
     depth, radius, species and ion index, flags).
     """
     from liprobe.io import write_ions, write_ranges
-    from liprobe.io._atomic import atomic_path
+    from liprobe.io.atomic import atomic_path
 
     path = Path(path)
     if path.suffix.lower() not in (".epos", ".apt"):

@@ -68,8 +68,8 @@ def write_specimen(path: str | os.PathLike, ions: IonTable, ranges: RangeTable,
         ``{"ions": path, "ranges": path[, "truth_json": path, "truth_npz": path]}``.
     """
     from liprobe.io import write_ions, write_ranges
-    from liprobe.io._atomic import atomic_path
-    from liprobe.io._output_policy import check_output_file
+    from liprobe.io.atomic import atomic_path
+    from liprobe.io.output_policy import check_output_file
 
     path = Path(path)
     for target in specimen_paths(path, truth=truth is not None).values():

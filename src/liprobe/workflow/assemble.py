@@ -1,4 +1,4 @@
-"""Study-level assembly behind :func:`liprobe.study.pipeline.run_study`: tables, fits,
+"""Study-level assembly behind :func:`liprobe.workflow.pipeline.run_study`: tables, fits,
 figures and ``summary.json`` from the per-specimen results (layout: pipeline docstring)."""
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ def _frame(rows: list[dict[str, Any]], name: str) -> Any:
     return pd.DataFrame(columns=_EMPTY.get(name, []))
 
 
-def _write_table(frame: Any, folder: Path, name: str) -> None:
-    from liprobe.io._atomic import atomic_path
+def write_table(frame: Any, folder: Path, name: str) -> None:
+    from liprobe.io.atomic import atomic_path
 
     folder.mkdir(parents=True, exist_ok=True)
     frame = frame.reset_index(drop=True)
@@ -150,8 +150,8 @@ def _retention(manifest: Any, fades: list[Any]) -> dict[int, float]:
 
 def haadf_image_windows(h: Any, seed: int) -> list[dict[str, Any]]:
     """Windows of one manifest-level HAADF image (a ``[[haadf]]`` entry): a pure task that
-    :func:`liprobe.study.pipeline.run_study` maps with the specimens."""
-    from liprobe.study.pipeline import _haadf_windows
+    :func:`liprobe.workflow.pipeline.run_study` maps with the specimens."""
+    from liprobe.workflow.pipeline import _haadf_windows
 
     try:
         return _haadf_windows(h.image, depth_offset_nm=h.depth_offset_nm,
@@ -255,18 +255,18 @@ def _versions() -> dict[str, str]:
 
 def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress: bool,
                    loose_haadf: list[Any] | None = None,
-                   input_hashes: dict[str, str] | None = None) -> Any:
+                   input_hashes: dict[str, str] | None = None, write_figures: Any = None) -> Any:
     """Build every table and figure from ordered specimen results and write them.
 
     ``loose_haadf``: the windows of each ``manifest.haadf`` image, in manifest order, when
-    already computed (by the map of :func:`~liprobe.study.pipeline.run_study`); else they
+    already computed (by the map of :func:`~liprobe.workflow.pipeline.run_study`); else they
     are computed here.
     """
     import pandas as pd
 
     from liprobe.study.aggregate import aggregate_specimens, table2_layout
     from liprobe.study.analysis import analyze_gradients
-    from liprobe.study.pipeline import StudyOutput, file_sha256, settings_dict
+    from liprobe.workflow.pipeline import StudyOutput, file_sha256, settings_dict
 
     settings = manifest.settings
     specimens = _frame([r.row() for r in results], "specimens")
@@ -329,12 +329,12 @@ def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress
     tables["profiles"] = (pd.concat(profile_frames, ignore_index=True) if profile_frames
                           else _frame([], "profiles"))
     for name, frame in tables.items():
-        _write_table(frame, out_dir / "tables", name)
+        write_table(frame, out_dir / "tables", name)
 
-    from liprobe.report.study_figures import write_study_figures
-
-    figures = write_study_figures(out_dir / "figures", tables=tables, gradients=gradients,
-                                  disorder=disorder_fit)
+    # figures come from the layer above (liprobe.report.study_figures.write_study_figures,
+    # passed in by the CLI): the workflow never imports the report
+    figures = (write_figures(out_dir / "figures", tables=tables, gradients=gradients,
+                             disorder=disorder_fit) if write_figures is not None else [])
     inputs: dict[str, str] = dict(input_hashes or {})
     for r in results:
         for path, digest in r.hashes.items():
@@ -362,7 +362,7 @@ def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress
         "provenance": {"inputs": dict(sorted(inputs.items())), "versions": _versions(),
                        "settings": settings_dict(settings), "manifest": str(manifest.path)},
     }
-    from liprobe.io._atomic import atomic_path
+    from liprobe.io.atomic import atomic_path
 
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir / "summary.json") as tmp:

@@ -3,7 +3,7 @@
 :func:`analyze_specimen` is a pure, picklable, module-level function of one
 :class:`~liprobe.study.manifest.SpecimenSpec` and the settings: it can be mapped over a
 dask.distributed cluster (``map_specimens`` of :func:`run_study`, see
-:mod:`liprobe.study.scaleout`); results come back in manifest order whatever the order of
+:mod:`liprobe.workflow.scaleout`); results come back in manifest order whatever the order of
 computation, so the output does not depend on the map function.
 
 Output folder layout written by :func:`run_study` (every table as CSV *and* Parquet)::
@@ -11,7 +11,7 @@ Output folder layout written by :func:`run_study` (every table as CSV *and* Parq
     out_dir/
       liprobe-complete.json        every file below and its SHA-256: the folder is complete
                                    (written last, in a staging folder swapped in at the end;
-                                   see liprobe.io._output_policy)
+                                   see liprobe.io.output_policy)
       summary.json                 headline numbers + provenance (see below)
       tables/specimens.{csv,parquet}        one row per specimen: counts, ratios, sigmas
       tables/table2.{csv,parquet}           per sample and depth: X_mean, X_sd (ddof=1), n,
@@ -61,7 +61,7 @@ from typing import Any
 
 import numpy as np
 
-from liprobe._tabular import FrameView
+from liprobe.tabular import FrameView
 from liprobe.errors import LiprobeError, SpecimenError
 from liprobe.study.manifest import Manifest, SpecimenSpec, StudySettings
 
@@ -77,7 +77,7 @@ TABLE_NAMES = ("specimens", "table2", "table2_layout", "icp", "cycling", "gradie
 
 def file_sha256(path: str | os.PathLike, *, chunk_bytes: int = 1 << 22) -> str:
     """SHA-256 of a file's bytes (hex)."""
-    from liprobe.io._output_policy import file_sha256 as sha256
+    from liprobe.io.output_policy import file_sha256 as sha256
 
     return sha256(path, chunk_bytes=chunk_bytes)
 
@@ -203,12 +203,12 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
     from liprobe.apt.profiles import concentration_profile
     from liprobe.apt.quality import check_quality
     from liprobe.io import read_ranges
-    from liprobe.study._acquisition import merged_acquisition
-    from liprobe.study._specimen_ions import load_specimen_ions
+    from liprobe.study.acquisition import merged_acquisition
+    from liprobe.workflow.specimen_ions import load_specimen_ions
 
     ranges = _step(spec, "reading the range file", lambda: read_ranges(spec.ranges))
     missing = _missing_elements(spec, ranges, settings)
-    # files above settings.max_in_memory_ions are streamed (liprobe.study._specimen_ions):
+    # files above settings.max_in_memory_ions are streamed (liprobe.workflow.specimen_ions):
     # counts and profile from every ion, FDA and QC on a stated contiguous slab of ions
     loaded = _step(spec, "reading and ranging the APT file", lambda: load_specimen_ions(
         spec.apt, ranges, max_in_memory_ions=settings.max_in_memory_ions,
@@ -328,10 +328,11 @@ class StudyOutput(FrameView):
 
 def run_study(manifest: Manifest, out_dir: str | os.PathLike, *,
               map_specimens: Callable[..., list] | None = None,
-              progress: bool = True, force: bool = False) -> StudyOutput:
+              progress: bool = True, force: bool = False,
+              write_figures: Callable[..., list] | None = None) -> StudyOutput:
     """Analyse every specimen and write tables, figures and ``summary.json`` to ``out_dir``.
 
-    The output policy (:mod:`liprobe.io._output_policy`) is applied before any work: an
+    The output policy (:mod:`liprobe.io.output_policy`) is applied before any work: an
     ``out_dir`` that holds an input (the study's own folder) is refused; an existing
     non-empty ``out_dir`` is refused unless ``force``; a second run writing the same folder
     refuses at once (lock). The run writes into a hidden staging folder beside ``out_dir``
@@ -342,24 +343,28 @@ def run_study(manifest: Manifest, out_dir: str | os.PathLike, *,
     Parameters
     ----------
     manifest : Manifest
-        From :func:`liprobe.study.manifest.read_manifest`.
+        From :func:`liprobe.workflow.manifest_file.read_manifest`.
     out_dir : path-like
         Output folder (created; replaced as a whole with ``force``).
     map_specimens : callable, keyword-only
         ``map(func, items, settings_list) -> list`` in input order (default: serial; see
-        :func:`liprobe.study.scaleout.dask_map`). The items are the ``[[haadf]]`` images,
+        :func:`liprobe.workflow.scaleout.dask_map`). The items are the ``[[haadf]]`` images,
         then the specimens: every independent task of the study goes through the map.
     progress : bool, keyword-only
         Show progress bars (rich) on stderr.
     force : bool, keyword-only
         Replace an existing non-empty ``out_dir`` (never one that holds an input).
+    write_figures : callable, keyword-only
+        ``write_figures(folder, *, tables, gradients, disorder) -> list of paths``, drawing the
+        study figures into the staged folder (the CLI passes
+        :func:`liprobe.report.study_figures.write_study_figures`); None writes no figures.
 
     Returns
     -------
     StudyOutput
     """
-    from liprobe.io._output_policy import check_output_folder, staged_folder
-    from liprobe.study._assemble import assemble_study
+    from liprobe.io.output_policy import check_output_folder, staged_folder
+    from liprobe.workflow.assemble import assemble_study
 
     out_dir = Path(out_dir)
     inputs = manifest.input_files()
@@ -375,7 +380,8 @@ def run_study(manifest: Manifest, out_dir: str | os.PathLike, *,
                     raise SpecimenError(f"{path}: changed while the study read it (SHA-256 "
                                         "differs); run the study again on stable files")
         output = assemble_study(manifest, results, stage, progress=progress,
-                                loose_haadf=loose, input_hashes=hashes)
+                                loose_haadf=loose, input_hashes=hashes,
+                                write_figures=write_figures)
         if _input_state(inputs) != before:
             changed = [str(p) for p, a, b in zip(inputs, before, _input_state(inputs),
                                                  strict=True) if a != b]
@@ -421,7 +427,7 @@ def _study_task(item: SpecimenSpec | Any, settings: StudySettings) -> Any:
     """One task of the study map: a specimen's analysis or a ``[[haadf]]`` image's windows."""
     if isinstance(item, SpecimenSpec):
         return analyze_specimen(item, settings)
-    from liprobe.study._assemble import haadf_image_windows
+    from liprobe.workflow.assemble import haadf_image_windows
 
     return haadf_image_windows(item, settings.seed)
 

@@ -7,7 +7,7 @@ Two independent tools for labs with hundreds of specimens and files of 10^9 ions
   existing one at ``scheduler``) and returns the results *in input order*. Because each
   specimen's analysis is a pure function of its inputs, the results are identical to the
   serial run (:func:`serial_map`); pass the yielded function as ``map_specimens`` to
-  :func:`liprobe.study.pipeline.run_study`.
+  :func:`liprobe.workflow.pipeline.run_study`.
 - :func:`chunked_composition` and :func:`chunked_profile` stream a POS or EPOS file in
   chunks of ``chunk_ions`` ions with ordinary file reads (no memory map, whose touched pages
   would count as resident memory), so peak memory is bounded by the chunk size, not the
@@ -17,7 +17,7 @@ Two independent tools for labs with hundreds of specimens and files of 10^9 ions
 
 Examples
 --------
->>> from liprobe.study.scaleout import dask_map
+>>> from liprobe.workflow.scaleout import dask_map
 >>> with dask_map(n_workers=2) as pmap:  # doctest: +SKIP
 ...     squares = pmap(pow, [1, 2, 3], [2, 2, 2])
 >>> squares  # doctest: +SKIP
@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from liprobe.data import IonTable, RangeTable
+from liprobe.io.chunks import DEFAULT_CHUNK_IONS, iter_ion_chunks, record_bytes
 from liprobe.errors import (
     DependencyError,
     FormatError,
@@ -46,7 +47,7 @@ from liprobe.errors import (
 )
 
 __all__ = [
-    "MapFunction", "serial_map", "dask_map", "iter_ion_chunks", "ChunkedComposition",
+    "MapFunction", "serial_map", "dask_map", "ChunkedComposition",
     "chunked_composition", "chunked_profile", "DEFAULT_CHUNK_IONS",
 ]
 
@@ -54,14 +55,12 @@ __all__ = [
 MapFunction = Callable[..., list]
 
 #: Ions per chunk by default: 4 M ions = 64 MB of POS records (+ ~40 MB of work arrays).
-DEFAULT_CHUNK_IONS = 1 << 22
 
 #: Thread-pool sizes set in each local worker's environment (= threads per worker).
 _THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                "NUMBA_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 #: Bytes per ion record; the first 16 bytes are x, y, z, m/q big-endian float32 in both.
-_RECORD_BYTES = {".pos": 16, ".epos": 44}
 
 
 def serial_map(func: Callable[..., Any], *iterables: Iterable[Any], progress: Callable[[int, int],
@@ -196,61 +195,6 @@ def dask_map(n_workers: int | None = None, scheduler: str | None = None, *,
             cluster.close()
 
 
-def _record_bytes(path: Path) -> int:
-    suffix = path.suffix.lower()
-    if suffix not in _RECORD_BYTES:
-        raise FormatError(f"chunked reading supports POS and EPOS files, not {suffix or 'no'} "
-                          "suffix", path=path, hint="convert the file to POS, or read it whole "
-                          "with liprobe.io.read_ions")
-    return _RECORD_BYTES[suffix]
-
-
-def iter_ion_chunks(path: str | os.PathLike, *, chunk_ions: int = DEFAULT_CHUNK_IONS,
-                    start_ion: int = 0, stop_ion: int | None = None) -> Iterator[IonTable]:
-    """Yield the ions of a POS/EPOS file as IonTables of at most ``chunk_ions`` ions.
-
-    One buffer of ``chunk_ions`` records is reused (ordinary reads, no memory map), so
-    memory stays bounded whatever the file size. The yielded tables are *views of that
-    buffer*: use each before asking for the next. Only x, y, z and m/q are read.
-
-    Raises
-    ------
-    MissingFileError, FormatError
-        Missing file; size not a multiple of the record size.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise MissingFileError(f"{path}: no such file; check the path")
-    record = _record_bytes(path)
-    size = path.stat().st_size
-    if size % record:
-        raise FormatError(f"size {size} bytes is not a multiple of {record} bytes per ion",
-                          path=path, offset=size, hint="check that the file is complete")
-    if int(chunk_ions) < 1:
-        raise ParameterError(f"chunk_ions must be at least 1, got {chunk_ions}")
-    n_ions = size // record
-    stop = n_ions if stop_ion is None else min(int(stop_ion), n_ions)
-    words = record // 4
-    buffer = np.empty((int(chunk_ions), words), dtype=">f4")
-    with open(path, "rb", buffering=0) as fh:
-        fh.seek(int(start_ion) * record)
-        position = int(start_ion)
-        while position < stop:
-            n = min(int(chunk_ions), stop - position)
-            view = buffer[:n]
-            target = memoryview(view).cast("B")
-            got = 0
-            while got < n * record:
-                step = fh.readinto(target[got:])
-                if not step:
-                    raise FormatError(f"short read: expected {n * record} bytes, got {got}",
-                                      path=path, offset=position * record + got,
-                                      hint="the file changed while being read?")
-                got += step
-            yield IonTable(view[:, :3], view[:, 3])
-            position += n
-
-
 @dataclass(frozen=True, eq=False)
 class ChunkedComposition:
     """Atom counts of a whole file, with ratios to the metal sum and their uncertainty.
@@ -306,7 +250,7 @@ def chunked_composition(path: str | os.PathLike, ranges: RangeTable, *,
     >>> comp.ratios()["Li"]  # doctest: +SKIP
     (1.03, 0.0004)
     """
-    from liprobe.apt._species_atoms import species_atoms
+    from liprobe.apt.species import species_atoms
     from liprobe.apt.ranging import count_ions
     from liprobe.counting import atom_covariance
     from liprobe.counting import denominator_for as default_denominator
@@ -334,7 +278,7 @@ def _axis_extent(path: Path, chunk_ions: int, column: int
                  ) -> tuple[float, float, float, float, float, int]:
     """Pass 1 over one coordinate column: first ion's value, min, max, mean of the first and
     last tenth of the ions (evaporation order), ion count."""
-    n_ions = path.stat().st_size // _record_bytes(path)
+    n_ions = path.stat().st_size // record_bytes(path)
     tenth = max(1, n_ions // 10)
     first, low, high = np.nan, np.inf, -np.inf
     head_sum = tail_sum = 0.0
@@ -389,9 +333,9 @@ def chunked_profile(path: str | os.PathLike, ranges: RangeTable, *, bin_nm: floa
         The same counts as ``concentration_profile(read_ions(path), ranges, axis=axis,
         bin_nm=bin_nm)``.
     """
-    from liprobe.apt import _profile_kernels as kernels
-    from liprobe.apt._axis import axis_coordinate
-    from liprobe.apt._species_atoms import assign_species, species_atoms
+    from liprobe.apt import profile_kernels as kernels
+    from liprobe.apt.axis import axis_coordinate
+    from liprobe.apt.species import assign_species, species_atoms
     from liprobe.apt.profiles import Profile
     from liprobe.counting import atom_covariance
     from liprobe.counting import denominator_for as default_denominator

@@ -1,9 +1,9 @@
 """Read and range one specimen's ions, in memory or chunk by chunk (private helper of
-:func:`liprobe.study.pipeline.analyze_specimen`).
+:func:`liprobe.workflow.pipeline.analyze_specimen`).
 
 A file with at most ``max_in_memory_ions`` ions is read whole (memory map) and ranged into
 one int32 species array: the exact in-memory path. A larger POS/EPOS file is streamed
-(:func:`liprobe.study.scaleout.chunked_composition`, :func:`~liprobe.study.scaleout.
+(:func:`liprobe.workflow.scaleout.chunked_composition`, :func:`~liprobe.workflow.scaleout.
 chunked_profile`): composition and profile still count *every* ion, and the analyses that
 need ions in memory (frequency distribution analysis, quality checks) run on one
 contiguous slab of ``max_in_memory_ions`` ions taken from the middle of the evaporation
@@ -115,7 +115,7 @@ def load_specimen_ions(path: str | os.PathLike, ranges: RangeTable, *,
         Profile options of the chunked path (the in-memory path leaves the profile to the
         caller).
     chunk_ions : int, optional
-        Ions per streamed chunk (default :data:`liprobe.study.scaleout.DEFAULT_CHUNK_IONS`,
+        Ions per streamed chunk (default :data:`liprobe.workflow.scaleout.DEFAULT_CHUNK_IONS`,
         capped at ``max_in_memory_ions``).
     with_overlap_statistics : bool
         On the chunked path, also sum the isotope-overlap statistics of every chunk (for
@@ -157,7 +157,7 @@ def _streamed(path: Path, ranges: RangeTable, limit: int, n_file: int, *, profil
     from liprobe.apt.overlap_statistics import overlap_species_for
     from liprobe.apt.ranging import assign_ions
     from liprobe.io import read_ions
-    from liprobe.study.scaleout import DEFAULT_CHUNK_IONS, chunked_composition, chunked_profile
+    from liprobe.workflow.scaleout import DEFAULT_CHUNK_IONS, chunked_composition, chunked_profile
 
     chunk = min(int(chunk_ions or DEFAULT_CHUNK_IONS), limit)
     statistics = None
@@ -185,7 +185,7 @@ def _streamed(path: Path, ranges: RangeTable, limit: int, n_file: int, *, profil
 def _summed_overlap_statistics(path: Path, ranges: RangeTable, chunk: int):
     """Overlap statistics of every ion of ``path``: the sum of its chunks' statistics."""
     from liprobe.apt.overlap_statistics import overlap_statistics
-    from liprobe.study.scaleout import iter_ion_chunks
+    from liprobe.io.chunks import iter_ion_chunks
 
     total = None
     for part in iter_ion_chunks(path, chunk_ions=chunk):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from liprobe.errors import FormatError, MissingFileError
-from liprobe.io.haadf_calibration import read_haadf_calibration, write_haadf_calibration
+from liprobe.workflow.haadf_calibration import read_haadf_calibration, write_haadf_calibration
 from liprobe.stem.calibration import COLUMNS, HaadfCalibration
 
 

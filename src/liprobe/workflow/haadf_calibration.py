@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from liprobe.errors import FormatError, MissingFileError
-from liprobe.io._atomic import atomic_path
+from liprobe.io.atomic import atomic_path
 from liprobe.stem.calibration import HaadfCalibration
 
 __all__ = ["read_haadf_calibration", "write_haadf_calibration"]
