@@ -12,6 +12,7 @@ import pytest
 
 from liprobe.errors import LiprobeError
 from liprobe.workflow.manifest_file import read_manifest
+from liprobe.report.study_figures import write_study_figures
 from liprobe.workflow.pipeline import TABLE_NAMES, analyze_specimen, run_study
 from tests.study.tiny_study import DESIGN, write_tiny_study
 
@@ -20,7 +21,7 @@ from tests.study.tiny_study import DESIGN, write_tiny_study
 def tiny(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny")
     manifest = read_manifest(write_tiny_study(folder, np.random.default_rng(7)))
-    out = run_study(manifest, folder / "out", progress=False)
+    out = run_study(manifest, folder / "out", progress=False, write_figures=write_study_figures)
     return manifest, out
 
 
@@ -71,7 +72,7 @@ def test_results_do_not_depend_on_the_map_order(tiny, tmp_path):
         results = [func(*args) for args in reversed(items)]
         return results  # deliberately in the wrong order
 
-    again = run_study(manifest, tmp_path / "again", map_specimens=reversed_map, progress=False)
+    again = run_study(manifest, tmp_path / "again", map_specimens=reversed_map, progress=False, write_figures=write_study_figures)
     for name in ("specimens", "table2", "gradient_fits", "growth_law"):
         pd.testing.assert_frame_equal(out.tables[name], again.tables[name])
 
@@ -90,7 +91,7 @@ def test_a_failing_specimen_names_its_file(tmp_path):
     bad = manifest.specimens[2].apt
     bad.write_bytes(bad.read_bytes()[:-5])  # not a whole number of 16-byte records
     with pytest.raises(LiprobeError, match=str(bad.name)):
-        run_study(manifest, tmp_path / "out", progress=False)
+        run_study(manifest, tmp_path / "out", progress=False, write_figures=write_study_figures)
 
 
 def test_specimen_haadf_image_is_measured_against_its_named_reference(tmp_path):

@@ -20,6 +20,7 @@ Examples
 --------
 >>> import numpy as np
 >>> records = {"cycle": np.array([1, 1, 1, 1]),
+...            "charge_capacity_mah": np.zeros(4),
 ...            "discharge_capacity_mah": np.array([1.0, 2.0, 0.5, 1.5]),
 ...            "voltage_v": np.full(4, 3.7)}
 >>> summary = summarize_cycles(records)

@@ -20,6 +20,7 @@ CLI_HINTS: tuple[tuple[str, str], ...] = (
     (r";?\s*pass fill_missing=True to write zeros for them, or write POS/APT instead",
      "; convert to a .pos or .apt file instead"),
     (r"pass overwrite=True to write into it", "choose an empty folder"),
+    (r"\s*\(allow_unknown_elements=True\)", ""),
 )
 
 
