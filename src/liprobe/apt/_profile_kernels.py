@@ -79,3 +79,24 @@ def window_histogram(mass, low32, high, low, width, out):  # pragma: no cover
         elif b < 0:
             b = 0
         out[b] += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def count_near(mass, centre, half_width):  # pragma: no cover
+    """Ions with ``abs(m - centre) < half_width`` in float32, as NumPy computes it."""
+    n = 0
+    for i in range(mass.shape[0]):
+        if abs(mass[i] - centre) < half_width:
+            n += 1
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
+def count_species(species, n_species):  # pragma: no cover
+    """Ions per species index (``-1`` unranged skipped): a bincount without a copy."""
+    out = np.zeros(n_species, np.int64)
+    for i in range(species.shape[0]):
+        s = species[i]
+        if s >= 0:
+            out[s] += 1
+    return out
