@@ -21,6 +21,7 @@ DIR = /tmp/liprobe-bench-pass; a 100 M-ion file is 1.6 GB: check ``df -h`` first
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -132,6 +133,13 @@ def main(argv: list[str] | None = None) -> None:
     n_ions = int(float(args[0])) if args else 100_000_000
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"needle_{n_ions}.pos"
+    free_disk = shutil.disk_usage(folder).free
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if not path.exists() and (16 * n_ions > free_disk / 2 or 16 * n_ions * 4 > ram):
+        print(f"{n_ions:.3g} ions need {16 * n_ions / 2**30:.1f} GiB of disk and ~4x that of "
+              f"RAM; running 1e7 instead")
+        n_ions = 10_000_000
+        path = folder / f"needle_{n_ions}.pos"
     ranges_path = folder / "ncm.rrng"
     if not path.exists() or path.stat().st_size != 16 * n_ions:
         t = time.perf_counter()
