@@ -149,7 +149,15 @@ def _equal_count_edges(coord, species, origin, sign, span, bin_ions):
     # exact order statistics of the ranged ions' distances (a partial partition, no full
     # sort): one far outlier cannot merge the other ions into one bin, as a fixed grid of
     # fine bins over the whole span would
-    distance = np.maximum(sign * (coord[species >= 0] - origin), 0.0)
+    # one copy (the ranged ions' coordinates), then in place: the same float32 arithmetic
+    # as sign * (coord - origin) clipped at 0, without three more N-sized temporaries
+    distance = coord[species >= 0]
+    if not (distance.dtype == np.float32 and distance.dtype.isnative):
+        distance = distance.astype(np.float32)
+    distance -= np.float32(origin)
+    if sign < 0:
+        np.negative(distance, out=distance)
+    np.maximum(distance, np.float32(0.0), out=distance)
     total = int(distance.size)
     if total == 0:
         raise ParameterError("no ranged ions to bin: check the range table")
@@ -157,7 +165,8 @@ def _equal_count_edges(coord, species, origin, sign, span, bin_ions):
     if n_bins == 1:
         return np.array([0.0, span])
     kth = np.unique((np.arange(1, n_bins) * (total / n_bins)).astype(np.int64))
-    inner = np.unique(np.partition(distance, kth)[kth].astype(np.float64))
+    distance.partition(kth)  # in place: distance is this function's own copy
+    inner = np.unique(distance[kth].astype(np.float64))
     inner = inner[(inner > 0.0) & (inner < span)]
     return np.concatenate([[0.0], inner, [span]])
 

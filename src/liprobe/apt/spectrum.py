@@ -121,17 +121,23 @@ def mass_spectrum(
     edges = low + np.arange(n_bins + 1) * bin_width_da
     from liprobe.apt._range_kernels import COMPILED_MIN_IONS
 
-    m32 = mass if (mass.dtype == np.float32 and mass.dtype.isnative) else mass.astype(np.float32)
-    inside = None
-    if float(m32.min(initial=low)) < low or float(m32.max(initial=low)) >= edges[-1]:
-        inside = (m32 >= low) & (m32 < edges[-1])
-        m32 = m32[inside]
-    if m32.shape[0] >= COMPILED_MIN_IONS:
-        from liprobe.apt.profile_kernels import fine_histogram
+    if mass.shape[0] >= COMPILED_MIN_IONS:
+        from liprobe.apt.profile_kernels import window_histogram
 
-        counts = fine_histogram(m32, np.zeros(m32.shape[0], np.int8), low, 1.0,
-                                float(bin_width_da), n_bins)
+        # one pass over the ions inside [low, edges[-1]) with no mask, no filtered copy, and
+        # a native copy of a big-endian (memory-mapped) column made block by block only
+        counts = np.zeros(n_bins, np.int64)
+        low32, high = np.float32(low), float(edges[-1])
+        native = mass.dtype == np.float32 and mass.dtype.isnative
+        step = mass.shape[0] if native else 1 << 22
+        for start in range(0, mass.shape[0], max(step, 1)):
+            block = mass[start:start + step]
+            if not native:
+                block = block.astype(np.float32)
+            window_histogram(block, low32, high, low, float(bin_width_da), counts)
     else:  # below the size that pays for numba's import: the same bins with NumPy
+        m32 = mass.astype(np.float32)
+        m32 = m32[(m32 >= np.float32(low)) & (m32 < edges[-1])]
         b = np.floor((m32.astype(np.float64) - low) * (1.0 / float(bin_width_da)))
         b = np.clip(b, 0, n_bins - 1).astype(np.intp)
         counts = np.bincount(b, minlength=n_bins).astype(np.int64)

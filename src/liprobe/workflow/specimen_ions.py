@@ -143,9 +143,10 @@ def load_specimen_ions(path: str | os.PathLike, ranges: RangeTable, *,
                 "POS/EPOS files can be streamed in chunks; convert the file to POS or EPOS "
                 "(liprobe convert), or raise max_in_memory_ions in [settings]")
         species = assign_ions(ions, ranges)
-        ranged = species >= 0
-        counts = np.bincount(species[ranged], minlength=ranges.n_ions).astype(np.int64)
-        return SpecimenIons(ions, species, counts, ions.n_ions, int(ranged.sum()))
+        from liprobe.apt.profile_kernels import count_species
+
+        counts = count_species(species, ranges.n_ions)  # no mask, no copy of the ranged
+        return SpecimenIons(ions, species, counts, ions.n_ions, int(counts.sum()))
     return _streamed(Path(path), ranges, limit, n_file, profile_axis=profile_axis,
                      profile_bin_nm=profile_bin_nm, normalize_to=normalize_to,
                      chunk_ions=chunk_ions, with_overlap_statistics=with_overlap_statistics)
