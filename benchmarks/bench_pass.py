@@ -68,15 +68,8 @@ def write_needle_pos(path: Path, n_ions: int, *, seed: int = 1,
 PASS_CHILD = textwrap.dedent("""
     import sys
     from pathlib import Path
-    try:
-        from liprobe.workflow.pipeline import analyze_specimen
-    except ImportError:
-        from liprobe.study.pipeline import analyze_specimen
-    try:
-        from liprobe.workflow.manifest import SpecimenSpec, StudySettings
-    except ImportError:
-        from liprobe.study.manifest import SpecimenSpec, StudySettings
-    from liprobe.study._depth import parse_depth
+    from liprobe.study.manifest import SpecimenSpec, StudySettings, parse_depth
+    from liprobe.workflow.pipeline import analyze_specimen
     spec = SpecimenSpec(name="bench", sample="NCM", cycles=0, depth=parse_depth("surface"),
                         replicate="1", apt=Path(sys.argv[1]), ranges=Path(sys.argv[2]))
     result = analyze_specimen(spec, StudySettings())
