@@ -89,10 +89,10 @@ def _time(fn, repeat=3):
 
 def main() -> None:
     """Run the benchmark and print the table."""
-    from liprobe.apt.species import assign_species, species_atoms
     from liprobe.apt.features import find_line_features
     from liprobe.apt.frequency import frequency_distribution, occupied_volume_nm3
     from liprobe.apt.profiles import concentration_profile
+    from liprobe.apt.species import assign_species, species_atoms
 
     n_ions = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
     t0 = time.perf_counter()

@@ -146,8 +146,7 @@ def _first_call(path: Path, ranges_path: Path) -> float:
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print a table of measured figures."""
     from liprobe.apt.composition import compose
-    from liprobe.apt.ranging import assign_ranges, count_ions
-    from liprobe.apt.ranging import _segments
+    from liprobe.apt.ranging import _segments, assign_ranges, count_ions
     from liprobe.io import read_ions, write_ranges
 
     args = sys.argv[1:] if argv is None else argv

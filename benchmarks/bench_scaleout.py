@@ -91,10 +91,10 @@ def _measure(run: Callable[[], tuple[float, float]]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> None:
     """Generate (or reuse) the study, run it serially and in parallel, print the figures."""
+    from liprobe.synth.example_study import SCALES, example_study, study_is_complete
     from liprobe.workflow.manifest_file import read_manifest
     from liprobe.workflow.pipeline import run_study
     from liprobe.workflow.scaleout import dask_map, serial_map
-    from liprobe.synth.example_study import SCALES, example_study, study_is_complete
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="paper")

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.tabular import FrameView
 from liprobe.errors import ParameterError
+from liprobe.tabular import FrameView
 
 __all__ = ["IonTable", "Ion", "RangeTable", "Image", "ION_FIELDS", "ACQUISITION_METADATA"]
 

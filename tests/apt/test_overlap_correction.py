@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from liprobe.apt.isotope_patterns import species_pattern
 from liprobe.apt.composition import compose
+from liprobe.apt.isotope_patterns import species_pattern
 from liprobe.apt.overlap_correction import (
     correct_composition,
     correct_composition_from_statistics,

@@ -255,8 +255,8 @@ def test_convert_is_atomic_when_the_writer_fails(files, capsys, tmp_path, monkey
 def test_cli_and_study_give_one_composition_for_one_file(tmp_path, capsys):
     """One file, one answer: the CLI's default overlap correction is the study's."""
     from liprobe.study.manifest import SpecimenSpec, StudySettings, parse_depth
-    from liprobe.workflow.pipeline import analyze_specimen
     from liprobe.synth import generate_specimen, get_preset, ncm_ranges, write_specimen
+    from liprobe.workflow.pipeline import analyze_specimen
 
     params = get_preset("ncm-homogeneous", n_ions=40_000, apex_radius_nm=10.0)
     ions, truth = generate_specimen(params, rng=np.random.default_rng(4))

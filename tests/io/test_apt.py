@@ -180,15 +180,26 @@ def test_read_apt_memory_maps_sections(tmp_path):
 
 
 # --- AP Suite 6 export layout (tests/data/apsuite6_layout.apt, see its generator) ---------
+from pathlib import Path  # noqa: E402
+
 from tests.data.make_apsuite6_layout import (  # noqa: E402
     MASS as LAYOUT_MASS,
+)
+from tests.data.make_apsuite6_layout import (
     MULTIPLICITY as LAYOUT_MULTIPLICITY,
+)
+from tests.data.make_apsuite6_layout import (
     XDET as LAYOUT_XDET,
+)
+from tests.data.make_apsuite6_layout import (
     XYZ as LAYOUT_XYZ,
+)
+from tests.data.make_apsuite6_layout import (
     YDET as LAYOUT_YDET,
+)
+from tests.data.make_apsuite6_layout import (
     layout_bytes,
 )
-from pathlib import Path  # noqa: E402
 
 LAYOUT = Path(__file__).resolve().parents[1] / "data" / "apsuite6_layout.apt"
 

@@ -19,9 +19,9 @@ from liprobe.data import Ion, IonTable, RangeTable
 from liprobe.errors import FormatError, LiprobeWarning
 from liprobe.io.apt import read_apt, write_apt
 from liprobe.io.ato import read_ato
-from liprobe.io.nexus import read_nexus, write_nexus
 from liprobe.io.env import read_env
 from liprobe.io.epos import EPOS_FIELDS, read_epos, write_epos
+from liprobe.io.nexus import read_nexus, write_nexus
 from liprobe.io.pos import read_pos, write_pos
 from liprobe.io.rng import read_rng
 from liprobe.io.rrng import read_rrng, write_rrng

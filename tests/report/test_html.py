@@ -23,9 +23,9 @@ def small_report(root: Path, *, with_3d: bool = True) -> Path:
     One replicate per depth at 3000 ions; the report draws two specimen groups (the
     300-cycle surface first) and two HAADF images, enough for every kind of figure.
     """
+    from liprobe.synth.example_study import example_study
     from liprobe.workflow.manifest_file import read_manifest
     from liprobe.workflow.pipeline import run_study
-    from liprobe.synth.example_study import example_study
 
     study = example_study(root / "study", rng=9, n_ions=3_000, replicates=1)
     run_study(read_manifest(study.manifest_path), root / "out", progress=False)

@@ -13,8 +13,8 @@ from liprobe.cli import main
 from liprobe.io import write_image
 from liprobe.report.haadf_views import analyze_image
 from liprobe.stem.simulate import DisorderProfile, HaadfParams, simulate_haadf
-from liprobe.workflow.pipeline import _haadf_windows
 from liprobe.synth._example_design import haadf_disorder_profile
+from liprobe.workflow.pipeline import _haadf_windows
 
 
 def test_report_study_and_cli_label_the_same_windows_alike(tmp_path, capsys):

@@ -20,6 +20,7 @@ from liprobe.io.output_policy import (
     IncompleteOutputError,
     verify_output_folder,
 )
+from liprobe.report.study_figures import write_study_figures
 from tests.conftest import REPO
 from tests.robustness._files import tree_hashes, write_mini_study
 from tests.robustness.conftest import assert_one_line_error
@@ -29,12 +30,12 @@ from tests.robustness.conftest import assert_one_line_error
 def done(tmp_path_factory):
     """A mini study and one complete output folder of it."""
     from liprobe.workflow.manifest_file import read_manifest
-    from liprobe.report.study_figures import write_study_figures
-from liprobe.workflow.pipeline import run_study
+    from liprobe.workflow.pipeline import run_study
 
     root = tmp_path_factory.mktemp("folder")
     manifest = write_mini_study(root / "study")
-    run_study(read_manifest(manifest), root / "out", progress=False, write_figures=write_study_figures)
+    run_study(read_manifest(manifest), root / "out", progress=False,
+              write_figures=write_study_figures)
     return manifest, root / "out"
 
 
@@ -101,7 +102,8 @@ def test_sigkill_at_random_points_leaves_the_old_result_or_a_refused_staging_fol
         outcomes.append("finished" if finished else "killed")
     assert "killed" in outcomes and "left a refused staging folder" in outcomes
     # the next run removes what killed runs left and completes
-    run_study(read_manifest(manifest), out, progress=False, force=True, write_figures=write_study_figures)
+    run_study(read_manifest(manifest), out, progress=False, force=True,
+              write_figures=write_study_figures)
     assert not _staging(out)
     assert verify_output_folder(out, subfolders=("tables", "figures")) is not None
     assert write_report(out, tmp_path / "report").is_file()
@@ -162,7 +164,8 @@ def test_a_forced_rerun_replaces_the_folder_as_a_whole(done, tmp_path):
     shutil.copytree(complete, out)
     (out / "figures" / "first_study.png").write_bytes(b"\x89PNG from another study")
     inputs = tree_hashes(manifest.parent)
-    run_study(read_manifest(manifest), out, progress=False, force=True, write_figures=write_study_figures)
+    run_study(read_manifest(manifest), out, progress=False, force=True,
+              write_figures=write_study_figures)
     assert not (out / "figures" / "first_study.png").exists()
     files = verify_output_folder(out, subfolders=("tables", "figures"))
     assert tree_hashes(manifest.parent) == inputs

@@ -214,9 +214,9 @@ def test_demo_study_end_to_end_recovers_truth(tmp_path: Path) -> None:
     import pandas as pd
 
     from liprobe.report.html import write_report
+    from liprobe.synth.example_study import truth_recovery
     from liprobe.workflow.manifest_file import read_manifest
     from liprobe.workflow.pipeline import run_study
-    from liprobe.synth.example_study import truth_recovery
 
     study = example_study(tmp_path / "demo", scale="demo", rng=2021)
     run_study(read_manifest(study.manifest_path), tmp_path / "out", progress=False)

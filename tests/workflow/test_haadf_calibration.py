@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from liprobe.errors import FormatError, MissingFileError
-from liprobe.workflow.haadf_calibration import read_haadf_calibration, write_haadf_calibration
 from liprobe.stem.calibration import COLUMNS, HaadfCalibration
+from liprobe.workflow.haadf_calibration import read_haadf_calibration, write_haadf_calibration
 
 
 def test_round_trip(tmp_path):

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from liprobe.errors import LiprobeError
-from liprobe.workflow.manifest_file import read_manifest
 from liprobe.report.study_figures import write_study_figures
+from liprobe.workflow.manifest_file import read_manifest
 from liprobe.workflow.pipeline import TABLE_NAMES, analyze_specimen, run_study
 from tests.study.tiny_study import DESIGN, write_tiny_study
 

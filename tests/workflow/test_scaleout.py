@@ -182,9 +182,9 @@ def test_dask_map_rejects_bad_worker_count() -> None:
 
 def test_study_serial_and_two_workers_identical(tmp_path: Path) -> None:
     """The acceptance check: run_study serially and on 2 dask workers, byte-identical tables."""
+    from liprobe.synth.example_study import example_study
     from liprobe.workflow.manifest_file import read_manifest
     from liprobe.workflow.pipeline import run_study
-    from liprobe.synth.example_study import example_study
 
     study = example_study(tmp_path / "study", rng=5, n_ions=4_000, replicates=2)
     manifest = read_manifest(study.manifest_path)

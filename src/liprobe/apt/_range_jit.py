@@ -52,7 +52,8 @@ def count_segments(mass, cells, origin, inv_width, seg_low, seg_high, counts):  
 
 
 @numba.njit(cache=True, nogil=True)
-def label_segments(mass, cells, origin, inv_width, seg_low, seg_high, seg_value, out):  # pragma: no cover
+def label_segments(mass, cells, origin, inv_width, seg_low, seg_high, seg_value,  # pragma: no cover
+                   out):
     """Write ``seg_value[segment]`` (``-1`` when unassigned) of every ion into ``out``."""
     n_seg = seg_low.shape[0]
     n_cells = cells.shape[0]

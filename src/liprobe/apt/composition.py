@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.tabular import FrameView
 from liprobe.apt.ranging import IonCounts, count_ions
 from liprobe.counting import (
     DEFAULT_DENOMINATOR,
@@ -44,6 +43,7 @@ from liprobe.counting import (
 )
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
+from liprobe.tabular import FrameView
 
 __all__ = [
     "TRANSITION_METALS",

@@ -29,15 +29,15 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.apt._guards import require_bins, require_finite_positions
-from liprobe.tabular import FrameView
 from liprobe.apt import profile_kernels as _pk
 from liprobe.apt._fractions import default_denominator
-from liprobe.apt.species import element_index, species_atoms, species_of
+from liprobe.apt._guards import require_bins, require_finite_positions
 from liprobe.apt._voxel_kernels import voxelise
 from liprobe.apt.profiles import Profile
+from liprobe.apt.species import element_index, species_atoms, species_of
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
+from liprobe.tabular import FrameView
 
 __all__ = ["LineFeature", "LineFeatures", "find_line_features", "line_proxigram"]
 

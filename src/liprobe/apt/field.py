@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from liprobe.apt.species import element_index, species_atoms, species_of
 from liprobe.apt._voxel_kernels import voxelise
+from liprobe.apt.species import element_index, species_atoms, species_of
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 

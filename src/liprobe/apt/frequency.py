@@ -55,13 +55,13 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.apt._guards import require_bins, require_finite_positions
-from liprobe.tabular import FrameView
 from liprobe.apt import _fda_kernels as _k
 from liprobe.apt import _fda_stats as _s
+from liprobe.apt._guards import require_bins, require_finite_positions
 from liprobe.apt.species import element_index, species_atoms, species_of
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
+from liprobe.tabular import FrameView
 
 __all__ = ["FdaSpecies", "FdaResult", "MuScan", "frequency_distribution", "scan_block_sizes",
            "occupied_volume_nm3"]

@@ -44,14 +44,13 @@ et al., Ultramicroscopy 159 (2015) 101 (same-isotope multi-hit losses).
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from liprobe.apt.species import species_atoms, species_of
 from liprobe.apt.composition import Composition
+from liprobe.apt.species import species_atoms, species_of
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 

@@ -47,9 +47,9 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.apt.isotope_patterns import parse_species
 from liprobe.apt._overlap_shares import largest_remainder, range_abundance, range_shares
 from liprobe.apt.composition import Composition, atoms_per_ion
+from liprobe.apt.isotope_patterns import parse_species
 from liprobe.apt.overlap_statistics import (
     BACKGROUND_BIN_DA,
     OverlapStatistics,

@@ -16,15 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.tabular import FrameView
 from liprobe.apt import profile_kernels as _k
-from liprobe.apt.axis import axis_coordinate
 from liprobe.apt._fractions import default_denominator
-from liprobe.apt.species import species_atoms, species_of
 from liprobe.apt._guards import require_bins, require_finite_positions
+from liprobe.apt.axis import axis_coordinate
+from liprobe.apt.species import species_atoms, species_of
 from liprobe.counting import atom_covariance, fractions_with_sigma, ratios_with_sigma
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
+from liprobe.tabular import FrameView
 
 __all__ = ["Profile", "concentration_profile"]
 

@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from liprobe.apt._fractions import default_denominator
-from liprobe.apt.species import species_atoms, species_of
 from liprobe.apt.isosurface import IsosurfaceSet
 from liprobe.apt.profiles import Profile
+from liprobe.apt.species import species_atoms, species_of
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 

@@ -43,9 +43,10 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.apt.species import METALS, species_atoms, species_of
 from liprobe.apt.composition import Composition
+from liprobe.apt.multiplicity import CORRECTIONS, adjust_p_values
 from liprobe.apt.profiles import concentration_profile
+from liprobe.apt.species import METALS, species_atoms, species_of
 from liprobe.apt.spectrum import estimate_background, mass_spectrum
 from liprobe.counting import atom_covariance, ratios_with_sigma
 from liprobe.data import IonTable, RangeTable
@@ -56,46 +57,6 @@ __all__ = ["QualityCheck", "QualityReport", "check_quality", "natural_li_ratio",
            "adjust_p_values", "decide", "fit_trend", "li_trend_check", "CORRECTIONS"]
 
 _Z95 = 1.959963984540054
-#: Multiplicity corrections: Holm (family-wise error rate) and Benjamini-Hochberg (false
-#: discovery rate).
-CORRECTIONS = ("holm", "bh")
-
-
-def adjust_p_values(p_values, method: str = "holm") -> np.ndarray:
-    """Multiplicity-adjusted p-values (NaN entries are left out of the family).
-
-    ``"holm"``: Holm's step-down adjustment, controls the family-wise error rate;
-    ``"bh"``: Benjamini-Hochberg step-up, controls the false-discovery rate. A check warns
-    when its adjusted p-value is below α.
-
-    Examples
-    --------
-    >>> adjust_p_values([0.01, 0.04, 0.03], "holm").round(3).tolist()
-    [0.03, 0.06, 0.06]
-    >>> adjust_p_values([0.01, 0.04, 0.03], "bh").round(3).tolist()
-    [0.03, 0.04, 0.04]
-    """
-    if method not in CORRECTIONS:
-        raise ParameterError(f"correction={method!r}: use one of {', '.join(CORRECTIONS)}")
-    p = np.asarray(p_values, dtype=np.float64)
-    out = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    m = int(ok.sum())
-    if m == 0:
-        return out
-    q = p[ok]
-    order = np.argsort(q, kind="stable")
-    ranked = q[order]
-    if method == "holm":
-        adjusted = np.maximum.accumulate((m - np.arange(m)) * ranked)
-    else:
-        adjusted = np.minimum.accumulate((m / np.arange(1, m + 1) * ranked)[::-1])[::-1]
-    values = np.empty(m)
-    values[order] = np.minimum(adjusted, 1.0)
-    out[ok] = values
-    return out
-
-
 def _two_sided(z: float) -> float:
     from scipy.stats import norm
 

@@ -52,15 +52,15 @@ def run_demo(out: Path, report: Path, *, cache: Path = DEFAULT_CACHE, seed: int 
     import pandas as pd
 
     from liprobe.report.html import growth_law_statement, write_report
-    from liprobe.workflow.manifest_file import read_manifest
     from liprobe.report.study_figures import write_study_figures
-    from liprobe.workflow.pipeline import run_study
     from liprobe.synth.example_study import (
         SCALES,
         example_study,
         study_is_complete,
         truth_recovery,
     )
+    from liprobe.workflow.manifest_file import read_manifest
+    from liprobe.workflow.pipeline import run_study
 
     timings: dict[str, float] = {}
     start = time.perf_counter()

@@ -81,9 +81,9 @@ def calibrate_payload(output: Path, *, kv: str, convergence_mrad: str, detector_
     """Compute the calibration table, write it, return a summary."""
     import dataclasses
 
-    from liprobe.workflow.haadf_calibration import write_haadf_calibration
     from liprobe.stem.calibration import compute_calibration
     from liprobe.stem.multislice import NCM811, MultisliceSettings
+    from liprobe.workflow.haadf_calibration import write_haadf_calibration
 
     material = dataclasses.replace(NCM811, a_nm=a_nm, c_nm=c_nm)
     cal = compute_calibration(kv=parse_floats(kv, "--kv"),
@@ -238,8 +238,8 @@ def simulate_payload(output: Path, *, shape_px: tuple[int, int], pixel_size_nm: 
         "n_tm_columns": int(truth.tm_mask.sum()), "seed": seed,
     }
     if truth_path is not None:
-        from liprobe.stem.structure import PHASES
         from liprobe.stem.simulate import SITE_NAMES
+        from liprobe.stem.structure import PHASES
 
         _write_csv(truth_path, {
             "x_px": truth.x_px, "y_px": truth.y_px,

@@ -163,11 +163,10 @@ def register(app: typer.Typer) -> None:
                                        help="No progress bars; print only where the results are."),
             as_json: bool = typer.Option(False, "--json", help="Print summary.json.")) -> None:
         """Analyse every specimen; write tables/, figures/ and summary.json to OUT."""
-        from liprobe.workflow.manifest_file import read_manifest
-        from liprobe.report.study_figures import write_study_figures
-        from liprobe.workflow.pipeline import run_study
-
         from liprobe.io.output_policy import check_output_folder
+        from liprobe.report.study_figures import write_study_figures
+        from liprobe.workflow.manifest_file import read_manifest
+        from liprobe.workflow.pipeline import run_study
 
         parsed = read_manifest(manifest)
         # the output policy first, before a cluster is started or a file analysed

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from liprobe.data import Image, IonTable, RangeTable
-from liprobe.io.atomic import atomic_path
 from liprobe.io._registry import FORMATS, Format, detect_format, formats_of_kind, get_format
+from liprobe.io.atomic import atomic_path
 
 __all__ = [
     "FORMATS", "Format", "detect_format", "get_format", "formats_of_kind",

@@ -39,9 +39,9 @@ def wt_pct_columns(frame: Any) -> dict[str, str]:
 def read_icp_table(path: str | os.PathLike) -> Any:
     """Read an ICP-AES weight % table into a DataFrame with columns ``sample, cycles,
     <El>_wt_pct ...`` (element symbols capitalised)."""
-    import pandas as pd
-
     import io
+
+    import pandas as pd
 
     from liprobe.io.validate import decode_text, require_input_file
 

@@ -183,7 +183,8 @@ def _parse_range(value: str, *, path, line: int, check: str,
             if check != "keep" and not is_element(key):
                 if check == "error":
                     raise FormatError(f"unknown element {key!r}", path=path, line=line,
-                                      hint="fix the symbol in the range file, or pass --allow-unknown-elements "
+                                      hint="fix the symbol in the range file, or pass "
+                                           "--allow-unknown-elements "
                                            "(allow_unknown_elements=True) to read placeholder "
                                            "symbols as named ions without atoms")
                 placeholders.setdefault(key, line)

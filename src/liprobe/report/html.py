@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from liprobe.errors import LiprobeError, MissingFileError, ParameterError
-from liprobe.report.canvas import png_base64
 from liprobe.report._html_parts import (
     CSS,
     details,
@@ -39,6 +38,7 @@ from liprobe.report._html_parts import (
     render_note,
 )
 from liprobe.report._statements import growth_law_statement, li_site_model_statement
+from liprobe.report.canvas import png_base64
 
 __all__ = ["write_report", "growth_law_statement", "li_site_model_statement", "FIGURE_KINDS"]
 

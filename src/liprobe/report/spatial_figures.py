@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from liprobe.report.canvas import new_figure
 from liprobe.report._html_parts import escape
+from liprobe.report.canvas import new_figure
 
 __all__ = ["FIGURE_KINDS", "plot_concentration_map", "plot_surface_proxigram",
            "plot_clusters", "plot_nn_distribution", "figure_html", "concentration_map_html",

@@ -48,10 +48,10 @@ class SpecimenView:
 def specimen_view(spec: Any, settings: Any, *, seed: int = 0,
                   find_lines: bool = True) -> SpecimenView:
     """Read and analyse one specimen of a manifest for its report figures."""
-    from liprobe.apt.species import assign_species
     from liprobe.apt.features import find_line_features, line_proxigram
     from liprobe.apt.frequency import frequency_distribution
     from liprobe.apt.profiles import concentration_profile
+    from liprobe.apt.species import assign_species
     from liprobe.apt.spectrum import mass_spectrum
     from liprobe.errors import LiprobeError
     from liprobe.io import read_ions, read_ranges

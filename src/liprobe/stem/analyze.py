@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.tabular import FrameView
 from liprobe.data import Image
 from liprobe.errors import ParameterError
 from liprobe.stem._areas import independent_area_se
@@ -32,6 +31,7 @@ from liprobe.stem.mixing import (
     intensity_ratio,
 )
 from liprobe.stem.phases import classify_phase, li_alternation
+from liprobe.tabular import FrameView
 
 __all__ = ["HaadfWindow", "HaadfAnalysis", "analyze_haadf"]
 

@@ -27,8 +27,8 @@ from scipy import optimize, stats
 from liprobe.errors import ParameterError
 from liprobe.study._estimate import Estimate
 from liprobe.study._growth_checks import goodness_of_fit
-from liprobe.study.shapes import get_shape
 from liprobe.study.gradient import _bounds, _starts, information_criteria
+from liprobe.study.shapes import get_shape
 
 __all__ = ["GrowthComparison", "GrowthLaw", "fit_growth_law", "growth_from_depths"]
 

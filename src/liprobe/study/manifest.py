@@ -102,7 +102,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from liprobe.errors import LiprobeError, ManifestError, MissingFileError
+from liprobe.errors import ManifestError
 from liprobe.study._depth import Depth, parse_depth
 from liprobe.study._manifest_check import (
     CYCLES_MAX,

@@ -61,9 +61,9 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.tabular import FrameView
 from liprobe.errors import LiprobeError, SpecimenError
 from liprobe.study.manifest import Manifest, SpecimenSpec, StudySettings
+from liprobe.tabular import FrameView
 
 __all__ = ["SpecimenResult", "analyze_specimen", "run_study", "StudyOutput", "file_sha256",
            "TABLE_NAMES"]

@@ -35,16 +35,14 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.data import IonTable, RangeTable
-from liprobe.io.chunks import DEFAULT_CHUNK_IONS, iter_ion_chunks, record_bytes
+from liprobe.data import RangeTable
 from liprobe.errors import (
     DependencyError,
-    FormatError,
     LiprobeError,
-    MissingFileError,
     ParameterError,
     SpecimenError,
 )
+from liprobe.io.chunks import DEFAULT_CHUNK_IONS, iter_ion_chunks, record_bytes
 
 __all__ = [
     "MapFunction", "serial_map", "dask_map", "ChunkedComposition",
@@ -250,8 +248,8 @@ def chunked_composition(path: str | os.PathLike, ranges: RangeTable, *,
     >>> comp.ratios()["Li"]  # doctest: +SKIP
     (1.03, 0.0004)
     """
-    from liprobe.apt.species import species_atoms
     from liprobe.apt.ranging import count_ions
+    from liprobe.apt.species import species_atoms
     from liprobe.counting import atom_covariance
     from liprobe.counting import denominator_for as default_denominator
 
@@ -335,8 +333,8 @@ def chunked_profile(path: str | os.PathLike, ranges: RangeTable, *, bin_nm: floa
     """
     from liprobe.apt import profile_kernels as kernels
     from liprobe.apt.axis import axis_coordinate
-    from liprobe.apt.species import assign_species, species_atoms
     from liprobe.apt.profiles import Profile
+    from liprobe.apt.species import assign_species, species_atoms
     from liprobe.counting import atom_covariance
     from liprobe.counting import denominator_for as default_denominator
 
