@@ -44,15 +44,33 @@ def assert_one_line_error(result: CliResult, *names: object) -> str:
     return lines[0]
 
 
+def peak_rss_kib() -> int:
+    """Peak resident memory of this process's own image in KiB (``VmHWM``).
+
+    Not ``ru_maxrss``: Linux keeps that across ``execve``, so a child started from a large
+    pytest process would report the parent's size.
+    """
+    import resource
+
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def run_cli_subprocess(*args: object, timeout_s: float = 10.0, cwd: Path | None = None
                        ) -> tuple[CliResult, int]:
     """``liprobe ARGS`` in a fresh interpreter under ``timeout_s``; returns the result and
     the process's peak resident memory in bytes (a hang fails the test, never blocks it)."""
-    code = ("import resource, sys\nfrom liprobe.cli import main\nrc = main(sys.argv[1:])\n"
-            "sys.stderr.write(f'\\n@maxrss {resource.getrusage(resource.RUSAGE_SELF)"
-            ".ru_maxrss}\\n')\nsys.exit(rc)\n")
+    code = ("import sys\nfrom liprobe.cli import main\nfrom tests.robustness.conftest import "
+            "peak_rss_kib\nrc = main(sys.argv[1:])\n"
+            "sys.stderr.write(f'\\n@maxrss {peak_rss_kib()}\\n')\nsys.exit(rc)\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
+        [str(REPO / "src"), str(REPO), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True,
                           text=True, timeout=timeout_s, env=env, cwd=cwd)
     err, _, rss = proc.stderr.rpartition("@maxrss ")
