@@ -92,7 +92,7 @@ def main() -> None:
     from liprobe.apt.features import find_line_features
     from liprobe.apt.frequency import frequency_distribution, occupied_volume_nm3
     from liprobe.apt.profiles import concentration_profile
-    from liprobe.apt.species import assign_species, species_atoms
+    from liprobe.apt.species import atoms_per_species, species_per_ion
 
     n_ions = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
     t0 = time.perf_counter()
@@ -100,7 +100,7 @@ def main() -> None:
     ranges = _ranges()
     print(f"{n_ions:,} ions, cylinder r = 25 nm, {length:.0f} nm long "
           f"(generated in {time.perf_counter() - t0:.1f} s)")
-    species = assign_species(ions.mass_to_charge_da, ranges)
+    species = species_per_ion(ions.mass_to_charge_da, ranges)
     # warm the numba caches on a small slice
     small = ions.take(slice(0, 100_000))
     concentration_profile(small, ranges, bin_nm=1.0)
@@ -109,8 +109,8 @@ def main() -> None:
     find_line_features(small, ranges)
 
     rows = []
-    t_rng, _ = _time(lambda: assign_species(ions.mass_to_charge_da, ranges))
-    rows.append(("ranging (assign_ions, shared by all)", t_rng, None, None))
+    t_rng, _ = _time(lambda: species_per_ion(ions.mass_to_charge_da, ranges))
+    rows.append(("ranging (species_per_ion, shared by all)", t_rng, None, None))
     t_prof, _ = _time(lambda: concentration_profile(ions, ranges, bin_nm=1.0, species=species))
     rows.append(("1D profile, 1 nm bins", t_prof, TARGETS_S["profile"], None))
     t_prof_n, _ = _time(lambda: concentration_profile(ions, ranges, bin_ions=100_000,
@@ -123,7 +123,7 @@ def main() -> None:
     t_fda, res = _time(lambda: frequency_distribution(ions, ranges, block_ions=100,
                                                       species=species, volume_nm3=volume))
     t_vol, _ = _time(lambda: occupied_volume_nm3(ions.xyz_nm), repeat=1)
-    _, atoms = species_atoms(ranges)
+    _, atoms = atoms_per_species(ranges)
     contains = (atoms > 0).astype(np.float64)
     t_np, blocks = _time(lambda: fda_numpy(ions.xyz_nm, species, contains, block_ions=100,
                                            cell_nm=res.cell_nm), repeat=1)

@@ -43,7 +43,7 @@ def stage_field(n_ions: int) -> dict:
     from liprobe.apt.field import concentration_field
     from liprobe.apt.isosurface import find_isosurfaces
     from liprobe.apt.proxigram import proxigram
-    from liprobe.apt.ranging import assign_ions
+    from liprobe.apt.ranging import species_per_ion
     from liprobe.synth.features3d import feature_ranges, generate_clusters
 
     ions, _ = generate_clusters(rng=np.random.default_rng(0), box_nm=_box(n_ions),
@@ -51,7 +51,7 @@ def stage_field(n_ions: int) -> dict:
                                 radius_nm=4.0, min_gap_nm=2.0,
                                 cluster_composition={"Li": 0.6, "Ni": 0.1, "O": 0.3})
     rt = feature_ranges()
-    species = assign_ions(ions.mass_to_charge_da, rt)
+    species = species_per_ion(ions.mass_to_charge_da, rt)
     small = ions.take(slice(0, 200_000))
     concentration_field(small, rt, species=species[:200_000])  # warm numba
     rss_data = _peak_mib()
@@ -86,7 +86,7 @@ def stage_clusters(n_ions: int) -> dict:
     from scipy.spatial import cKDTree
 
     from liprobe.apt.clusters import dbscan_clusters, maximum_separation_clusters
-    from liprobe.apt.ranging import assign_ions
+    from liprobe.apt.ranging import species_per_ion
     from liprobe.synth.features3d import feature_ranges, generate_clusters
 
     n_clusters = max(1, int(2000 * n_ions / 10_000_000))
@@ -94,7 +94,7 @@ def stage_clusters(n_ions: int) -> dict:
                                     n_clusters=n_clusters, radius_nm=1.5, min_gap_nm=1.0,
                                     matrix_composition={"Li": 0.03, "Ni": 0.47, "O": 0.5})
     rt = feature_ranges()
-    species = assign_ions(ions.mass_to_charge_da, rt)
+    species = species_per_ion(ions.mass_to_charge_da, rt)
     maximum_separation_clusters(ions.take(slice(0, 200_000)), rt, d_max_nm=0.5, n_min=20,
                                 rng=np.random.default_rng(0),
                                 species=species[:200_000])  # warm numba

@@ -93,14 +93,14 @@ def denominator_for(elements: Sequence[str],
     return tuple(dict.fromkeys(names))
 
 
-def atom_covariance(ion_counts: np.ndarray, atoms_per_ion: np.ndarray) -> np.ndarray:
+def atom_covariance(ion_counts: np.ndarray, atoms_per_species: np.ndarray) -> np.ndarray:
     """Covariance ``Mᵀ diag(n) M`` of the atom counts from ion counts (the module's model).
 
     Parameters
     ----------
     ion_counts : (..., n_species) array
         Ions per species (rows: bins, specimens ...).
-    atoms_per_ion : (n_species, n_elements) array
+    atoms_per_species : (n_species, n_elements) array
         Atoms of each element in one ion of each species.
 
     Returns
@@ -114,7 +114,7 @@ def atom_covariance(ion_counts: np.ndarray, atoms_per_ion: np.ndarray) -> np.nda
     [[10.0, 0.0], [0.0, 20.0]]
     """
     n = np.asarray(ion_counts, dtype=np.float64)
-    m = np.asarray(atoms_per_ion, dtype=np.float64)
+    m = np.asarray(atoms_per_species, dtype=np.float64)
     if n.shape[-1] != m.shape[0]:
         raise ParameterError(f"{n.shape[-1]} ion counts for {m.shape[0]} species")
     return np.einsum("...s,se,sf->...ef", n, m, m)

@@ -10,7 +10,7 @@ from scipy.stats import norm
 
 from liprobe.apt.composition import (
     Composition,
-    atoms_per_ion,
+    atoms_per_species,
     compose,
     composition_from_counts,
 )
@@ -55,7 +55,7 @@ def comp(rng) -> Composition:
 
 
 def test_atoms_per_ion_decomposes_molecular_ions():
-    elements, matrix = atoms_per_ion(_ranges())
+    elements, matrix = atoms_per_species(_ranges())
     assert elements == ("Li", "O", "Ni", "Co", "Mn")
     assert matrix.tolist() == [
         [1, 0, 0, 0, 0], [0, 1, 0, 0, 0], [0, 2, 0, 0, 0], [2, 1, 0, 0, 0],
@@ -79,7 +79,7 @@ def _resampled_atoms(comp, n_draws=200_000, seed=7):
     rng = np.random.default_rng(seed)
     n = comp.ion_counts
     draws = rng.multinomial(int(n.sum()), n / n.sum(), size=n_draws)
-    return draws @ atoms_per_ion(_ranges())[1]
+    return draws @ atoms_per_species(_ranges())[1]
 
 
 def test_fraction_sigma_follows_the_ions_not_the_atoms(comp):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from liprobe.apt.field import concentration_field, concentration_map
-from liprobe.apt.ranging import assign_ions
+from liprobe.apt.ranging import species_per_ion
 from liprobe.errors import ParameterError
 from liprobe.synth.features3d import feature_ranges, generate_clusters, generate_interface
 
@@ -32,7 +32,7 @@ def test_sigma_matches_the_scatter_between_voxels(uniform, delocalization_nm):
 
 def test_raw_counts_are_exact_without_delocalisation(uniform):
     field = concentration_field(uniform, feature_ranges(), element="Li", delocalization_nm=0)
-    species = assign_ions(uniform.mass_to_charge_da, feature_ranges())
+    species = species_per_ion(uniform.mass_to_charge_da, feature_ranges())
     assert field.total_atoms.sum() == uniform.n_ions
     assert field.solute_atoms.sum() == np.sum(species == 0)
     # one voxel recounted by hand

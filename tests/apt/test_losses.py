@@ -8,7 +8,7 @@ import pytest
 
 from liprobe.apt.composition import compose
 from liprobe.apt.losses import estimate_dead_time_loss, estimate_window_loss
-from liprobe.apt.ranging import assign_ions
+from liprobe.apt.ranging import species_per_ion
 from liprobe.data import Ion, IonTable, RangeTable
 from liprobe.errors import ParameterError
 from liprobe.synth import DeadTime, generate_specimen, get_preset, ncm_ranges
@@ -49,7 +49,7 @@ def test_window_loss_matches_the_tail_ions_left_outside():
     ranges = ncm_ranges(params)
     loss = estimate_window_loss(ions, ranges)
     true_ion = truth.ion_index_in(ranges)
-    assigned = np.asarray(assign_ions(ions.mass_to_charge_da, ranges))
+    assigned = np.asarray(species_per_ion(ions.mass_to_charge_da, ranges))
     outside = (true_ion >= 0) & (assigned != true_ion)
     for element in ("Li", "O"):
         carries = np.array([dict(ion.atoms).get(element, 0) for ion in ranges.ions])

@@ -16,7 +16,7 @@ from liprobe.apt.proxigram import (
     signed_distance_nm,
     surface_layer_thickness_from_proxigram,
 )
-from liprobe.apt.ranging import assign_ions
+from liprobe.apt.ranging import species_per_ion
 from liprobe.apt.surface_layer import measure_surface_layer
 from liprobe.errors import ParameterError
 from liprobe.synth import DepthProfile, generate_specimen, get_preset, ncm_ranges
@@ -88,7 +88,7 @@ def test_top_surface_layer_thickness_beside_the_1d_profile():
     params = get_preset("ncm-homogeneous", profile=prof, apex_radius_nm=15.0, n_ions=600_000)
     ions, _ = generate_specimen(params, rng=np.random.default_rng(25))
     rt = ncm_ranges(params)
-    species = assign_ions(ions.mass_to_charge_da, rt, overlap="first")
+    species = species_per_ion(ions.mass_to_charge_da, rt, overlap="first")
     line = concentration_profile(ions, rt, bin_nm=0.25, species=species)
     li = line.fractions[:, line.elements.index("Li")]
     threshold = 0.5 * (np.median(li[4:20]) + np.median(li[32:80]))

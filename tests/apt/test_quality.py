@@ -106,11 +106,11 @@ def test_li_isotope_check_against_a_given_source_abundance():
 
 
 def test_precomputed_species_give_the_same_report_and_are_checked():
-    from liprobe.apt.ranging import assign_ions
+    from liprobe.apt.ranging import species_per_ion
     from liprobe.errors import ParameterError
 
     ions, _, ranges = _run(3)
-    species = assign_ions(ions, ranges)
+    species = species_per_ion(ions, ranges)
     fresh, reused = check_quality(ions, ranges), check_quality(ions, ranges, species=species)
     assert [(c.name, c.value) for c in fresh.checks] == [(c.name, c.value) for c in reused.checks]
     with pytest.raises(ParameterError, match="one index below"):

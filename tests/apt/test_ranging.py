@@ -7,12 +7,12 @@ import pytest
 
 from liprobe.apt.ranging import (
     IonCounts,
-    assign_ions,
     assign_ranges,
     check_overlaps,
     count_ions,
     find_overlaps,
     resolve_overlaps,
+    species_per_ion,
 )
 from liprobe.data import Ion, IonTable, RangeTable
 from liprobe.errors import ParameterError, RangeOverlapError
@@ -119,7 +119,7 @@ def test_count_ions_matches_brute_force(rng):
     assert counts.n_ions == mass.size
     assert counts.n_ranged == int((expected >= 0).sum())
     assert counts.unranged_fraction == pytest.approx((expected < 0).mean())
-    ion_labels = assign_ions(mass, ranges)
+    ion_labels = species_per_ion(mass, ranges)
     np.testing.assert_array_equal(
         ion_labels, np.where(expected >= 0, ranges.ion_index[np.maximum(expected, 0)], -1)
     )

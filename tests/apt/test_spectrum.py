@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from liprobe.apt.ranging import assign_ions
+from liprobe.apt.ranging import species_per_ion
 from liprobe.apt.spectrum import estimate_background, find_peaks, mass_spectrum, propose_ranges
 from liprobe.errors import ParameterError
 from liprobe.synth import generate_specimen, get_preset
@@ -54,7 +54,7 @@ def test_proposed_ranges_label_the_generated_ions(specimen):
         assert np.min(np.abs(positions - mz)) < 0.05, mz
     ranges = propose_ranges(peaks)
     assert {"Li", "O", "O2", "Ni", "Co", "Mn"} <= set(ranges.ion_names)
-    labels = assign_ions(ions.mass_to_charge_da, ranges, overlap="first")
+    labels = species_per_ion(ions.mass_to_charge_da, ranges, overlap="first")
     real = ~truth.is_background
     true_atoms = [dict(sp.atoms) for sp in truth.species]
     got = np.array([dict(ranges.ions[k].atoms) if k >= 0 else None for k in labels[real]],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from liprobe.apt.ranging import assign_ions
+from liprobe.apt.ranging import species_per_ion
 from liprobe.errors import ParameterError
 from liprobe.synth.features3d import (
     FEATURE_ELEMENTS,
@@ -17,13 +17,13 @@ from liprobe.synth.features3d import (
 
 
 def _li_fraction(ions, mask):
-    species = assign_ions(ions.mass_to_charge_da, feature_ranges())
+    species = species_per_ion(ions.mass_to_charge_da, feature_ranges())
     return float(np.mean(species[mask] == 0)), int(mask.sum())
 
 
 def test_every_ion_is_ranged_to_its_element():
     ions, _ = generate_clusters(rng=np.random.default_rng(0), box_nm=(10, 10, 10), n_clusters=1)
-    species = assign_ions(ions.mass_to_charge_da, feature_ranges())
+    species = species_per_ion(ions.mass_to_charge_da, feature_ranges())
     assert species.min() == 0 and species.max() == len(FEATURE_ELEMENTS) - 1
     assert ions.n_ions == round(30.0 * 1000)
 

@@ -10,7 +10,7 @@ import periodictable
 import pytest
 
 from liprobe.apt.composition import compose
-from liprobe.apt.ranging import assign_ions, check_overlaps
+from liprobe.apt.ranging import check_overlaps, species_per_ion
 from liprobe.synth import ncm_ranges
 
 
@@ -22,7 +22,7 @@ def _natural_li6_over_li7() -> float:
 def _compare(ions, truth, ranges):
     """Ranged atom fractions vs the true atom fractions of the same ranged ions."""
     measured = compose(ions, ranges)
-    ranged = assign_ions(ions, ranges) >= 0
+    ranged = species_per_ion(ions, ranges) >= 0
     true_counts = truth.element_counts(ranged)
     n_true = sum(true_counts.values())
     rows = {}
@@ -103,7 +103,7 @@ def test_spectrum_peaks_and_lithium_isotope_ratio(specimen_default, artifact_dir
     assert floor > 0
     # 6Li/7Li within counting error of natural
     ranges = ncm_ranges(params)
-    index = assign_ions(ions, ranges)
+    index = species_per_ion(ions, ranges)
     li = index == ranges.ion_names.index("Li")
     n6 = int(np.sum(li & (mass < 6.5)))
     n7 = int(np.sum(li & (mass > 6.5)))

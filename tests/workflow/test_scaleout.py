@@ -155,6 +155,8 @@ def test_dask_map_identical_to_serial_and_ordered(rng: np.random.Generator) -> N
               for seed in range(6)]
     serial = serial_map(count_ions, clouds, [ranges] * len(clouds))
     seen: list[tuple[int, int]] = []
+    parent_env = {name: os.environ.get(name) for name in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS",
+                                                          "MALLOC_TRIM_THRESHOLD_")}
     with dask_map(n_workers=2, progress=lambda done, total: seen.append((done, total))) as pmap:
         parallel = pmap(count_ions, clouds, [ranges] * len(clouds))
         progress_of_first_call = list(seen)
@@ -170,6 +172,8 @@ def test_dask_map_identical_to_serial_and_ordered(rng: np.random.Generator) -> N
     assert progress_of_first_call == [(k, 6) for k in range(1, 7)]
     # every thread pool of a worker process is sized to its one thread (no oversubscription)
     assert threads_seen == ["1"] * 4
+    # ... and this process keeps its own environment (numba refuses a later change of it)
+    assert {name: os.environ.get(name) for name in parent_env} == parent_env
     # glibc's dynamic mmap threshold left on (dask's MALLOC_TRIM_THRESHOLD_ switches it off)
     assert malloc_trim == [os.environ.get("MALLOC_TRIM_THRESHOLD_")]
 

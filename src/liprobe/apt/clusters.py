@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from liprobe.apt._fractions import fractions_with_sigma
-from liprobe.apt.species import element_index, species_atoms, species_of
+from liprobe.apt.species import atoms_per_species, element_index, species_per_ion
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 
@@ -228,9 +228,9 @@ def _positive(name, value, *, allow_zero=False):
 def _run(ions, ranges, *, method, element, radius_nm, min_neighbours, n_min, envelope_nm,
          erosion_nm, baseline_repeats, rng, overlap, species, parameters):
     names = (element,) if isinstance(element, str) else tuple(element)
-    elements, atoms = species_atoms(ranges)
+    elements, atoms = atoms_per_species(ranges)
     cols = element_index(elements, names, what=f"{method} clusters")
-    species = np.asarray(species_of(ions, ranges, species, overlap=overlap))
+    species = np.asarray(species_per_ion(ions, ranges, overlap=overlap, known=species))
     xyz = ions.xyz_nm
     if not (xyz.dtype == np.float32 and xyz.dtype.isnative):
         xyz = xyz.astype(np.float32)

@@ -49,7 +49,7 @@ __all__ = [
     "TRANSITION_METALS",
     "NCM_METALS",
     "Composition",
-    "atoms_per_ion",
+    "atoms_per_species",
     "compose",
     "composition_from_counts",
 ]
@@ -64,8 +64,8 @@ TRANSITION_METALS = frozenset(
 NCM_METALS: tuple[str, ...] = ("Ni", "Co", "Mn")
 
 
-def atoms_per_ion(ranges: RangeTable) -> tuple[tuple[str, ...], np.ndarray]:
-    """Elements and the atoms each ion species decomposes into.
+def atoms_per_species(ranges: RangeTable) -> tuple[tuple[str, ...], np.ndarray]:
+    """Elements and the atoms each ion species decomposes into (the one function for it).
 
     Returns
     -------
@@ -79,7 +79,7 @@ def atoms_per_ion(ranges: RangeTable) -> tuple[tuple[str, ...], np.ndarray]:
     >>> from liprobe.data import Ion, RangeTable
     >>> r = RangeTable((Ion("Li", (("Li", 1),)), Ion("NiO2", (("Ni", 1), ("O", 2)))),
     ...                [6.9, 90.8], [7.1, 91.1], [0, 1])
-    >>> elements, matrix = atoms_per_ion(r)
+    >>> elements, matrix = atoms_per_species(r)
     >>> elements, matrix.tolist()
     (('Li', 'Ni', 'O'), [[1, 0, 0], [0, 1, 2]])
     """
@@ -362,7 +362,7 @@ def composition_from_counts(
     total = n_ranged if total is None else int(total)
     if total < n_ranged:
         raise ParameterError(f"n_ions={total} is smaller than the {n_ranged} ranged ions")
-    elements, matrix = atoms_per_ion(ranges)
+    elements, matrix = atoms_per_species(ranges)
     return Composition(
         ion_names=ranges.ion_names,
         ion_counts=counts,

@@ -34,7 +34,7 @@ from liprobe.apt._fractions import default_denominator
 from liprobe.apt._guards import require_bins, require_finite_positions
 from liprobe.apt._voxel_kernels import voxelise
 from liprobe.apt.profiles import Profile
-from liprobe.apt.species import element_index, species_atoms, species_of
+from liprobe.apt.species import atoms_per_species, element_index, species_per_ion
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 from liprobe.tabular import FrameView
@@ -262,10 +262,10 @@ def find_line_features(
                         ("threshold_sigma", threshold_sigma)):
         if not (np.isfinite(value) and value > 0):
             raise ParameterError(f"{name} must be positive, got {value}")
-    elements, atoms = species_atoms(ranges)
+    elements, atoms = atoms_per_species(ranges)
     (col,) = element_index(elements, [element], what="line features")
     require_finite_positions(ions, what="line features")
-    species = species_of(ions, ranges, species, overlap=overlap)
+    species = species_per_ion(ions, ranges, overlap=overlap, known=species)
     if ions.n_ions < 100:
         raise ParameterError(f"only {ions.n_ions} ions: too few for line features")
     xyz = _native(ions.xyz_nm)
@@ -338,9 +338,9 @@ def line_proxigram(
         raise ParameterError("no line features given: nothing to measure the distance from")
     if not (np.isfinite(bin_nm) and bin_nm > 0 and max_distance_nm > bin_nm):
         raise ParameterError("bin_nm must be positive and below max_distance_nm")
-    elements, atoms = species_atoms(ranges)
+    elements, atoms = atoms_per_species(ranges)
     denominator = default_denominator(elements, normalize_to)
-    species = species_of(ions, ranges, species, overlap=overlap)
+    species = species_per_ion(ions, ranges, overlap=overlap, known=species)
     xyz = _native(ions.xyz_nm)
     ends = np.concatenate([f.endpoints_nm() for f in feats])
     lo, hi = ends.min(axis=0) - max_distance_nm, ends.max(axis=0) + max_distance_nm

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from liprobe.apt._voxel_kernels import voxelise
-from liprobe.apt.species import element_index, species_atoms, species_of
+from liprobe.apt.species import atoms_per_species, element_index, species_per_ion
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 
@@ -184,9 +184,9 @@ def concentration_field(
 
     voxel_nm = _positive("voxel_nm", voxel_nm)
     delocalization_nm = _positive("delocalization_nm", delocalization_nm, allow_zero=True)
-    elements, atoms = species_atoms(ranges)
+    elements, atoms = atoms_per_species(ranges)
     (col,) = element_index(elements, [element], what="concentration field")
-    species = species_of(ions, ranges, species, overlap=overlap)
+    species = species_per_ion(ions, ranges, overlap=overlap, known=species)
     if ions.n_ions == 0:
         raise ParameterError("the ion table is empty: no concentration field")
     xyz = _native(ions.xyz_nm)
@@ -302,9 +302,9 @@ def concentration_map(
         raise ParameterError(f"axis must be 'x', 'y' or 'z', got {axis!r}")
     pixel_nm = _positive("pixel_nm", pixel_nm)
     delocalization_nm = _positive("delocalization_nm", delocalization_nm, allow_zero=True)
-    elements, atoms = species_atoms(ranges)
+    elements, atoms = atoms_per_species(ranges)
     (col,) = element_index(elements, [element], what="concentration map")
-    species = np.asarray(species_of(ions, ranges, species, overlap=overlap))
+    species = np.asarray(species_per_ion(ions, ranges, overlap=overlap, known=species))
     xyz = ions.xyz_nm
     normal = xyz[:, "xyz".index(axis)]
     keep = species >= 0

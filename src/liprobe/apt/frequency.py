@@ -58,7 +58,7 @@ import numpy as np
 from liprobe.apt import _fda_kernels as _k
 from liprobe.apt import _fda_stats as _s
 from liprobe.apt._guards import require_bins, require_finite_positions
-from liprobe.apt.species import element_index, species_atoms, species_of
+from liprobe.apt.species import atoms_per_species, element_index, species_per_ion
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 from liprobe.tabular import FrameView
@@ -382,12 +382,12 @@ def frequency_distribution(
                                  ("mu_n", mu_n, _MU_N)):
         if value not in allowed:
             raise ParameterError(f"{name} must be one of {allowed}, got {value!r}")
-    all_elements, atoms = species_atoms(ranges)
+    all_elements, atoms = atoms_per_species(ranges)
     wanted = tuple(all_elements if elements is None else elements)
     idx = element_index(all_elements, wanted, what="FDA elements")
     if method == "spatial":
         require_finite_positions(ions, what="frequency distribution analysis")
-    species = species_of(ions, ranges, species, overlap=overlap)
+    species = species_per_ion(ions, ranges, overlap=overlap, known=species)
     xyz = ions.xyz_nm
     # read in place (a big-endian memory map is byte-swapped inside the kernels, not copied)
     x, y, z = (_k.column_view(xyz[:, a]) for a in range(3))
@@ -471,7 +471,7 @@ def scan_block_sizes(
     sizes = np.asarray(sorted({int(b) for b in block_ions}), dtype=np.int64)
     if sizes.size == 0:
         raise ParameterError("block_ions must list at least one block size")
-    species = species_of(ions, ranges, options.pop("species", None), overlap=overlap)
+    species = species_per_ion(ions, ranges, overlap=overlap, known=options.pop("species", None))
     if options.get("method", "spatial") == "spatial" and "volume_nm3" not in options:
         options["volume_nm3"] = occupied_volume_nm3(ions.xyz_nm)
     results = tuple(

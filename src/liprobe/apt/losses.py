@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from liprobe.apt.composition import Composition
-from liprobe.apt.species import species_atoms, species_of
+from liprobe.apt.species import atoms_per_species, species_per_ion
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 
@@ -144,7 +144,7 @@ def estimate_dead_time_loss(ions: IonTable, ranges: RangeTable, *,
         holds the pulse's multiplicity, the others 0.
     ranges : RangeTable
     species : (N,) int array, optional
-        Species per ion (:func:`liprobe.apt.ranging.assign_ions`), to skip ranging.
+        Species per ion (:func:`liprobe.apt.ranging.species_per_ion`), to skip ranging.
 
     Returns
     -------
@@ -153,7 +153,7 @@ def estimate_dead_time_loss(ions: IonTable, ranges: RangeTable, *,
     if "ions_per_pulse" not in ions.fields:
         raise ParameterError("dead-time loss needs the ions_per_pulse field; read an EPOS or "
                              "APT file")
-    species = species_of(ions, ranges, species, overlap=overlap)
+    species = species_per_ion(ions, ranges, overlap=overlap, known=species)
     range_of = _range_index(ions.mass_to_charge_da, ranges, species)
     ipp = np.asarray(ions.fields["ions_per_pulse"])
     n = ipp.shape[0]
@@ -200,7 +200,7 @@ def estimate_dead_time_loss(ions: IonTable, ranges: RangeTable, *,
             break
     var_q = q * (1 - q) / n_single
     lost_var = expected + observed + (2 * pairs * q) ** 2 * var_q
-    elements, atoms = species_atoms(ranges)
+    elements, atoms = atoms_per_species(ranges)
     per_ion_atoms = atoms[ranges.ion_index].astype(np.float64)  # (n_ranges, n_elements)
     lost_atoms = lost @ per_ion_atoms
     cov = np.einsum("r,re,rf->ef", lost_var, per_ion_atoms, per_ion_atoms)
@@ -236,7 +236,7 @@ def add_lost_ions(composition: Composition, lost_per_species: np.ndarray,
     if len(composition.ion_counts) < n_sp or lost_covariance.shape[0] > e:
         raise ParameterError("the composition was not counted with the range table of this "
                              "loss estimate; pass the composition of the same ranges")
-    from liprobe.apt.composition import atoms_per_ion  # noqa: F401  (documentation link)
+    from liprobe.apt.composition import atoms_per_species  # noqa: F401  (documentation link)
 
     added = np.zeros(len(composition.ion_counts))
     added[:n_sp] = np.maximum(lost_per_species, 0.0)
@@ -409,7 +409,7 @@ def estimate_window_loss(ions_or_mass, ranges: RangeTable, *, core_sigmas: float
         core = inside.size * 0.5 * math.erfc((peak - lo) / (core_sigma * math.sqrt(2.0)))
         lost[r], var[r] = tail + core, max(tail_var, 0.0) + core
         lam_out[r], fitted[r] = lam, True
-    elements, atoms = species_atoms(ranges)
+    elements, atoms = atoms_per_species(ranges)
     per_ion_atoms = atoms[ranges.ion_index].astype(np.float64)
     return WindowLoss(
         lost_ions=lost, lost_sigma=np.sqrt(var), tail_length_da=lam_out, fitted=fitted,

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from liprobe.apt.species import element_index, species_atoms, species_of
+from liprobe.apt.species import atoms_per_species, element_index, species_per_ion
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 
@@ -118,9 +118,9 @@ class NeighbourDistribution:
 
 def _prepare(ions, ranges, element, overlap, species, what):
     names = (element,) if isinstance(element, str) else tuple(element)
-    elements, atoms = species_atoms(ranges)
+    elements, atoms = atoms_per_species(ranges)
     cols = element_index(elements, names, what=what)
-    species = np.asarray(species_of(ions, ranges, species, overlap=overlap))
+    species = np.asarray(species_per_ion(ions, ranges, overlap=overlap, known=species))
     has = atoms[:, cols].sum(axis=1) > 0
     solute = np.where(species >= 0, has[np.maximum(species, 0)], False)
     xyz = ions.xyz_nm

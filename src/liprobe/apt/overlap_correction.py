@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from liprobe.apt._overlap_shares import largest_remainder, range_abundance, range_shares
-from liprobe.apt.composition import Composition, atoms_per_ion
+from liprobe.apt.composition import Composition, atoms_per_species
 from liprobe.apt.isotope_patterns import parse_species
 from liprobe.apt.overlap_statistics import (
     BACKGROUND_BIN_DA,
@@ -375,7 +375,7 @@ def correct_composition_from_statistics(
             keys.append(key)
         species_ion.append(keys.index(key))
     extended = RangeTable(tuple(ions), np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
-    elements, matrix = atoms_per_ion(extended)
+    elements, matrix = atoms_per_species(extended)
     matrix = matrix.astype(np.float64)
     base = np.zeros(len(ions))
     base[: ranges.n_ions] = composition.ion_counts

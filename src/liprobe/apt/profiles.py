@@ -20,7 +20,7 @@ from liprobe.apt import profile_kernels as _k
 from liprobe.apt._fractions import default_denominator
 from liprobe.apt._guards import require_bins, require_finite_positions
 from liprobe.apt.axis import axis_coordinate
-from liprobe.apt.species import species_atoms, species_of
+from liprobe.apt.species import atoms_per_species, species_per_ion
 from liprobe.counting import atom_covariance, fractions_with_sigma, ratios_with_sigma
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
@@ -234,10 +234,10 @@ def concentration_profile(
         bin_nm = 1.0
     if ions.n_ions == 0:
         raise ParameterError("the ion table is empty: nothing to profile")
-    elements, atoms = species_atoms(ranges)
+    elements, atoms = atoms_per_species(ranges)
     denominator = default_denominator(elements, normalize_to)
     require_finite_positions(ions, what="concentration profile")
-    species = species_of(ions, ranges, species, overlap=overlap)
+    species = species_per_ion(ions, ranges, overlap=overlap, known=species)
     coord, origin, sign, label = axis_coordinate(ions.xyz_nm, axis)
     far = float(coord.max()) if sign > 0 else float(coord.min())
     span = max(float(sign * (far - origin)), 0.0)

@@ -29,7 +29,7 @@ import numpy as np
 from liprobe.apt._fractions import default_denominator
 from liprobe.apt.isosurface import IsosurfaceSet
 from liprobe.apt.profiles import Profile
-from liprobe.apt.species import species_atoms, species_of
+from liprobe.apt.species import atoms_per_species, species_per_ion
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 
@@ -155,9 +155,9 @@ def proxigram(
     if not (np.isfinite(bin_nm) and bin_nm > 0 and high - low >= bin_nm):
         raise ParameterError(f"bin_nm must be positive and distance_range_nm (low, high) at "
                              f"least one bin wide, got {bin_nm} and {distance_range_nm}")
-    elements, atoms = species_atoms(ranges)
+    elements, atoms = atoms_per_species(ranges)
     denominator = default_denominator(elements, normalize_to)
-    species = np.asarray(species_of(ions, ranges, species, overlap=overlap))
+    species = np.asarray(species_per_ion(ions, ranges, overlap=overlap, known=species))
     n_bins = int(round((high - low) / bin_nm))
     distance = signed_distance_nm(ions.xyz_nm, surfaces,
                                   max_distance_nm=max(abs(low), abs(high)))

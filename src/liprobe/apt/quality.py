@@ -46,7 +46,7 @@ import numpy as np
 from liprobe.apt.composition import Composition
 from liprobe.apt.multiplicity import CORRECTIONS, adjust_p_values
 from liprobe.apt.profiles import concentration_profile
-from liprobe.apt.species import METALS, species_atoms, species_of
+from liprobe.apt.species import METALS, atoms_per_species, species_per_ion
 from liprobe.apt.spectrum import estimate_background, mass_spectrum
 from liprobe.counting import atom_covariance, ratios_with_sigma
 from liprobe.data import IonTable, RangeTable
@@ -344,7 +344,7 @@ def li_trend_check(center_nm: np.ndarray, li_ratio: np.ndarray, li_sigma: np.nda
 
 
 def _o_metal(ranges, species, band, composition=None):
-    elements, atoms = species_atoms(ranges)
+    elements, atoms = atoms_per_species(ranges)
     if composition is None:
         ion_counts = np.bincount(species[species >= 0], minlength=ranges.n_ions)
         counts = (ion_counts @ atoms).astype(np.float64)
@@ -416,7 +416,7 @@ def check_quality(
     ``expected_li_ratio`` (optional) is a function of the distance from the specimen top
     (nm) giving the expected Li/metal there (a study passes its fitted depth profile); the
     trend check then tests the Li ratio relative to it. ``species`` (optional) is the
-    species index per ion from :func:`liprobe.apt.ranging.assign_ions`, to skip ranging.
+    species index per ion from :func:`liprobe.apt.ranging.species_per_ion`, to skip ranging.
     ``correction`` (``"holm"`` or ``"bh"``) and ``alpha`` set the multiplicity correction
     across the checks of this report.
 
@@ -438,8 +438,8 @@ def check_quality(
         raise ParameterError(f"alpha must lie in (0, 1), got {alpha}")
     if correction not in CORRECTIONS:
         raise ParameterError(f"correction={correction!r}: use one of {', '.join(CORRECTIONS)}")
-    species = species_of(ions, ranges, species, overlap=overlap)
-    elements, atoms = species_atoms(ranges)
+    species = species_per_ion(ions, ranges, overlap=overlap, known=species)
+    elements, atoms = atoms_per_species(ranges)
     checks, skipped = [], []
     if "Li" in elements:
         checks.append(_li_isotopes(ions.mass_to_charge_da, li_ratio_tolerance,

@@ -42,7 +42,7 @@ __all__ = [
     "OVERLAP_RULES",
     "IonCounts",
     "assign_ranges",
-    "assign_ions",
+    "species_per_ion",
     "count_ions",
     "find_overlaps",
     "check_overlaps",
@@ -376,22 +376,47 @@ def assign_ranges(
     return _label(mass_to_charge_da, ranges, overlap, by_ion=False)
 
 
-def assign_ions(
-    mass_to_charge_da: np.ndarray | IonTable, ranges: RangeTable, *, overlap: str = "error"
+def species_per_ion(
+    mass_to_charge_da: np.ndarray | IonTable, ranges: RangeTable, *, overlap: str = "error",
+    known: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Index of the ion species each ion belongs to (``-1``: unranged).
+    """Which ion species each ion is: an index into ``ranges.ions`` (int32; ``-1`` unranged).
 
-    Same as :func:`assign_ranges` but returns an index into ``ranges.ions`` (int32).
+    The one function for "which species is each ion"; :func:`assign_ranges` answers "which
+    range window", :func:`liprobe.apt.composition.atoms_per_species` "which atoms make
+    each species".
+
+    Parameters
+    ----------
+    mass_to_charge_da : (N,) array or IonTable
+        Mass-to-charge ratios in Da (any float dtype and byte order).
+    ranges : RangeTable
+        The mass ranges; ``low_da <= m < high_da``.
+    overlap : {"error", "first", "narrowest"}
+        What to do with overlapping ranges (see the module documentation).
+    known : (N,) integer array, optional
+        The result of an earlier call on the same ions: checked (shape, range of values)
+        and returned as is, so that several analyses share one ranging pass.
 
     Examples
     --------
     >>> import numpy as np
     >>> from liprobe.data import Ion, RangeTable
     >>> r = RangeTable((Ion("Li", (("Li", 1),)),), [5.9, 6.9], [6.1, 7.1], [0, 0])
-    >>> assign_ions(np.array([6.0, 7.0, 8.0], np.float32), r).tolist()
+    >>> species_per_ion(np.array([6.0, 7.0, 8.0], np.float32), r).tolist()
     [0, 0, -1]
     """
-    return _label(mass_to_charge_da, ranges, overlap, by_ion=True)
+    if known is None:
+        return _label(mass_to_charge_da, ranges, overlap, by_ion=True)
+    n_ions = (mass_to_charge_da.n_ions if isinstance(mass_to_charge_da, IonTable)
+              else int(np.shape(mass_to_charge_da)[0]))
+    known = np.asarray(known)
+    if (known.shape != (n_ions,) or known.dtype.kind not in "iu"
+            or (known.size and (known.max() >= ranges.n_ions or known.min() < -1))):
+        raise ParameterError(
+            f"known species must hold one index below {ranges.n_ions} (or -1) per ion "
+            f"({n_ions} ions); compute it with species_per_ion(ions, ranges)")
+    return known
 
 
 def count_ions(

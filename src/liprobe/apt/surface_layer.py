@@ -26,7 +26,7 @@ from liprobe.apt.proxigram import (
     proxigram,
     surface_layer_thickness_from_proxigram,
 )
-from liprobe.apt.ranging import assign_ions
+from liprobe.apt.ranging import species_per_ion
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 
@@ -91,7 +91,7 @@ def measure_surface_layer(
     SurfaceLayer
     """
     if species is None:
-        species = assign_ions(ions.mass_to_charge_da, ranges, overlap=overlap)
+        species = species_per_ion(ions.mass_to_charge_da, ranges, overlap=overlap)
     line = concentration_profile(ions, ranges, bin_nm=bin_nm, species=species)
     if element not in line.elements:
         raise ParameterError(f"{element!r} is not in the range table "

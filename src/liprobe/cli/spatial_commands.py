@@ -59,10 +59,10 @@ def isosurface_payload(path: Path, ranges_path: Path, *, element: str = "Li",
     from liprobe.apt.field import concentration_field
     from liprobe.apt.isosurface import find_isosurfaces
     from liprobe.apt.proxigram import proxigram, proxigram_to_dict
-    from liprobe.apt.ranging import assign_ions
+    from liprobe.apt.ranging import species_per_ion
 
     ions, ranges = _load(path, ranges_path)
-    species = assign_ions(ions.mass_to_charge_da, ranges, overlap=overlap)
+    species = species_per_ion(ions.mass_to_charge_da, ranges, overlap=overlap)
     field = concentration_field(ions, ranges, element=element, voxel_nm=voxel_nm,
                                 delocalization_nm=delocalization_nm, species=species)
     surfaces = find_isosurfaces(field, threshold=threshold, min_area_nm2=min_area_nm2)

@@ -51,14 +51,14 @@ def specimen_view(spec: Any, settings: Any, *, seed: int = 0,
     from liprobe.apt.features import find_line_features, line_proxigram
     from liprobe.apt.frequency import frequency_distribution
     from liprobe.apt.profiles import concentration_profile
-    from liprobe.apt.species import assign_species
+    from liprobe.apt.species import species_per_ion
     from liprobe.apt.spectrum import mass_spectrum
     from liprobe.errors import LiprobeError
     from liprobe.io import read_ions, read_ranges
 
     ranges = read_ranges(spec.ranges)
     ions = read_ions(spec.apt)
-    species = assign_species(ions.mass_to_charge_da, ranges, overlap="first")
+    species = species_per_ion(ions.mass_to_charge_da, ranges, overlap="first")
     spectrum = mass_spectrum(ions.mass_to_charge_da, bin_width_da=0.05)
     profile = concentration_profile(ions, ranges, axis=settings.profile_axis,
                                     bin_nm=settings.profile_bin_nm,

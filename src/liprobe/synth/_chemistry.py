@@ -17,7 +17,7 @@ class PeakTable:
     Attributes: ``species`` (tuple), ``species_fraction`` (within class), ``mass_da``,
     ``species_of_peak``, ``class_of_peak``, ``prob_in_class`` (species fraction times
     isotope abundance), ``atoms`` ((n_species, 5) atom counts per element), and per class
-    the mean O atoms per ion (``o_per_ion``) and mean atoms per ion (``atoms_per_ion``).
+    the mean O atoms per ion (``o_per_ion``) and mean atoms per ion (``atoms_per_species``).
     """
 
     def __init__(self, table: tuple[tuple[Species, float], ...]) -> None:
@@ -42,12 +42,12 @@ class PeakTable:
         self.charge = np.array([sp.charge for sp in self.species], dtype=np.int8)
         o_col = ELEMENTS.index("O")
         self.o_per_ion = np.zeros(len(CLASSES))
-        self.atoms_per_ion = np.zeros(len(CLASSES))
+        self.atoms_per_species = np.zeros(len(CLASSES))
         for c in range(len(CLASSES)):
             sel = self.class_of_species == c
             f = self.species_fraction[sel]
             self.o_per_ion[c] = f @ self.atoms[sel, o_col]
-            self.atoms_per_ion[c] = f @ self.atoms[sel].sum(axis=1)
+            self.atoms_per_species[c] = f @ self.atoms[sel].sum(axis=1)
 
 
 def build_peak_table(table: tuple[tuple[Species, float], ...]) -> PeakTable:
@@ -82,7 +82,7 @@ def mean_atoms_per_ion(ratios: dict[str, float], peaks: PeakTable) -> float:
     """Mean atoms per ion for scalar ratios."""
     w = np.array([float(v[0]) for v in class_weights(
         {k: np.atleast_1d(v) for k, v in ratios.items()}, peaks)])
-    return float(w @ peaks.atoms_per_ion / w.sum())
+    return float(w @ peaks.atoms_per_species / w.sum())
 
 
 def local_ratios(params, xyz_nm: np.ndarray, length_nm: float) -> dict[str, np.ndarray]:

@@ -158,10 +158,18 @@ def dask_map(n_workers: int | None = None, scheduler: str | None = None, *,
         #   measured here: +1 s of system time per 70 specimens (+20 % wall) in one process.
         environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}),
                    **{name: threads for name in _THREAD_ENV}, "MALLOC_TRIM_THRESHOLD_": None}
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-            cluster = LocalCluster(n_workers=None if n_workers is None else int(n_workers),
-                                   threads_per_worker=int(threads_per_worker), processes=True,
-                                   dashboard_address=":0", silence_logs=40)
+        # distributed applies the pre-spawn environment to this process's os.environ too
+        # and leaves it there: the caller's own numba/BLAS pools would then be sized to one
+        # thread (and numba refuses a later change). Put the caller's values back.
+        saved = {name: os.environ.get(name) for name in environ}
+        try:
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+                cluster = LocalCluster(n_workers=None if n_workers is None else int(n_workers),
+                                       threads_per_worker=int(threads_per_worker),
+                                       processes=True, dashboard_address=":0",
+                                       silence_logs=40)
+        finally:
+            _restore_environ(saved)
         client = Client(cluster)
 
     def pmap(func: Callable[..., Any], *iterables: Iterable[Any]) -> list:
@@ -191,6 +199,14 @@ def dask_map(n_workers: int | None = None, scheduler: str | None = None, *,
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _restore_environ(saved: dict[str, str | None]) -> None:
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @dataclass(frozen=True, eq=False)
@@ -249,11 +265,11 @@ def chunked_composition(path: str | os.PathLike, ranges: RangeTable, *,
     (1.03, 0.0004)
     """
     from liprobe.apt.ranging import count_ions
-    from liprobe.apt.species import species_atoms
+    from liprobe.apt.species import atoms_per_species
     from liprobe.counting import atom_covariance
     from liprobe.counting import denominator_for as default_denominator
 
-    elements, atoms = species_atoms(ranges)
+    elements, atoms = atoms_per_species(ranges)
     denominator = default_denominator(elements, normalize_to)
     ion_counts = np.zeros(ranges.n_ions, dtype=np.int64)
     n_ions = n_unranged = 0
@@ -334,7 +350,7 @@ def chunked_profile(path: str | os.PathLike, ranges: RangeTable, *, bin_nm: floa
     from liprobe.apt import profile_kernels as kernels
     from liprobe.apt.axis import axis_coordinate
     from liprobe.apt.profiles import Profile
-    from liprobe.apt.species import assign_species, species_atoms
+    from liprobe.apt.species import atoms_per_species, species_per_ion
     from liprobe.counting import atom_covariance
     from liprobe.counting import denominator_for as default_denominator
 
@@ -359,11 +375,11 @@ def chunked_profile(path: str | os.PathLike, ranges: RangeTable, *, bin_nm: floa
     far = high if sign > 0 else low
     span = max(sign * (far - origin), 0.0)
     n_bins = max(1, int(np.floor(span / bin_nm)) + 1)
-    elements, atoms = species_atoms(ranges)
+    elements, atoms = atoms_per_species(ranges)
     denominator = default_denominator(elements, normalize_to)
     ion_species = np.zeros((n_bins, ranges.n_ions), dtype=np.int64)
     for chunk in iter_ion_chunks(path, chunk_ions=chunk_ions):
-        species = assign_species(chunk.mass_to_charge_da, ranges, overlap=overlap)
+        species = species_per_ion(chunk.mass_to_charge_da, ranges, overlap=overlap)
         coord = chunk.xyz_nm[:, column].astype(np.float32)
         ion_species += kernels.count_fixed_width(coord, species, origin, sign, float(bin_nm),
                                                  n_bins, ranges.n_ions)

@@ -128,7 +128,7 @@ def load_specimen_ions(path: str | os.PathLike, ranges: RangeTable, *,
     -------
     SpecimenIons
     """
-    from liprobe.apt.ranging import assign_ions
+    from liprobe.apt.ranging import species_per_ion
     from liprobe.io import read_ions
 
     limit = int(max_in_memory_ions)
@@ -142,7 +142,7 @@ def load_specimen_ions(path: str | os.PathLike, ranges: RangeTable, *,
                 f"{path}: {ions.n_ions:,} ions exceed max_in_memory_ions = {limit:,}, and only "
                 "POS/EPOS files can be streamed in chunks; convert the file to POS or EPOS "
                 "(liprobe convert), or raise max_in_memory_ions in [settings]")
-        species = assign_ions(ions, ranges)
+        species = species_per_ion(ions, ranges)
         from liprobe.apt.profile_kernels import count_species
 
         counts = count_species(species, ranges.n_ions)  # no mask, no copy of the ranged
@@ -156,7 +156,7 @@ def _streamed(path: Path, ranges: RangeTable, limit: int, n_file: int, *, profil
               profile_bin_nm: float, normalize_to: tuple[str, ...] | None,
               chunk_ions: int | None, with_overlap_statistics: bool) -> SpecimenIons:
     from liprobe.apt.overlap_statistics import overlap_species_for
-    from liprobe.apt.ranging import assign_ions
+    from liprobe.apt.ranging import species_per_ion
     from liprobe.io import read_ions
     from liprobe.workflow.scaleout import DEFAULT_CHUNK_IONS, chunked_composition, chunked_profile
 
@@ -178,7 +178,7 @@ def _streamed(path: Path, ranges: RangeTable, limit: int, n_file: int, *, profil
     # fields included), so the slab costs its pages plus the int32 species array
     whole = read_ions(path)
     slab = whole.take(slice(start, stop))
-    species = assign_ions(slab, ranges)
+    species = species_per_ion(slab, ranges)
     return SpecimenIons(slab, species, np.asarray(ion_counts, np.int64), n_ions,
                         n_ions - n_unranged, profile, (start, stop), statistics)
 
