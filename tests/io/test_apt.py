@@ -4,6 +4,7 @@ layout (DOMAIN.md §1), independently of liprobe's own writer."""
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,12 @@ import pytest
 from liprobe.data import IonTable
 from liprobe.errors import FormatError, LiprobeWarning, MissingFileError
 from liprobe.io.apt import read_apt, read_apt_header, read_apt_sections, write_apt
+from tests.data.make_apsuite6_layout import MASS as LAYOUT_MASS
+from tests.data.make_apsuite6_layout import MULTIPLICITY as LAYOUT_MULTIPLICITY
+from tests.data.make_apsuite6_layout import XDET as LAYOUT_XDET
+from tests.data.make_apsuite6_layout import XYZ as LAYOUT_XYZ
+from tests.data.make_apsuite6_layout import YDET as LAYOUT_YDET
+from tests.data.make_apsuite6_layout import layout_bytes
 
 
 def _wchar(text: str, n: int) -> bytes:
@@ -180,26 +187,6 @@ def test_read_apt_memory_maps_sections(tmp_path):
 
 
 # --- AP Suite 6 export layout (tests/data/apsuite6_layout.apt, see its generator) ---------
-from pathlib import Path  # noqa: E402
-
-from tests.data.make_apsuite6_layout import (  # noqa: E402
-    MASS as LAYOUT_MASS,
-)
-from tests.data.make_apsuite6_layout import (
-    MULTIPLICITY as LAYOUT_MULTIPLICITY,
-)
-from tests.data.make_apsuite6_layout import (
-    XDET as LAYOUT_XDET,
-)
-from tests.data.make_apsuite6_layout import (
-    XYZ as LAYOUT_XYZ,
-)
-from tests.data.make_apsuite6_layout import (
-    YDET as LAYOUT_YDET,
-)
-from tests.data.make_apsuite6_layout import (
-    layout_bytes,
-)
 
 LAYOUT = Path(__file__).resolve().parents[1] / "data" / "apsuite6_layout.apt"
 

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -118,7 +118,7 @@ def write_nexus(path: str | os.PathLike, ions: IonTable, *,
         entry = write_group(f, "entry", "NXentry")
         entry["definition"] = "NXapm"
         entry["start_time"] = ions.metadata.get(
-            "start_time", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+            "start_time", datetime.now(UTC).isoformat(timespec="seconds"))
         if "start_time" not in ions.metadata:
             entry["start_time"].attrs["liprobe_note"] = (
                 "time of writing: the source file does not state when the run started")
