@@ -34,11 +34,13 @@ from itertools import product
 
 import numpy as np
 
+from liprobe.apt.detector import PulsePairs
 from liprobe.data import RangeTable
 from liprobe.errors import ParameterError
 from liprobe.isotopes import isotopologue_peaks
 
-__all__ = ["FIRST_IONISATION_EV", "DissociationChannel", "dissociation_channels"]
+__all__ = ["FIRST_IONISATION_EV", "DissociationChannel", "dissociation_channels",
+           "pairs_off_peaks"]
 
 #: First ionisation energies (eV, NIST ASD) of elements common in battery and alloy APT.
 FIRST_IONISATION_EV: dict[str, float] = {
@@ -190,8 +192,10 @@ def dissociation_channels(ranges: RangeTable, mass_to_charge_da, *, max_parents:
         atoms = dict(ranges.ions[ion_k].atoms)
         for a, b in _splits(atoms):
             for qa, qb in _charge_splits(a, b, n):
-                (first, q1), (second, q2) = ((a, qa), (b, qb)) if qa >= qb else ((b, qb),
-                                                                                 (a, qa))
+                # first: the fragment of higher charge (of equal charges, the heavier)
+                (first, q1), (second, q2) = sorted(
+                    ((a, qa), (b, qb)), key=lambda fq: (fq[1], _main_peak(
+                        tuple(fq[0].items()), 1)[0]), reverse=True)
                 m1 = _main_peak(tuple(first.items()), 1)[0]
                 ok = all(q == 0 or _ranged_at(ranges, frag,
                                               _main_peak(tuple(frag.items()), q)[0])
@@ -203,3 +207,22 @@ def dissociation_channels(ranges: RangeTable, mass_to_charge_da, *, max_parents:
                     seen.add(channel.label)
                     out.append(channel)
     return tuple(out)
+
+
+def pairs_off_peaks(pairs: PulsePairs, ranges: RangeTable) -> PulsePairs:
+    """The pairs with at least one hit outside every range.
+
+    Two ions that each evaporated whole sit at a crossing of two ranged peaks, and a
+    predicted track that passes such a crossing (LiO+ -> Li+ + O crosses O+ x Ni2+ near
+    (16, 29) Da) would count those random pairs as dissociations. A fragment pair lies
+    off the peaks except where the track meets its ends, so scoring tracks on these
+    pairs (:func:`~liprobe.apt.detector.match_track`) keeps the crossings out.
+    """
+    from liprobe.apt.ranging import species_per_ion
+
+    low = species_per_ion(pairs.mass_low_da, ranges, overlap="first")
+    high = species_per_ion(pairs.mass_high_da, ranges, overlap="first")
+    keep = np.flatnonzero((low < 0) | (high < 0))
+    sep = None if pairs.separation_mm is None else pairs.separation_mm[keep]
+    return PulsePairs(pairs.first[keep], pairs.second[keep], pairs.mass_low_da[keep],
+                      pairs.mass_high_da[keep], sep)

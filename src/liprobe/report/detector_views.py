@@ -84,7 +84,7 @@ def detector_view(ions: Any, ranges: Any, *, bin_da: float = 0.25,
         pulse_pairs,
         voltage_curve,
     )
-    from liprobe.apt.dissociation import dissociation_channels
+    from liprobe.apt.dissociation import dissociation_channels, pairs_off_peaks
 
     f = ions.fields
     missing = {kind: "no " + ", ".join(k for k in need if k not in f)
@@ -112,13 +112,14 @@ def detector_view(ions: Any, ranges: Any, *, bin_da: float = 0.25,
                                          bin_da=bin_da)
             channels = dissociation_channels(ranges, ions.mass_to_charge_da,
                                              max_parents=max_tracks)
+            off_peaks = pairs_off_peaks(pairs, ranges)
             for c in channels:
                 track = dissociation_track(parent_mass_da=c.parent_mass_da,
                                            parent_charge=c.parent_charge,
                                            first_mass_da=c.first_mass_da,
                                            first_charge=c.first_charge, label=c.label)
                 tracks.append(track)
-                matches.append(match_track(pairs, track))
+                matches.append(match_track(off_peaks, track))
     for kind, value in (("detector-map", hit_map), ("voltage-curve", dc)):
         if value is None and kind not in missing:
             missing[kind] = "fewer than two ions"
@@ -140,8 +141,10 @@ def _hit_map_figure(view: DetectorView, name: str) -> tuple[Any, str]:
     caption = (f"Detector hit density of {name} ({h.n_hits} hits, log colours); dashed: the "
                f"circle of 99 % of the hits, radius {h.field_of_view_radius_mm:.1f} mm about "
                f"({cx:.2f}, {cy:.2f}) mm; {100 * h.occupied_fraction:.0f} % of its pixels hit, "
-               f"density contrast {h.density_contrast:.2g} (99th / 50th percentile; poles "
-               f"and zone lines raise it). Conclusion: {verdict}.")
+               + (f"density contrast {h.density_contrast:.2g} (99th / 50th percentile; poles "
+                  "and zone lines raise it)" if math.isfinite(h.density_contrast) else
+                  "too few hits per pixel for a density contrast")
+               + f". Conclusion: {verdict}.")
     return plot_hit_map(h), caption
 
 
@@ -177,7 +180,7 @@ def _correlation_figure(view: DetectorView, name: str) -> tuple[Any, str]:
     h = view.correlation
     lo, hi = float(h.edges_da[0]), float(h.edges_da[-1])
     fig = plot_correlation_histogram(h, view.tracks, zoom_da=(lo, hi, lo, hi))
-    scored = [f"{c.label}: {m.n_on_track} pairs within {100 * m.tolerance:.0f} % of it, "
+    scored = [f"{c.label}: {m.n_on_track} pair(s) within {100 * m.tolerance:.0f} % of it, "
               f"{m.enrichment:.1f} x the control band" for c, m in zip(view.channels,
                                                                       view.matches)]
     seen = [c.label for c, m in zip(view.channels, view.matches)
@@ -195,7 +198,9 @@ def _correlation_figure(view: DetectorView, name: str) -> tuple[Any, str]:
                f"its {h.n_multi_hit_pulses} multi-hit pulses ({100 * h.multi_hit_fraction:.1f}"
                f" % of pulses) at (lighter, heavier) m/q, {h.edges_da[1] - h.edges_da[0]:g} Da "
                "bins; dashed: the dissociation tracks the ranged molecular ions predict "
-               "(Saxey 2011)" + (" — " + "; ".join(scored) if scored else "")
+               "(Saxey 2011)" + (" — pairs off the ranged peaks (random pairs of two whole "
+                                 "ions sit on peak crossings): " + "; ".join(scored)
+                                 if scored else "")
                + f". Conclusion: {verdict}.")
     return fig, caption
 
