@@ -31,7 +31,8 @@ CHROMIUM_FLAGS = (
 #: The kinds the report of a study with APT, HAADF, ICP and cycling data must hold.
 REQUIRED_KINDS = ("atom-map", "atom-map-3d", "mass-spectrum", "specimen-profile",
                   "fda-histogram", "haadf-image", "plane-profile", "li-vs-depth",
-                  "elements-vs-depth", "capacity", "li-vs-disorder", "growth")
+                  "elements-vs-depth", "capacity", "li-vs-disorder", "growth",
+                  "detector-map", "voltage-curve", "correlation-histogram")
 
 #: Injected into a test copy of the page: after load (and a moment for plotly), open every
 #: <details>, then write visibility facts of every figure and the 3-D canvases to the DOM.

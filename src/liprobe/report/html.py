@@ -46,7 +46,8 @@ __all__ = ["write_report", "growth_law_statement", "li_site_model_statement", "F
 FIGURE_KINDS = ("atom-map", "atom-map-3d", "mass-spectrum", "specimen-profile",
                 "fda-histogram", "haadf-image", "plane-profile", "haadf-windows", "li-vs-depth",
                 "elements-vs-depth", "capacity", "li-vs-disorder", "growth", "haadf-depth",
-                "profiles-overview", "proxigram")
+                "profiles-overview", "proxigram", "detector-map", "voltage-curve",
+                "correlation-histogram")
 _PAPER_CYCLES = {0, 2, 100, 300}
 
 
@@ -173,6 +174,10 @@ def _specimen_sections(page: _Page, manifest: Any, tables: dict[str, Any], bulk:
             continue
         figures = "".join(page.figure(kind, fig, caption) for kind, fig, caption in
                           specimen_figures(view, bulk_li=bulk, with_3d=with_3d))
+        from liprobe.report.detector_views import detector_note
+
+        note = detector_note(view.detector, name=rep.name)
+        figures += render_note(note) if note else ""
         others = [s.name for s in specs if s is not rep]
         rest = ""
         if others and specimens is not None:

@@ -43,6 +43,7 @@ class SpecimenView:
     fda: Any
     features: Any = None
     proxigram: Any = None
+    detector: Any = None  # report.detector_views.DetectorView
 
 
 def specimen_view(spec: Any, settings: Any, *, seed: int = 0,
@@ -55,6 +56,7 @@ def specimen_view(spec: Any, settings: Any, *, seed: int = 0,
     from liprobe.apt.spectrum import mass_spectrum
     from liprobe.errors import LiprobeError
     from liprobe.io import read_ions, read_ranges
+    from liprobe.report.detector_views import detector_view
 
     ranges = read_ranges(spec.ranges)
     ions = read_ions(spec.apt)
@@ -90,7 +92,7 @@ def specimen_view(spec: Any, settings: Any, *, seed: int = 0,
                         float(spec.depth.depth_nm), ions.n_ions, elements,
                         np.ascontiguousarray(ions.xyz_nm[keep], dtype=np.float32),
                         element_of_ion[keep], spectrum, ranges, profile, fda, features,
-                        proxigram)
+                        proxigram, detector=detector_view(ions, ranges))
 
 
 def depleted_layer_nm(depth_nm: np.ndarray, li: np.ndarray, bulk_li: float,
@@ -201,6 +203,9 @@ def specimen_figures(view: SpecimenView, *, bulk_li: float | None = None,
                     f"{n} Li-rich line feature(s) found in {view.name} (threshold: matrix + "
                     f"{view.features.threshold_sigma:g} σ). Conclusion: Li is enriched within "
                     "~1-2 nm of the lines (dislocation-like Li pipes, paper Fig. 6)."))
+    from liprobe.report.detector_views import detector_figures
+
+    out += detector_figures(view.detector, name=view.name)
     return out
 
 
