@@ -4,7 +4,6 @@ of files written by ``liprobe synth`` (no manifest), and ``liprobe report``."""
 from __future__ import annotations
 
 import json
-
 import re
 from pathlib import Path
 
