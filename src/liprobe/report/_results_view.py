@@ -27,13 +27,15 @@ def table_html(results: Any, name: str, caption: str | None = None,
                              collapse_over=collapse_over)
 
 
-def sources_html(results: Any, section: str) -> str:
+def sources_html(results: Any, section: str, *, also: Sequence[str] = ()) -> str:
     """The tables and summary keys the schema assigns to report section ``section``: one
-    line with a download link per table, absent optional tables named."""
+    line with a download link per table, absent optional tables named; ``also``: tables of
+    other sections the section draws on (each must be declared)."""
     if results is None:
         return ""
     specs, keys = results.schema.tables_of(section), results.schema.summary_of(section)
-    if not specs and not keys:
+    others = [results.schema.table(name) for name in also]
+    if not specs and not keys and not others:
         return ""
     parts = []
     present = [t for t in specs if t.name in results.tables]
@@ -46,7 +48,11 @@ def sources_html(results: Any, section: str) -> str:
         parts.append("not in this run (optional): " + ", ".join(escape(n) for n in absent))
     if keys:
         parts.append("summary.json " + ", ".join(escape(k.name) for k in keys))
+    if others:
+        parts.append("and, from the sections below, " + ", ".join(
+            f"{escape(t.name)} ({escape(t.section)})" for t in others))
     return (f'<p class="muted sources" id="sources-{escape(section)}" '
             f'data-tables="{escape(" ".join(t.name for t in specs))}" '
+            f'data-also="{escape(" ".join(t.name for t in others))}" '
             f'data-summary-keys="{escape(" ".join(k.name for k in keys))}">'
             f"Drawn from the results schema: {'; '.join(parts)}.</p>")

@@ -14,7 +14,14 @@ gradient depth and growth law, HAADF per image (Fig. 2c-e, 3b-c, 4), Li vs disor
 then per specimen the atom maps (2-D and 3-D, Fig. 2b, 6), mass spectrum (Supp. 14),
 within-specimen profile (Fig. 3a) and FDA (Supp. 7/12); quality control and provenance
 last, collapsed. Every figure is a ``<figure data-kind=...>`` whose caption says what is
-shown and what to conclude. Missing inputs give a visible note, never a crash.
+shown and what to conclude.
+
+The folder is read through its own ``results-schema.json``
+(:func:`liprobe.workflow.results_folder.read_results_folder`): a required table, column or
+``summary.json`` key that is missing is an error naming the file; each section takes its
+tables by name from the schema and ends with the list of tables and keys the schema assigns
+to it (download links; optional tables not in the run are named there). Missing inputs of
+the figures (a manifest or image not found) give a visible note, never a crash.
 """
 
 from __future__ import annotations
@@ -110,11 +117,16 @@ def _claims_html(claims: list[Any]) -> str:
             f"<tbody>{rows}</tbody></table></div>")
 
 
+#: Tables a section draws on beyond those the results schema assigns to it.
+_ALSO_DRAWS = {"key-results": ("table2", "gradient_fits", "particle_integral", "haadf_windows"),
+               "depth-profiles": ("specimens",), "specimens": ("profiles",)}
+
+
 def _section(ident: str, title: str, parts: list[str], intro: str = "", *,
              results: Any = None) -> str:
     head = f'<p class="muted">{escape(intro)}</p>' if intro else ""
     return (f'<section id="{ident}"><h2>{escape(title)}</h2>{head}{"".join(parts)}'
-            f"{sources_html(results, ident)}</section>")
+            f"{sources_html(results, ident, also=_ALSO_DRAWS.get(ident, ()))}</section>")
 
 
 def _bulk_li(table2: Any) -> float | None:

@@ -46,7 +46,7 @@ PLACEHOLDERS = {
     "element": (r"[A-Z][a-z]?", "an element symbol of the settings (Li, Ni, ...)"),
     "element_lower": (r"[a-z]{1,2}", "an element symbol in lower case (li, ni, ...)"),
     "centre_da": (r"[0-9]+(?:\.[0-9]+)?", "the centre of an overlapping peak, Da"),
-    "species": (r"[A-Za-z0-9_]*[+-]+", "a molecular ion with its charge (O2_2+, Ni2+)"),
+    "species": (r"[A-Za-z0-9_+-]+", "an ion species, spaces as _ (O2_2+, Ni2+)"),
 }
 #: Every unit a column may carry: those with a dimension must appear in the column's name.
 UNITS = {

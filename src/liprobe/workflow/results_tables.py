@@ -139,10 +139,11 @@ def _tables() -> tuple[TableSpec, ...]:
             C("{element}_count", "count", "float", "atoms of the element (NaN: not ranged)"),
             C("{element}", "1", "float", "atomic ratio to the denominator (normalize_to)"),
             C("{element}_sigma", "1", "float", "counting standard error of the ratio"),
-            _opt("share_{centre_da}da_{species}", "1", "float",
-                 "share of an overlapping peak moved to the species (overlap_correction)"),
+            # the _sigma family first: a species name may hold underscores
             _opt("share_{centre_da}da_{species}_sigma", "1", "float",
-                 "standard error of the share"))),
+                 "standard error of the share"),
+            _opt("share_{centre_da}da_{species}", "1", "float",
+                 "share of an overlapping peak moved to the species (overlap_correction)"))),
         TableSpec("table2", "depth-profiles", "Per sample and depth: the statistics over the "
                   "specimens (the paper's Table 2, every number).", (
                       C("sample", "", "str", "sample name"),
