@@ -22,6 +22,7 @@ __all__ = [
     "DependencyError",
     "LiprobeWarning",
     "SpecimenError",
+    "ResultsSchemaError",
 ]
 
 
@@ -112,3 +113,9 @@ class LiprobeWarning(UserWarning):
 
 class SpecimenError(LiprobeError, RuntimeError):
     """An analysis step failed on one specimen of a study (the message names it and its file)."""
+
+
+class ResultsSchemaError(LiprobeError, ValueError):
+    """A study results folder, or a table written into one, does not follow the results
+    schema (:mod:`liprobe.workflow.results_schema`); the message names the file, the table
+    or key and what is missing."""

@@ -3,6 +3,7 @@ of files written by ``liprobe synth`` (no manifest), and ``liprobe report``."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -96,6 +97,18 @@ def test_schema_command_prints_the_reference(capsys):
     assert main(["study", "schema"]) == 0
     out = capsys.readouterr().out
     assert "## `[[specimens]]`" in out and "`depth_nm`" in out
+
+
+def test_schema_command_prints_the_results_reference(tmp_path, capsys):
+    from liprobe.workflow.results_schema import results_markdown
+    from liprobe.workflow.results_tables import RESULTS_SCHEMA
+
+    assert main(["study", "schema", "--results", "-o", str(tmp_path / "results.md")]) == 0
+    assert (tmp_path / "results.md").read_text() == results_markdown(RESULTS_SCHEMA) + "\n"
+    capsys.readouterr()
+    assert main(["study", "schema", "--results", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert [t["name"] for t in payload["tables"]] == [t.name for t in RESULTS_SCHEMA.tables]
 
 
 def test_report_command_needs_a_results_folder(tmp_path, capsys):

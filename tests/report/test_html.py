@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from liprobe.errors import MissingFileError, ParameterError
+from liprobe.errors import MissingFileError, ParameterError, ResultsSchemaError
 from liprobe.report.html import FIGURE_KINDS, growth_law_statement, write_report
 
 
@@ -156,9 +156,7 @@ def test_bad_paths_raise(tmp_path):
         write_report(tmp_path / "study", tmp_path / "file")
 
 
-def test_empty_study_folder_gives_notes_not_a_crash(tmp_path):
+def test_a_folder_not_written_by_a_study_run_is_refused_naming_the_schema(tmp_path):
     (tmp_path / "study" / "tables").mkdir(parents=True)
-    index = write_report(tmp_path / "study", tmp_path / "r")
-    text = index.read_text(encoding="utf-8")
-    assert 'class="note"' in text and "summary.json not found" in text
-    assert text.index('id="key-results"') < text.index('id="provenance"')
+    with pytest.raises(ResultsSchemaError, match=r"results-schema\.json: not found"):
+        write_report(tmp_path / "study", tmp_path / "r")

@@ -94,6 +94,11 @@ def run_demo(out: Path, report: Path, *, cache: Path = DEFAULT_CACHE, seed: int 
     timings["study_s"] = time.perf_counter() - start
 
     recovery = truth_recovery(cache / "truth.json", pd.read_csv(out / "tables" / "table2.csv"))
+    from liprobe.workflow.results_schema import check_table
+    from liprobe.workflow.results_tables import RESULTS_SCHEMA
+
+    check_table(recovery, RESULTS_SCHEMA.table("truth_recovery"),
+                where=str(out / "tables" / "truth_recovery.csv"))
     add_output_file(out, "tables/truth_recovery.csv", recovery.to_csv(index=False).encode())
     start = time.perf_counter()  # report_s: the report alone
     index = write_report(out, report, title="liprobe demo: a synthetic Chae et al. study",

@@ -260,6 +260,8 @@ def _write_paper(out: Path, result: Any, *, inputs: tuple[Path, ...], force: boo
     from liprobe.report.canvas import save_figure
     from liprobe.report.study_figures import plot_gradient_fits, plot_growth_law
     from liprobe.workflow.assemble import write_table
+    from liprobe.workflow.results_schema import write_results_schema
+    from liprobe.workflow.results_tables import PAPER_RESULTS_SCHEMA
 
     g = result.gradients
     tables = {"icp": result.icp, "published_points": result.profile_points,
@@ -268,7 +270,8 @@ def _write_paper(out: Path, result: Any, *, inputs: tuple[Path, ...], force: boo
               "particle_integral": pd.DataFrame([p.as_row() for p in g.particle])}
     with staged_folder(out, inputs=inputs, force=force, extra={"study": "published"}) as stage:
         for name, frame in tables.items():
-            write_table(frame, stage / "tables", name)
+            write_table(frame, stage / "tables", name, schema=PAPER_RESULTS_SCHEMA)
+        write_results_schema(stage, PAPER_RESULTS_SCHEMA)
         (stage / "figures").mkdir(parents=True, exist_ok=True)
         for name, fig in (("gradient_fits", plot_gradient_fits(g)),
                           ("growth_law", plot_growth_law(g))):

@@ -82,17 +82,25 @@ def register_study(study: typer.Typer) -> None:
     @study.command("schema")
     def schema(as_json: bool = typer.Option(False, "--json", help="Print JSON."),
                out: Path | None = typer.Option(None, "-o", "--out",
-                                               help="Write the Markdown reference here.")
-               ) -> None:
+                                               help="Write the Markdown reference here."),
+               results: bool = typer.Option(False, "--results", help="The results reference "
+                                            "instead: every table, column and summary.json "
+                                            "key a study run writes.")) -> None:
         """The manifest reference: every table and key, type, default and meaning."""
-        from liprobe.study.manifest_schema import schema_dict, schema_markdown
+        if results:
+            from liprobe.workflow.results_schema import results_markdown
+            from liprobe.workflow.results_tables import RESULTS_SCHEMA
 
-        text = schema_markdown()
+            text, payload = results_markdown(RESULTS_SCHEMA), RESULTS_SCHEMA.to_dict()
+        else:
+            from liprobe.study.manifest_schema import schema_dict, schema_markdown
+
+            text, payload = schema_markdown(), schema_dict()
         if out is not None:
             out.write_text(text + "\n", encoding="utf-8")
             typer.echo(f"wrote {out}")
             return
-        emit(schema_dict(), as_json=as_json, text=text)
+        emit(payload, as_json=as_json, text=text)
 
 
 def register(app: typer.Typer) -> None:

@@ -14,12 +14,19 @@ gradient depth and growth law, HAADF per image (Fig. 2c-e, 3b-c, 4), Li vs disor
 then per specimen the atom maps (2-D and 3-D, Fig. 2b, 6), mass spectrum (Supp. 14),
 within-specimen profile (Fig. 3a) and FDA (Supp. 7/12); quality control and provenance
 last, collapsed. Every figure is a ``<figure data-kind=...>`` whose caption says what is
-shown and what to conclude. Missing inputs give a visible note, never a crash.
+shown and what to conclude.
+
+The folder is read through its own ``results-schema.json``
+(:func:`liprobe.workflow.results_folder.read_results_folder`): a required table, column or
+``summary.json`` key that is missing is an error naming the file; each section takes its
+tables by name from the schema and ends with the list of tables and keys the schema assigns
+to it (download links; optional tables not in the run are named there). Missing inputs of
+the figures (a manifest or image not found) give a visible note, never a crash.
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import math
 import os
 import shutil
@@ -37,6 +44,7 @@ from liprobe.report._html_parts import (
     render_mapping,
     render_note,
 )
+from liprobe.report._results_view import sources_html, table_html
 from liprobe.report._statements import growth_law_statement, li_site_model_statement
 from liprobe.report.canvas import png_base64
 
@@ -69,18 +77,6 @@ class _Page:
             body = (f'<img class="report-figure" alt="{escape(caption)}" '
                     f'src="data:image/png;base64,{png_base64(fig, dpi=self.dpi)}">')
         return figure_html(kind, body, caption, figure_id=ident)
-
-
-def _read_tables(study_dir: Path) -> tuple[dict[str, Any], list[str]]:
-    import pandas as pd
-
-    tables, notes = {}, []
-    for path in sorted((study_dir / "tables").glob("*.csv")):
-        try:
-            tables[path.stem] = pd.read_csv(path)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            notes.append(f"table {path.name} could not be read ({exc})")
-    return tables, notes
 
 
 def _relative(path: str, root: Path | None) -> str:
@@ -122,9 +118,16 @@ def _claims_html(claims: list[Any]) -> str:
             f"<tbody>{rows}</tbody></table></div>")
 
 
-def _section(ident: str, title: str, parts: list[str], intro: str = "") -> str:
+#: Tables a section draws on beyond those the results schema assigns to it.
+_ALSO_DRAWS = {"key-results": ("table2", "gradient_fits", "particle_integral", "haadf_windows"),
+               "depth-profiles": ("specimens",), "specimens": ("profiles",)}
+
+
+def _section(ident: str, title: str, parts: list[str], intro: str = "", *,
+             results: Any = None) -> str:
     head = f'<p class="muted">{escape(intro)}</p>' if intro else ""
-    return f'<section id="{ident}"><h2>{escape(title)}</h2>{head}{"".join(parts)}</section>'
+    return (f'<section id="{ident}"><h2>{escape(title)}</h2>{head}{"".join(parts)}'
+            f"{sources_html(results, ident, also=_ALSO_DRAWS.get(ident, ()))}</section>")
 
 
 def _bulk_li(table2: Any) -> float | None:
@@ -136,16 +139,6 @@ def _bulk_li(table2: Any) -> float | None:
     if bulk.empty:
         return float(table2["Li_mean"].max())
     return float(bulk[bulk["cycles"] == bulk["cycles"].min()]["Li_mean"].mean())
-
-
-def _table(tables: dict[str, Any], name: str, caption: str, columns: list[str] | None = None,
-           collapse_over: int = 15) -> str:
-    frame = tables.get(name)
-    if frame is None:
-        return render_note(f"{caption}: not available (no tables/{name}.csv)")
-    return render_data_table(frame, table_id=f"table-{name}", caption=caption,
-                             download=f"tables/{name}.csv", columns=columns,
-                             collapse_over=collapse_over)
 
 
 def _specimen_sections(page: _Page, manifest: Any, tables: dict[str, Any], bulk: float | None,
@@ -250,6 +243,11 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
         ``study_dir`` is incomplete (a killed or running study), altered since its run, or
         holds files its run did not write
         (:func:`liprobe.io.output_policy.verify_output_folder`).
+    ResultsSchemaError
+        ``study_dir`` has no ``results-schema.json``, or lacks a table, column or
+        ``summary.json`` key that its schema requires
+        (:func:`liprobe.workflow.results_folder.read_results_folder`); each section takes
+        its tables from that schema and lists them.
 
     Examples
     --------
@@ -270,23 +268,21 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
     # a folder marked incomplete, altered since its run, or holding files its run did not
     # write is refused: no stale or mixed content reaches a report
     verify_output_folder(study_dir, subfolders=("tables", "figures"))
-    notes: list[str] = []
-    summary: dict[str, Any] = {}
+    from liprobe.workflow.results_folder import read_results_folder
+
+    # the folder's own results-schema.json says which tables and keys it holds: a required
+    # one missing is an error naming the file, an optional one absent a note in its section
+    results = read_results_folder(study_dir)
+    notes: list[str] = list(results.notes)
+    section = functools.partial(_section, results=results)  # each lists its schema sources
+    table = functools.partial(table_html, results)  # captioned, or noted when absent
+    summary, tables = results.summary, results.tables
     summary_path = study_dir / "summary.json"
-    if summary_path.is_file():
-        try:
-            summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            notes.append(f"summary.json could not be read ({exc}); key results are incomplete")
-    else:
-        notes.append(f"{summary_path.name} not found; fits, QC and provenance are missing")
-    tables, table_notes = _read_tables(study_dir)
-    notes += table_notes
     out_dir.mkdir(parents=True, exist_ok=True)
     if study_dir.resolve() != out_dir.resolve():
         (out_dir / "tables").mkdir(exist_ok=True)
-        for path in (study_dir / "tables").glob("*.csv"):
-            shutil.copy2(path, out_dir / "tables" / path.name)
+        for name in tables:
+            shutil.copy2(results.table_path(name), out_dir / "tables" / f"{name}.csv")
         if summary_path.is_file():
             shutil.copy2(summary_path, out_dir / "summary.json")
     parsed, manifest_note = _manifest_of(summary, manifest)
@@ -305,7 +301,7 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
     sections = []
     claims = key_results(tables, summary)
     qc = summary.get("qc_warnings") or []
-    sections.append(_section("key-results", "Key results", [
+    sections.append(section("key-results", "Key results", [
         _claims_html(claims),
         f'<p class="muted">Verdicts: supported = the 95 % interval excludes the alternative; '
         f"not determined = it holds both; contradicted = it excludes the claim. "
@@ -322,15 +318,15 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
             tables["profiles"], tables["specimens"], bulk, list(tables["specimens"]["specimen"]))
         if drawn is not None:
             depth_parts.append(page.figure("profiles-overview", *drawn))
-    depth_parts.append(_table(tables, "table2_layout", "Table 2 analogue: ratio to Ni+Co+Mn, "
+    depth_parts.append(table("table2_layout", "Table 2 analogue: ratio to Ni+Co+Mn, "
                               "mean ± SD over the specimens at each depth"))
-    depth_parts.append(_table(tables, "table2", "Per depth, every statistic",
+    depth_parts.append(table("table2", "Per depth, every statistic",
                               ["sample", "cycles", "depth_label", "n", "Li_mean", "Li_sd",
                                "Li_se", "Li_counting_se", "O_mean", "O_sd"], collapse_over=0))
-    if "truth_recovery" in tables:
-        depth_parts.append(_table(tables, "truth_recovery", "Synthetic study: recovery of the "
+    if "truth_recovery" in tables:  # optional: absent is noted in the section's sources
+        depth_parts.append(table("truth_recovery", "Synthetic study: recovery of the "
                                   "generating truth", collapse_over=0))
-    sections.append(_section("depth-profiles", "Li and every element vs depth", depth_parts,
+    sections.append(section("depth-profiles", "Li and every element vs depth", depth_parts,
                              "Depth below the secondary-particle surface: surface at 0 (marked),"
                              " linear to 10 nm then logarithmic; bulk specimens at 'bulk'."))
 
@@ -338,14 +334,14 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
     drawn = rf.capacity(tables.get("cycling"), cycles_of=cycles_of)
     cell_parts.append(page.figure("capacity", *drawn) if drawn else render_note(
         "Capacity not available: the manifest names no [[cycling]] file."))
-    cell_parts.append(_table(tables, "icp", "ICP-AES: weight % and ratios to Ni+Co+Mn"))
+    cell_parts.append(table("icp", "ICP-AES: weight % and ratios to Ni+Co+Mn"))
     if published is not None:
         from liprobe.study.paper import published_tables
 
         table1 = published_tables()[0]
         cell_parts.append(render_data_table(table1, table_id="table-published-table1",
                                             caption="Published Table 1 (Chae et al. 2021)"))
-    sections.append(_section("capacity", "Capacity fade and bulk composition", cell_parts))
+    sections.append(section("capacity", "Capacity fade and bulk composition", cell_parts))
 
     growth_parts = []
     drawn = rf.growth(tables.get("gradient_fits"), summary,
@@ -357,19 +353,19 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
     if statement:
         growth_parts.append('<p class="headline" id="growth-law-statement">'
                             f"{escape(statement)}</p>")
-    growth_parts.append(_table(tables, "gradient_fits", "Gradient fits per cycle count and shape",
+    growth_parts.append(table("gradient_fits", "Gradient fits per cycle count and shape",
                                ["cycles", "model", "aicc_rank", "n_points", "aicc",
                                 "c_surface", "c_bulk", "half_recovery_depth_nm",
                                 "half_recovery_depth_nm_se", "message"], collapse_over=0))
-    growth_parts.append(_table(tables, "growth_law", "Growth-law comparison (verdict in the key "
+    growth_parts.append(table("growth_law", "Growth-law comparison (verdict in the key "
                                "results)", ["shape", "growth_model", "alpha", "aicc",
                                             "delta_aicc", "akaike_weight", "p_value"],
                                collapse_over=0))
-    growth_parts.append(_table(tables, "particle_integral", "Particle integral vs ICP-AES and "
+    growth_parts.append(table("particle_integral", "Particle integral vs ICP-AES and "
                                "capacity", ["cycles", "model", "predicted_li", "predicted_li_se",
                                             "icp_li", "difference", "inventory_loss",
                                             "icp_inventory_loss", "capacity_loss"]))
-    sections.append(_section("growth", "Gradient depth and growth law", growth_parts))
+    sections.append(section("growth", "Gradient depth and growth law", growth_parts))
 
     haadf_parts = []
     drawn = rf.haadf_vs_depth(tables.get("haadf_windows"))
@@ -390,18 +386,18 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
             haadf_parts.append(details(f"HAADF image {name}", body, open_=j == 0))
     if len(haadf_parts) == 0:
         haadf_parts.append(render_note("HAADF not available: the manifest names no image."))
-    sections.append(_section("haadf", "HAADF: cation disorder and phase per image", haadf_parts))
+    sections.append(section("haadf", "HAADF: cation disorder and phase per image", haadf_parts))
 
     dis_parts = []
     drawn = rf.li_vs_disorder(tables.get("li_vs_disorder_points"), summary.get("li_site_model"))
     dis_parts.append(page.figure("li-vs-disorder", *drawn) if drawn else render_note(
         "Li vs disorder not available: no HAADF depth matches an APT depth."))
-    sections.append(_section("li-vs-disorder", "Li vs structural disorder", dis_parts))
+    sections.append(section("li-vs-disorder", "Li vs structural disorder", dis_parts))
 
     if with_specimens and parsed is not None:
         body = _specimen_sections(page, parsed, tables, bulk, with_3d=with_3d,
                                   progress=progress, max_groups=max_specimen_groups)
-        sections.append(_section("specimens", "Specimens", [body], "One representative needle "
+        sections.append(section("specimens", "Specimens", [body], "One representative needle "
                                  "per sample and depth (the largest); the others one click "
                                  "away below it."))
 
@@ -414,12 +410,12 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
     if summary.get("notes"):
         qc_parts.append('<h3>Analysis notes</h3><ul id="analysis-notes">'
                         + "".join(f"<li>{escape(n)}</li>" for n in summary["notes"]) + "</ul>")
-    qc_parts.append(_table(tables, "qc", "Quality checks per specimen",
+    qc_parts.append(table("qc", "Quality checks per specimen",
                            ["specimen", "check", "verdict", "value", "message"], collapse_over=0))
-    qc_parts.append(_table(tables, "fda", "FDA per specimen and element",
+    qc_parts.append(table("fda", "FDA per specimen and element",
                            ["specimen", "element", "chi2", "dof", "p_value", "mu"],
                            collapse_over=0))
-    sections.append(_section("qc", "Quality control", qc_parts))
+    sections.append(section("qc", "Quality control", qc_parts))
 
     provenance = summary.get("provenance") or {}
     prov = []
@@ -431,7 +427,7 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
     for key in ("versions", "settings"):
         if isinstance(provenance.get(key), Mapping):
             prov.append(details(key, render_mapping(provenance[key], dl_id=f"provenance-{key}")))
-    sections.append(_section("provenance", "Provenance", prov or [render_note(
+    sections.append(section("provenance", "Provenance", prov or [render_note(
         "Provenance not available: summary.json has no 'provenance' entry.")]))
 
     study = summary.get("study") or {}

@@ -49,8 +49,8 @@ class LevelDepths:
             for j, n in enumerate(self.cycles):
                 out.append({"li_level": lev, "cycles": float(n),
                             "depth_nm": float(self.depth_nm[i, j]),
-                            "depth_ci_low": float(self.depth_ci_low[i, j]),
-                            "depth_ci_high": float(self.depth_ci_high[i, j]),
+                            "depth_nm_ci_low": float(self.depth_ci_low[i, j]),
+                            "depth_nm_ci_high": float(self.depth_ci_high[i, j]),
                             **self.alpha[i].as_dict("alpha")})
         return out
 

@@ -15,44 +15,36 @@ from liprobe.errors import LiprobeError, SpecimenError
 
 __all__ = ["assemble_study"]
 
-_EMPTY = {
-    "icp": ["sample", "cycles"],
-    "cycling": ["file", "sample", "cycle", "discharge_capacity_mah", "specific_capacity_mah_g",
-                "retention"],
-    "gradient_fits": ["cycles", "model", "success"],
-    "growth_law": ["shape", "growth_model", "alpha"],
-    "particle_integral": ["cycles", "model", "predicted_li", "icp_li"],
-    "growth_levels": ["li_level", "cycles", "depth_nm", "depth_ci_low", "depth_ci_high",
-                      "alpha", "alpha_ci_low", "alpha_ci_high"],
-    "haadf_windows": ["sample", "specimen", "cycles", "depth_nm", "f", "f_ci_low", "f_ci_high",
-                      "phase", "image"],
-    "li_vs_disorder": ["n_points", "k", "k_ci_low", "k_ci_high"],
-    "li_vs_disorder_points": ["sample", "specimen", "depth_nm", "f", "f_sigma", "li", "li_sigma",
-                              "join"],
-    "qc": ["specimen", "check", "verdict", "value", "message", "p_value", "adjusted_p",
-           "exceeds_tolerance", "hint"],
-    "fda": ["specimen", "element", "chi2", "dof", "p_value", "mu"],
-    "profiles": ["specimen", "start_nm", "end_nm"],
-}
-
-
 def _frame(rows: list[dict[str, Any]], name: str) -> Any:
+    """The table ``name`` of ``rows``; without rows, its declared columns
+    (:data:`liprobe.workflow.results_tables.RESULTS_SCHEMA`), so the layout is fixed."""
     import pandas as pd
+
+    from liprobe.workflow.results_tables import RESULTS_SCHEMA
 
     if rows:
         return pd.DataFrame(rows)
-    return pd.DataFrame(columns=_EMPTY.get(name, []))
+    return pd.DataFrame(columns=RESULTS_SCHEMA.table(name).fixed_columns())
 
 
-def write_table(frame: Any, folder: Path, name: str) -> None:
+def write_table(frame: Any, folder: Path, name: str, *, schema: Any = None) -> None:
+    """Write ``folder/<name>.csv`` and ``.parquet`` after checking the table against its
+    declaration in ``schema`` (default :data:`~liprobe.workflow.results_tables.RESULTS_SCHEMA`):
+    a table or column not declared, a missing required column, a unit or dtype that does not
+    match is a :class:`~liprobe.errors.ResultsSchemaError` naming the table and the fix."""
     from liprobe.io.atomic import atomic_path
+    from liprobe.workflow.results_schema import check_table
 
-    folder.mkdir(parents=True, exist_ok=True)
+    if schema is None:
+        from liprobe.workflow.results_tables import RESULTS_SCHEMA as schema
+    spec = schema.table(name)
     frame = frame.reset_index(drop=True)
     for column in frame.columns:
         if frame[column].dtype == object:
             frame[column] = frame[column].map(lambda v: v if v is None or isinstance(v, str)
                                               else str(v))
+    check_table(frame, spec, where=str(folder / f"{name}.csv"))
+    folder.mkdir(parents=True, exist_ok=True)
     with atomic_path(folder / f"{name}.csv") as tmp:
         frame.to_csv(tmp, index=False)
     with atomic_path(folder / f"{name}.parquet") as tmp:
@@ -363,10 +355,16 @@ def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress
                        "settings": settings_dict(settings), "manifest": str(manifest.path)},
     }
     from liprobe.io.atomic import atomic_path
+    from liprobe.workflow.results_schema import check_summary, write_results_schema
+    from liprobe.workflow.results_tables import RESULTS_SCHEMA
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    cleaned = _clean(summary)
+    check_summary(cleaned, RESULTS_SCHEMA, where=str(out_dir / "summary.json"))
     with atomic_path(out_dir / "summary.json") as tmp:
-        tmp.write_text(json.dumps(_clean(summary), indent=2, allow_nan=False), encoding="utf-8")
+        tmp.write_text(json.dumps(cleaned, indent=2, allow_nan=False), encoding="utf-8")
+    # the contract the report reads back (listed in liprobe-complete.json like every file)
+    write_results_schema(out_dir, RESULTS_SCHEMA)
     return StudyOutput(out_dir, tables, summary, tuple(figures))
 
 

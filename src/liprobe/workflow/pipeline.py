@@ -13,6 +13,9 @@ Output folder layout written by :func:`run_study` (every table as CSV *and* Parq
                                    (written last, in a staging folder swapped in at the end;
                                    see liprobe.io.output_policy)
       summary.json                 headline numbers + provenance (see below)
+      results-schema.json          every table, column (unit, type) and summary key below:
+                                   the contract the report reads (liprobe.workflow.
+                                   results_schema; reference: docs/results.md)
       tables/specimens.{csv,parquet}        one row per specimen: counts, ratios, sigmas
       tables/table2.{csv,parquet}           per sample and depth: X_mean, X_sd (ddof=1), n,
                                             X_se, X_counting_se, X_pooled, X_pooled_sigma
@@ -47,7 +50,9 @@ ci_low, ci_high, verdict, comparisons), ``best_growth_model``, ``growth_headline
 file and the manifest's ``acquisition`` table}), ``notes``, ``provenance``
 (``inputs``: {path: sha256},
 ``versions``: liprobe, numpy, scipy, pandas, python; ``settings``; ``manifest``).
-Empty tables are still written (with their columns) so the layout is fixed.
+Empty tables are still written (with their declared columns) so the layout is fixed; a
+table, column or key not declared in :data:`liprobe.workflow.results_tables.RESULTS_SCHEMA`
+is an error when it is written.
 """
 
 from __future__ import annotations
@@ -68,11 +73,14 @@ from liprobe.tabular import FrameView
 __all__ = ["SpecimenResult", "analyze_specimen", "run_study", "StudyOutput", "file_sha256",
            "TABLE_NAMES"]
 
-TABLE_NAMES = ("specimens", "table2", "table2_layout", "icp", "cycling", "gradient_fits",
-               "growth_law", "growth_levels", "particle_integral", "haadf_windows",
-               "li_vs_disorder",
-               "li_vs_disorder_points", "qc",
-               "fda", "profiles")
+def _table_names() -> tuple[str, ...]:
+    from liprobe.workflow.results_tables import RESULTS_SCHEMA
+
+    return tuple(t.name for t in RESULTS_SCHEMA.tables if t.required)
+
+
+#: The tables every study run writes (the required tables of the results schema).
+TABLE_NAMES = _table_names()
 
 
 def file_sha256(path: str | os.PathLike, *, chunk_bytes: int = 1 << 22) -> str:
