@@ -122,40 +122,55 @@ class ClusterResult:
                                           else self.random_label_baseline.to_dict())}
 
 
+_CELLS_PER_POINT = 8  # the grid's cells at most per point (else cells grow past the radius)
+
+
+def _grid(points: np.ndarray, cell_nm: float):
+    """Cell-list geometry of ``points``: ``(lo, cell, shape)``, at most ~8 cells a point."""
+    lo = points.min(axis=0).astype(np.float64)
+    extent = points.max(axis=0).astype(np.float64) - lo
+    cell = float(cell_nm)
+    cap = max(_CELLS_PER_POINT * points.shape[0], 1024)
+    while True:
+        shape = (extent / cell).astype(np.int64) + 1
+        if int(np.prod(shape)) <= cap:
+            return lo, cell, shape
+        cell *= max((float(np.prod(shape)) / cap) ** (1.0 / 3.0), 1.01)
+
+
+def _reach(radius_nm: float, cell: float) -> int:
+    return max(int(math.ceil(radius_nm / cell - 1e-9)), 1)
+
+
+def _sorted_points(points: np.ndarray, cell_nm: float):
+    from liprobe.apt._neighbour_kernels import grid_sort
+
+    lo, cell, shape = _grid(points, cell_nm)
+    order = np.empty(points.shape[0], np.int64)
+    start, sxyz = grid_sort(points, lo, cell, shape, order)
+    return start, sxyz, order, shape, cell
+
+
 def link_solute(points: np.ndarray, *, radius_nm: float, min_neighbours: int) -> np.ndarray:
-    """Core-linkage labels of ``points`` (-1: in no cluster), components in any order.
+    """Core-linkage labels of ``points`` (-1: in no cluster).
 
     A point with at least ``min_neighbours`` others within ``radius_nm`` is a core; cores
     within ``radius_nm`` share a label; a non-core point within ``radius_nm`` of a core takes
-    the label of its first such core.
+    the label of its nearest core. Labels are numbered in the order of each cluster's
+    first core (as ``scipy.sparse.csgraph.connected_components`` numbers components).
+    Runs on a cell list (numba), not a KD-tree: the same pairs as ``cKDTree.query_pairs``.
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-    from scipy.spatial import cKDTree
+    from liprobe.apt._neighbour_kernels import link_core
 
-    n = points.shape[0]
-    labels = np.full(n, -1, np.int64)
-    if n == 0:
-        return labels
-    pairs = cKDTree(points).query_pairs(radius_nm, output_type="ndarray")
-    degree = np.bincount(pairs.ravel(), minlength=n)
-    core = degree >= max(int(min_neighbours), 0)
-    if max(int(min_neighbours), 0) == 0:
-        core[:] = True
-    both = core[pairs[:, 0]] & core[pairs[:, 1]]
-    cc = pairs[both]
-    graph = coo_matrix((np.ones(cc.shape[0], np.int8), (cc[:, 0], cc[:, 1])), shape=(n, n))
-    comp = connected_components(graph, directed=False)[1]
-    labels[core] = comp[core]
-    # border points: non-core with a core neighbour
-    one = core[pairs[:, 0]] & ~core[pairs[:, 1]]
-    two = core[pairs[:, 1]] & ~core[pairs[:, 0]]
-    border = np.concatenate([pairs[one, 1], pairs[two, 0]])
-    anchor = np.concatenate([pairs[one, 0], pairs[two, 1]])
-    if border.size:
-        first = np.unique(border, return_index=True)[1]
-        labels[border[first]] = comp[anchor[first]]
-    return labels
+    pts = np.asarray(points)
+    if pts.dtype not in (np.float32, np.float64) or not pts.dtype.isnative:
+        pts = pts.astype(np.float64)
+    pts = np.ascontiguousarray(pts)
+    if pts.shape[0] == 0:
+        return np.full(0, -1, np.int64)
+    start, sxyz, order, shape, cell = _sorted_points(pts, radius_nm)
+    return link_core(sxyz, start, shape, order, float(radius_nm), _reach(radius_nm, cell),
+                     max(int(min_neighbours), 0))
 
 
 def _count_clusters(labels: np.ndarray, n_min: int) -> tuple[int, int]:
@@ -165,27 +180,22 @@ def _count_clusters(labels: np.ndarray, n_min: int) -> tuple[int, int]:
 
 
 def _envelope(xyz, ion_labels, solute_index, envelope_nm, erosion_nm):
-    """Add ions within ``envelope_nm`` of cluster solute ions, then erode the additions."""
-    from liprobe.apt._neighbour_kernels import nearest_within
+    """Add ions within ``envelope_nm`` of cluster solute ions, then erode the additions.
 
-    member = solute_index[ion_labels[solute_index] >= 0]
-    if member.size == 0 or envelope_nm <= 0:
+    An added ion is eroded when an ion in no cluster (after the envelope) lies within
+    ``erosion_nm`` of it (Vaumousse et al. 2003), on one cell list of every ion.
+    """
+    from liprobe.apt._neighbour_kernels import envelope_erode
+
+    member = np.zeros(ion_labels.size, bool)
+    member[solute_index[ion_labels[solute_index] >= 0]] = True
+    if envelope_nm <= 0 or not member.any():
         return ion_labels
-    seeds = xyz[member]
-    dist, nearest = nearest_within(seeds, xyz, envelope_nm)
-    near = np.isfinite(dist)
-    near[member] = False
-    added = np.flatnonzero(near)
-    ion_labels[added] = ion_labels[member[nearest[added]]]
-    if erosion_nm > 0 and added.size:
-        # ions outside every cluster within the erosion distance of an added ion ...
-        others = np.flatnonzero(ion_labels < 0)
-        d_other, _ = nearest_within(xyz[added], xyz[others], erosion_nm, True)
-        outside = others[np.isfinite(d_other)]
-        if outside.size:
-            # ... erode the added ions within the erosion distance of them
-            d_out, _ = nearest_within(xyz[outside], xyz[added], erosion_nm, True)
-            ion_labels[added[np.isfinite(d_out)]] = -1
+    cell_nm = min(r for r in (envelope_nm, erosion_nm) if r > 0)
+    start, sxyz, order, shape, cell = _sorted_points(xyz, cell_nm)
+    envelope_erode(sxyz, start, shape, order, ion_labels, member, float(envelope_nm),
+                   _reach(envelope_nm, cell), float(erosion_nm),
+                   _reach(erosion_nm, cell) if erosion_nm > 0 else 0)
     return ion_labels
 
 
@@ -195,7 +205,8 @@ def _solute_mask(species, atoms, cols):
 
 
 def _describe(xyz, ion_labels, solute, species, atoms, elements, n_clusters):
-    order = np.argsort(ion_labels, kind="stable")
+    inside = np.flatnonzero(ion_labels >= 0)
+    order = inside[np.argsort(ion_labels[inside], kind="stable")]
     sorted_labels = ion_labels[order]
     start = np.searchsorted(sorted_labels, np.arange(n_clusters))
     stop = np.searchsorted(sorted_labels, np.arange(n_clusters), side="right")
@@ -242,7 +253,7 @@ def _run(ions, ranges, *, method, element, radius_nm, min_neighbours, n_min, env
     keep = keep[np.argsort(-sizes[keep], kind="stable")]
     remap = np.full(sizes.size + 1, -1, np.int64)
     remap[keep] = np.arange(keep.size)
-    ion_labels = np.full(ions.n_ions, -1, np.int64)
+    ion_labels = np.full(ions.n_ions, -1, np.int32)
     ion_labels[solute_index] = remap[labels]
     ion_labels = _envelope(xyz, ion_labels, solute_index, envelope_nm, erosion_nm)
     clusters = _describe(xyz, ion_labels, solute, species, atoms, elements, keep.size)
@@ -264,7 +275,7 @@ def _run(ions, ranges, *, method, element, radius_nm, min_neighbours, n_min, env
     return ClusterResult(method=method, parameters=parameters, element=names,
                          clusters=clusters, n_solute=int(solute_index.size),
                          random_label_baseline=baseline,
-                         labels=ion_labels.astype(np.int32))
+                         labels=ion_labels)
 
 
 def maximum_separation_clusters(
