@@ -7,7 +7,8 @@ neighbour is within ``r`` when ``d^2 <= r^2`` (as ``scipy.spatial.cKDTree``).
 
 - :func:`grid_sort`: the cell list of an (N, 3) array (cell starts, order, sorted copy);
 - :func:`link_core`: core linkage of points (the maximum-separation method and DBSCAN);
-- :func:`envelope_erode`: envelope and erosion of clusters over every ion.
+- :func:`envelope_pass`, :func:`within_of_any`: envelope and erosion of clusters, every
+  ion queried in its own order against a small cell list (of cluster ions).
 
 Faster than a KD-tree here: cluster analysis asks only for neighbours within one short
 distance, and most envelope queries lie far from every cluster (one cell lookup).
@@ -185,102 +186,136 @@ def link_core(sxyz, start, shape, order, radius, reach, min_neighbours):  # prag
 
 
 @numba.njit(cache=True, nogil=True)
-def envelope_erode(sxyz, start, shape, order, labels, member, envelope, reach_env,
-                   erosion, reach_ero):  # pragma: no cover
-    """Envelope then erosion of clusters, in place on ``labels`` (per original ion).
+def bounds(xyz):  # pragma: no cover
+    """``(lo, hi)``: the per-axis minimum and maximum of ``xyz`` (N >= 1, 3)."""
+    lo = np.empty(3)
+    hi = np.empty(3)
+    for a in range(3):
+        lo[a] = xyz[0, a]
+        hi[a] = xyz[0, a]
+    for i in range(xyz.shape[0]):
+        for a in range(3):
+            v = xyz[i, a]
+            if v < lo[a]:
+                lo[a] = v
+            elif v > hi[a]:
+                hi[a] = v
+    return lo, hi
 
-    ``member[i]``: ion ``i`` is a linked solute ion of a cluster (``labels[i] >= 0``).
-    Every other ion within ``envelope`` of a member takes its nearest member's label
-    (is *added*); with ``erosion > 0`` an added ion within ``erosion`` of an ion left in
-    no cluster returns to -1. Returns the number of ions added.
-    """
-    n = sxyz.shape[0]
+
+@numba.njit(cache=True, nogil=True)
+def _near_cells(start, shape, reach):  # pragma: no cover
+    """Cells within ``reach`` cells of a non-empty one: the only ones a query can hit."""
     s1 = shape[1]
     s2 = shape[2]
     n_cells = start.size - 1
-    smember = np.empty(n, np.bool_)
-    slab = np.empty(n, np.int32)
-    for k in range(n):
-        smember[k] = member[order[k]]
-        slab[k] = labels[order[k]] if smember[k] else -1
-    # cells within reach of a member: the only ones whose ions can join a cluster
     near = np.zeros(n_cells, np.bool_)
     for c in range(n_cells):
-        has = False
-        for k in range(start[c], start[c + 1]):
-            if smember[k]:
-                has = True
-                break
-        if has:
+        if start[c + 1] > start[c]:
             cz0 = c % s2
             cy0 = (c // s2) % s1
             cx0 = c // (s1 * s2)
-            for ix in range(max(cx0 - reach_env, 0), min(cx0 + reach_env + 1, shape[0])):
-                for iy in range(max(cy0 - reach_env, 0), min(cy0 + reach_env + 1, s1)):
+            for ix in range(max(cx0 - reach, 0), min(cx0 + reach + 1, shape[0])):
+                for iy in range(max(cy0 - reach, 0), min(cy0 + reach + 1, s1)):
                     base = (ix * s1 + iy) * s2
-                    for iz in range(max(cz0 - reach_env, 0), min(cz0 + reach_env + 1, s2)):
+                    for iz in range(max(cz0 - reach, 0), min(cz0 + reach + 1, s2)):
                         near[base + iz] = True
-    e2 = envelope * envelope
+    return near
+
+
+@numba.njit(cache=True, nogil=True)
+def _query_cell(x, y, z, lo, inv_cell, shape):  # pragma: no cover
+    """The cell of a query point, -1 outside the grid."""
+    cx = int(np.floor((x - lo[0]) * inv_cell))
+    cy = int(np.floor((y - lo[1]) * inv_cell))
+    cz = int(np.floor((z - lo[2]) * inv_cell))
+    if cx < 0 or cy < 0 or cz < 0 or cx >= shape[0] or cy >= shape[1] or cz >= shape[2]:
+        return -1
+    return (cx * shape[1] + cy) * shape[2] + cz
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def envelope_pass(sref, slab, start, lo, cell, shape, reach, radius, xyz, order, skip,
+                  labels):  # pragma: no cover
+    """Each ion (``skip`` false) within ``radius`` of a reference point takes its label.
+
+    ``sref``/``slab``: the cell-sorted reference points (cluster solute ions) and their
+    labels; the label of the *nearest* one is written into ``labels``. ``xyz[k]`` is ion
+    ``order[k]`` (ions bucketed by coarse blocks, so the lookups stay in cache); one table
+    lookup rejects those far from every reference point. Returns the mask of the ions
+    given a label.
+    """
+    n = xyz.shape[0]
+    s1 = shape[1]
+    s2 = shape[2]
+    near = _near_cells(start, shape, reach)
+    inv = 1.0 / cell
+    r2 = radius * radius
     added = np.zeros(n, np.bool_)
-    n_added = 0
-    for c in range(n_cells):
-        if not near[c]:
+    for k in numba.prange(n):
+        i = order[k]
+        if skip[i]:
+            continue
+        x, y, z = np.float64(xyz[k, 0]), np.float64(xyz[k, 1]), np.float64(xyz[k, 2])
+        c = _query_cell(x, y, z, lo, inv, shape)
+        if c < 0 or not near[c]:
             continue
         cz0 = c % s2
         cy0 = (c // s2) % s1
         cx0 = c // (s1 * s2)
-        for k in range(start[c], start[c + 1]):
-            if smember[k]:
-                continue
-            x, y, z = np.float64(sxyz[k, 0]), np.float64(sxyz[k, 1]), np.float64(sxyz[k, 2])
-            best = e2
-            hit = -1
-            for ix in range(max(cx0 - reach_env, 0), min(cx0 + reach_env + 1, shape[0])):
-                for iy in range(max(cy0 - reach_env, 0), min(cy0 + reach_env + 1, s1)):
-                    base = (ix * s1 + iy) * s2
-                    for j in range(start[base + max(cz0 - reach_env, 0)],
-                                   start[base + min(cz0 + reach_env + 1, s2)]):
-                        if smember[j]:
-                            dx = sxyz[j, 0] - x
-                            dy = sxyz[j, 1] - y
-                            dz = sxyz[j, 2] - z
-                            d2 = dx * dx + dy * dy + dz * dz
-                            if d2 < best or (d2 == best and hit < 0):
-                                best = d2
-                                hit = j
-            if hit >= 0:
-                slab[k] = slab[hit]
-                added[k] = True
-                n_added += 1
-    r2 = erosion * erosion
-    for c in range(n_cells):
-        if not near[c]:
+        best = r2
+        hit = -1
+        for ix in range(max(cx0 - reach, 0), min(cx0 + reach + 1, shape[0])):
+            for iy in range(max(cy0 - reach, 0), min(cy0 + reach + 1, s1)):
+                base = (ix * s1 + iy) * s2
+                for j in range(start[base + max(cz0 - reach, 0)],
+                               start[base + min(cz0 + reach + 1, s2)]):
+                    dx = sref[j, 0] - x
+                    dy = sref[j, 1] - y
+                    dz = sref[j, 2] - z
+                    d2 = dx * dx + dy * dy + dz * dz
+                    if d2 < best or (d2 == best and hit < 0):
+                        best = d2
+                        hit = j
+        if hit >= 0:
+            labels[i] = slab[hit]
+            added[i] = True
+    return added
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def within_of_any(sref, start, lo, cell, shape, reach, radius, xyz, order,
+                  query):  # pragma: no cover
+    """Mask over the sorted reference points: within ``radius`` of an ion with ``query``.
+
+    ``xyz[k]`` is ion ``order[k]`` (as in :func:`envelope_pass`).
+    """
+    n = xyz.shape[0]
+    s1 = shape[1]
+    s2 = shape[2]
+    near = _near_cells(start, shape, reach)
+    inv = 1.0 / cell
+    r2 = radius * radius
+    hit = np.zeros(sref.shape[0], np.bool_)
+    for k in numba.prange(n):  # threads only ever set True: a benign race
+        if not query[order[k]]:
+            continue
+        x, y, z = np.float64(xyz[k, 0]), np.float64(xyz[k, 1]), np.float64(xyz[k, 2])
+        c = _query_cell(x, y, z, lo, inv, shape)
+        if c < 0 or not near[c]:
             continue
         cz0 = c % s2
         cy0 = (c // s2) % s1
         cx0 = c // (s1 * s2)
-        for k in range(start[c], start[c + 1]):
-            if not added[k]:
-                continue
-            eroded = False
-            if erosion > 0:
-                x, y, z = (np.float64(sxyz[k, 0]), np.float64(sxyz[k, 1]),
-                           np.float64(sxyz[k, 2]))
-                for ix in range(max(cx0 - reach_ero, 0), min(cx0 + reach_ero + 1, shape[0])):
-                    for iy in range(max(cy0 - reach_ero, 0), min(cy0 + reach_ero + 1, s1)):
-                        base = (ix * s1 + iy) * s2
-                        for j in range(start[base + max(cz0 - reach_ero, 0)],
-                                       start[base + min(cz0 + reach_ero + 1, s2)]):
-                            if slab[j] < 0:
-                                dx = sxyz[j, 0] - x
-                                dy = sxyz[j, 1] - y
-                                dz = sxyz[j, 2] - z
-                                if dx * dx + dy * dy + dz * dz <= r2:
-                                    eroded = True
-                                    break
-                        if eroded:
-                            break
-                    if eroded:
-                        break
-            labels[order[k]] = -1 if eroded else slab[k]
-    return n_added
+        for ix in range(max(cx0 - reach, 0), min(cx0 + reach + 1, shape[0])):
+            for iy in range(max(cy0 - reach, 0), min(cy0 + reach + 1, s1)):
+                base = (ix * s1 + iy) * s2
+                for j in range(start[base + max(cz0 - reach, 0)],
+                               start[base + min(cz0 + reach + 1, s2)]):
+                    if not hit[j]:
+                        dx = sref[j, 0] - x
+                        dy = sref[j, 1] - y
+                        dz = sref[j, 2] - z
+                        if dx * dx + dy * dy + dz * dz <= r2:
+                            hit[j] = True
+    return hit

@@ -123,18 +123,24 @@ class ClusterResult:
 
 
 _CELLS_PER_POINT = 8  # the grid's cells at most per point (else cells grow past the radius)
+_BUCKETS = 16384  # coarse blocks that order every ion before the envelope's queries
 
 
-def _grid(points: np.ndarray, cell_nm: float):
-    """Cell-list geometry of ``points``: ``(lo, cell, shape)``, at most ~8 cells a point."""
-    lo = points.min(axis=0).astype(np.float64)
-    extent = points.max(axis=0).astype(np.float64) - lo
+def _grid(points: np.ndarray, cell_nm: float, pad_nm: float = 0.0, cap: int | None = None):
+    """Cell-list geometry of ``points``: ``(lo, cell, shape)``, ~8 cells a point at most.
+
+    ``pad_nm``: room around the points' box (queries from outside it are rejected).
+    """
+    from liprobe.apt._neighbour_kernels import bounds
+
+    lo, hi = bounds(points)
     cell = float(cell_nm)
-    cap = max(_CELLS_PER_POINT * points.shape[0], 1024)
+    cap = max(_CELLS_PER_POINT * points.shape[0], 1024) if cap is None else cap
     while True:
-        shape = (extent / cell).astype(np.int64) + 1
+        pad = (_reach(pad_nm, cell) + 1) * cell if pad_nm > 0 else 0.0
+        shape = ((hi - lo + 2 * pad) / cell).astype(np.int64) + 1
         if int(np.prod(shape)) <= cap:
-            return lo, cell, shape
+            return lo - pad, cell, shape
         cell *= max((float(np.prod(shape)) / cap) ** (1.0 / 3.0), 1.01)
 
 
@@ -142,13 +148,14 @@ def _reach(radius_nm: float, cell: float) -> int:
     return max(int(math.ceil(radius_nm / cell - 1e-9)), 1)
 
 
-def _sorted_points(points: np.ndarray, cell_nm: float):
+def _sorted_points(points: np.ndarray, cell_nm: float, pad_nm: float = 0.0,
+                   cap: int | None = None):
     from liprobe.apt._neighbour_kernels import grid_sort
 
-    lo, cell, shape = _grid(points, cell_nm)
-    order = np.empty(points.shape[0], np.int64)
+    lo, cell, shape = _grid(points, cell_nm, pad_nm, cap)
+    order = np.empty(points.shape[0], np.int32 if points.shape[0] < 2**31 else np.int64)
     start, sxyz = grid_sort(points, lo, cell, shape, order)
-    return start, sxyz, order, shape, cell
+    return start, sxyz, order, shape, cell, lo
 
 
 def link_solute(points: np.ndarray, *, radius_nm: float, min_neighbours: int) -> np.ndarray:
@@ -158,17 +165,15 @@ def link_solute(points: np.ndarray, *, radius_nm: float, min_neighbours: int) ->
     within ``radius_nm`` share a label; a non-core point within ``radius_nm`` of a core takes
     the label of its nearest core. Labels are numbered in the order of each cluster's
     first core (as ``scipy.sparse.csgraph.connected_components`` numbers components).
-    Runs on a cell list (numba), not a KD-tree: the same pairs as ``cKDTree.query_pairs``.
+    Runs on a cell list (numba), not a KD-tree: the same pairs as ``cKDTree.query_pairs``
+    on the float32 positions.
     """
     from liprobe.apt._neighbour_kernels import link_core
 
-    pts = np.asarray(points)
-    if pts.dtype not in (np.float32, np.float64) or not pts.dtype.isnative:
-        pts = pts.astype(np.float64)
-    pts = np.ascontiguousarray(pts)
+    pts = np.ascontiguousarray(points, dtype=np.float32)  # the ion table's precision
     if pts.shape[0] == 0:
         return np.full(0, -1, np.int64)
-    start, sxyz, order, shape, cell = _sorted_points(pts, radius_nm)
+    start, sxyz, order, shape, cell, _ = _sorted_points(pts, radius_nm)
     return link_core(sxyz, start, shape, order, float(radius_nm), _reach(radius_nm, cell),
                      max(int(min_neighbours), 0))
 
@@ -182,20 +187,33 @@ def _count_clusters(labels: np.ndarray, n_min: int) -> tuple[int, int]:
 def _envelope(xyz, ion_labels, solute_index, envelope_nm, erosion_nm):
     """Add ions within ``envelope_nm`` of cluster solute ions, then erode the additions.
 
-    An added ion is eroded when an ion in no cluster (after the envelope) lies within
-    ``erosion_nm`` of it (Vaumousse et al. 2003), on one cell list of every ion.
+    Every other ion takes the label of its nearest cluster solute ion within
+    ``envelope_nm``; an added ion within ``erosion_nm`` of an ion left in no cluster is
+    removed again (Vaumousse et al. 2003). Both steps query every ion, in its own order,
+    against a cell list of the few cluster ions, every ion visited once in coarse blocks.
     """
-    from liprobe.apt._neighbour_kernels import envelope_erode
+    from liprobe.apt._neighbour_kernels import envelope_pass, within_of_any
 
-    member = np.zeros(ion_labels.size, bool)
-    member[solute_index[ion_labels[solute_index] >= 0]] = True
-    if envelope_nm <= 0 or not member.any():
+    member = solute_index[ion_labels[solute_index] >= 0]
+    if member.size == 0 or envelope_nm <= 0:
         return ion_labels
-    cell_nm = min(r for r in (envelope_nm, erosion_nm) if r > 0)
-    start, sxyz, order, shape, cell = _sorted_points(xyz, cell_nm)
-    envelope_erode(sxyz, start, shape, order, ion_labels, member, float(envelope_nm),
-                   _reach(envelope_nm, cell), float(erosion_nm),
-                   _reach(erosion_nm, cell) if erosion_nm > 0 else 0)
+    # every ion bucketed by coarse blocks: the queries of one block hit the same cells
+    _, bxyz, border, _, _, _ = _sorted_points(xyz, 8 * envelope_nm, cap=_BUCKETS)
+    seeds = xyz[member]
+    start, sref, order, shape, cell, lo = _sorted_points(seeds, envelope_nm, envelope_nm)
+    skip = np.zeros(ion_labels.size, bool)
+    skip[member] = True
+    added = envelope_pass(sref, ion_labels[member][order], start, lo, cell, shape,
+                          _reach(envelope_nm, cell), float(envelope_nm), bxyz, border,
+                          skip, ion_labels)
+    added = np.flatnonzero(added)
+    if erosion_nm > 0 and added.size:
+        # an added ion within the erosion distance of an ion outside every cluster
+        start, sref, order, shape, cell, lo = _sorted_points(xyz[added], erosion_nm,
+                                                             erosion_nm)
+        eroded = within_of_any(sref, start, lo, cell, shape, _reach(erosion_nm, cell),
+                               float(erosion_nm), bxyz, border, ion_labels < 0)
+        ion_labels[added[order[eroded]]] = -1
     return ion_labels
 
 
@@ -205,28 +223,34 @@ def _solute_mask(species, atoms, cols):
 
 
 def _describe(xyz, ion_labels, solute, species, atoms, elements, n_clusters):
+    """Per cluster: ions, solute ions, centroid and R_g of its solute ions, composition."""
     inside = np.flatnonzero(ion_labels >= 0)
-    order = inside[np.argsort(ion_labels[inside], kind="stable")]
-    sorted_labels = ion_labels[order]
-    start = np.searchsorted(sorted_labels, np.arange(n_clusters))
-    stop = np.searchsorted(sorted_labels, np.arange(n_clusters), side="right")
-    out = []
-    for k in range(n_clusters):
-        idx = order[start[k]:stop[k]]
-        sol = idx[solute[idx]]
-        p = xyz[sol].astype(np.float64)
-        centroid = p.mean(axis=0)
-        rg = float(np.sqrt(np.mean(np.sum((p - centroid) ** 2, axis=1))))
-        sp = species[idx]
-        counts = np.bincount(sp[sp >= 0], minlength=atoms.shape[0]) @ atoms
-        frac, sig = fractions_with_sigma(counts)
-        out.append(SoluteCluster(
-            n_ions=int(idx.size), n_solute=int(sol.size),
-            centroid_nm=tuple(float(v) for v in centroid), radius_of_gyration_nm=rg,
-            composition={e: float(frac[i]) for i, e in enumerate(elements)},
-            composition_sigma={e: float(sig[i]) for i, e in enumerate(elements)},
-            atom_counts={e: int(counts[i]) for i, e in enumerate(elements)}))
-    return tuple(out)
+    lab = ion_labels[inside].astype(np.int64)
+    n_ions = np.bincount(lab, minlength=n_clusters)
+    sol = solute[inside]
+    slab = lab[sol]
+    p = xyz[inside[sol]].astype(np.float64)
+    n_sol = np.bincount(slab, minlength=n_clusters)
+    per = np.maximum(n_sol, 1).astype(np.float64)
+    centroid = np.zeros((n_clusters, 3))
+    for a in range(3):
+        centroid[:, a] = np.bincount(slab, p[:, a], n_clusters) / per
+    d2 = np.sum((p - centroid[slab]) ** 2, axis=1)
+    rg = np.sqrt(np.bincount(slab, d2, n_clusters) / per)
+    sp = species[inside]
+    ranged = sp >= 0
+    n_species = atoms.shape[0]
+    per_species = np.bincount(lab[ranged] * n_species + sp[ranged],
+                              minlength=n_clusters * n_species).reshape(n_clusters, n_species)
+    counts = per_species @ atoms
+    frac, sig = fractions_with_sigma(counts)
+    return tuple(SoluteCluster(
+        n_ions=int(n_ions[k]), n_solute=int(n_sol[k]),
+        centroid_nm=tuple(float(v) for v in centroid[k]), radius_of_gyration_nm=float(rg[k]),
+        composition={e: float(frac[k, i]) for i, e in enumerate(elements)},
+        composition_sigma={e: float(sig[k, i]) for i, e in enumerate(elements)},
+        atom_counts={e: int(counts[k, i]) for i, e in enumerate(elements)})
+        for k in range(n_clusters))
 
 
 def _positive(name, value, *, allow_zero=False):
