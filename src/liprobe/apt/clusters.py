@@ -12,8 +12,9 @@ a linking distance (``d_max_nm``, ``eps_nm``; ``d <= d_max``, as ``cKDTree.query
 - clusters with fewer than ``n_min`` solute ions are dropped;
 - the envelope adds every other ion within ``envelope_nm`` of a cluster's solute ions (to
   the cluster of the nearest one), then erosion removes the added ions within
-  ``erosion_nm`` of an ion outside every cluster (Vaumousse, Cerezo & Warren 2003). The maximum-separation method defaults both to
-  ``d_max``; DBSCAN defaults to none (solute ions only). Erosion removes added ions only,
+  ``erosion_nm`` of an ion outside every cluster (Vaumousse, Cerezo & Warren 2003). The
+  maximum-separation method defaults both to ``d_max``; DBSCAN defaults to none (solute
+  ions only). Erosion removes added ions only,
   never the linked solute ions, so compositions err solute-rich at the cluster surface
   (+0.07 in the Li fraction for 1.5-nm clusters of 0.5 Li in the tests).
 
