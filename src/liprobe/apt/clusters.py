@@ -1,18 +1,20 @@
-"""Solute clusters: the maximum-separation method and DBSCAN, on a KD-tree.
+"""Solute clusters: the maximum-separation method and DBSCAN, on cell lists.
 
 Both methods link *solute ions* (ions holding at least one atom of ``element``) closer than
-a linking distance (``d_max_nm``, ``eps_nm``) with ``scipy.spatial.cKDTree``:
+a linking distance (``d_max_nm``, ``eps_nm``; ``d <= d_max``, as ``cKDTree.query_pairs``):
 
 - a solute ion with at least ``order`` other solute ions within ``d_max`` is a *core* ion;
   cores within ``d_max`` of each other form one cluster; a non-core solute ion within
-  ``d_max`` of a core joins that core's cluster (core linkage; Stephenson et al. 2007);
+  ``d_max`` of a core joins its nearest core's cluster (core linkage; Stephenson et al.
+  2007);
 - DBSCAN is the same rule with ``min_samples = order + 1`` (the ion itself counted, Ester
   et al. 1996), so both share one implementation;
 - clusters with fewer than ``n_min`` solute ions are dropped;
-- the envelope adds every other ion within ``envelope_nm`` of a cluster's solute ions,
-  then erosion removes the added ions within ``erosion_nm`` of an ion outside every
-  cluster (Vaumousse, Cerezo & Warren 2003). The maximum-separation method defaults both to
-  ``d_max``; DBSCAN defaults to none (solute ions only). Erosion removes added ions only,
+- the envelope adds every other ion within ``envelope_nm`` of a cluster's solute ions (to
+  the cluster of the nearest one), then erosion removes the added ions within
+  ``erosion_nm`` of an ion outside every cluster (Vaumousse, Cerezo & Warren 2003). The
+  maximum-separation method defaults both to ``d_max``; DBSCAN defaults to none (solute
+  ions only). Erosion removes added ions only,
   never the linked solute ions, so compositions err solute-rich at the cluster surface
   (+0.07 in the Li fraction for 1.5-nm clusters of 0.5 Li in the tests).
 
@@ -21,6 +23,11 @@ Per cluster: ions, solute ions, centroid and radius of gyration of its solute io
 composition of all its ions with binomial σ. The random-labelling baseline reruns the
 linkage with the solute labels shuffled over the same positions: how many clusters the same
 parameters find in a specimen without clustering.
+
+The neighbour searches run on uniform cell lists (numba kernels in ``_neighbour_kernels``):
+the linkage on the solute ions only, the envelope and erosion with every ion queried once
+against a cell list of the cluster ions. Tests check them against ``cKDTree`` +
+``connected_components`` (``tests/apt/test_clusters_reference.py``).
 
 References: D. Vaumousse, A. Cerezo, P. J. Warren, Ultramicroscopy 95 (2003) 215;
 L. T. Stephenson, M. P. Moody, P. V. Liddicoat, S. P. Ringer, Microsc. Microanal. 13 (2007)
@@ -122,40 +129,60 @@ class ClusterResult:
                                           else self.random_label_baseline.to_dict())}
 
 
+_CELLS_PER_POINT = 8  # the grid's cells at most per point (else cells grow past the radius)
+_BUCKETS = 16384  # coarse blocks that order every ion before the envelope's queries
+
+
+def _grid(points: np.ndarray, cell_nm: float, pad_nm: float = 0.0, cap: int | None = None):
+    """Cell-list geometry of ``points``: ``(lo, cell, shape)``, ~8 cells a point at most.
+
+    ``pad_nm``: room around the points' box (queries from outside it are rejected).
+    """
+    from liprobe.apt._neighbour_kernels import bounds
+
+    lo, hi = bounds(points)
+    cell = float(cell_nm)
+    cap = max(_CELLS_PER_POINT * points.shape[0], 1024) if cap is None else cap
+    while True:
+        pad = (_reach(pad_nm, cell) + 1) * cell if pad_nm > 0 else 0.0
+        shape = ((hi - lo + 2 * pad) / cell).astype(np.int64) + 1
+        if int(np.prod(shape)) <= cap:
+            return lo - pad, cell, shape
+        cell *= max((float(np.prod(shape)) / cap) ** (1.0 / 3.0), 1.01)
+
+
+def _reach(radius_nm: float, cell: float) -> int:
+    return max(int(math.ceil(radius_nm / cell - 1e-9)), 1)
+
+
+def _sorted_points(points: np.ndarray, cell_nm: float, pad_nm: float = 0.0,
+                   cap: int | None = None):
+    from liprobe.apt._neighbour_kernels import grid_sort
+
+    lo, cell, shape = _grid(points, cell_nm, pad_nm, cap)
+    order = np.empty(points.shape[0], np.int32 if points.shape[0] < 2**31 else np.int64)
+    start, sxyz = grid_sort(points, lo, cell, shape, order)
+    return start, sxyz, order, shape, cell, lo
+
+
 def link_solute(points: np.ndarray, *, radius_nm: float, min_neighbours: int) -> np.ndarray:
-    """Core-linkage labels of ``points`` (-1: in no cluster), components in any order.
+    """Core-linkage labels of ``points`` (-1: in no cluster).
 
     A point with at least ``min_neighbours`` others within ``radius_nm`` is a core; cores
     within ``radius_nm`` share a label; a non-core point within ``radius_nm`` of a core takes
-    the label of its first such core.
+    the label of its nearest core. Labels are numbered in the order of each cluster's
+    first core (as ``scipy.sparse.csgraph.connected_components`` numbers components).
+    Runs on a cell list (numba), not a KD-tree: the same pairs as ``cKDTree.query_pairs``
+    on the float32 positions.
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-    from scipy.spatial import cKDTree
+    from liprobe.apt._neighbour_kernels import link_core
 
-    n = points.shape[0]
-    labels = np.full(n, -1, np.int64)
-    if n == 0:
-        return labels
-    pairs = cKDTree(points).query_pairs(radius_nm, output_type="ndarray")
-    degree = np.bincount(pairs.ravel(), minlength=n)
-    core = degree >= max(int(min_neighbours), 0)
-    if max(int(min_neighbours), 0) == 0:
-        core[:] = True
-    both = core[pairs[:, 0]] & core[pairs[:, 1]]
-    cc = pairs[both]
-    graph = coo_matrix((np.ones(cc.shape[0], np.int8), (cc[:, 0], cc[:, 1])), shape=(n, n))
-    comp = connected_components(graph, directed=False)[1]
-    labels[core] = comp[core]
-    # border points: non-core with a core neighbour
-    one = core[pairs[:, 0]] & ~core[pairs[:, 1]]
-    two = core[pairs[:, 1]] & ~core[pairs[:, 0]]
-    border = np.concatenate([pairs[one, 1], pairs[two, 0]])
-    anchor = np.concatenate([pairs[one, 0], pairs[two, 1]])
-    if border.size:
-        first = np.unique(border, return_index=True)[1]
-        labels[border[first]] = comp[anchor[first]]
-    return labels
+    pts = np.ascontiguousarray(points, dtype=np.float32)  # the ion table's precision
+    if pts.shape[0] == 0:
+        return np.full(0, -1, np.int64)
+    start, sxyz, order, shape, cell, _ = _sorted_points(pts, radius_nm)
+    return link_core(sxyz, start, shape, order, float(radius_nm), _reach(radius_nm, cell),
+                     max(int(min_neighbours), 0))
 
 
 def _count_clusters(labels: np.ndarray, n_min: int) -> tuple[int, int]:
@@ -165,27 +192,35 @@ def _count_clusters(labels: np.ndarray, n_min: int) -> tuple[int, int]:
 
 
 def _envelope(xyz, ion_labels, solute_index, envelope_nm, erosion_nm):
-    """Add ions within ``envelope_nm`` of cluster solute ions, then erode the additions."""
-    from liprobe.apt._neighbour_kernels import nearest_within
+    """Add ions within ``envelope_nm`` of cluster solute ions, then erode the additions.
+
+    Every other ion takes the label of its nearest cluster solute ion within
+    ``envelope_nm``; an added ion within ``erosion_nm`` of an ion left in no cluster is
+    removed again (Vaumousse et al. 2003). Both steps query every ion, in its own order,
+    against a cell list of the few cluster ions, every ion visited once in coarse blocks.
+    """
+    from liprobe.apt._neighbour_kernels import envelope_pass, within_of_any
 
     member = solute_index[ion_labels[solute_index] >= 0]
     if member.size == 0 or envelope_nm <= 0:
         return ion_labels
+    # every ion bucketed by coarse blocks: the queries of one block hit the same cells
+    _, bxyz, border, _, _, _ = _sorted_points(xyz, 8 * envelope_nm, cap=_BUCKETS)
     seeds = xyz[member]
-    dist, nearest = nearest_within(seeds, xyz, envelope_nm)
-    near = np.isfinite(dist)
-    near[member] = False
-    added = np.flatnonzero(near)
-    ion_labels[added] = ion_labels[member[nearest[added]]]
+    start, sref, order, shape, cell, lo = _sorted_points(seeds, envelope_nm, envelope_nm)
+    skip = np.zeros(ion_labels.size, bool)
+    skip[member] = True
+    added = envelope_pass(sref, ion_labels[member][order], start, lo, cell, shape,
+                          _reach(envelope_nm, cell), float(envelope_nm), bxyz, border,
+                          skip, ion_labels)
+    added = np.flatnonzero(added)
     if erosion_nm > 0 and added.size:
-        # ions outside every cluster within the erosion distance of an added ion ...
-        others = np.flatnonzero(ion_labels < 0)
-        d_other, _ = nearest_within(xyz[added], xyz[others], erosion_nm, True)
-        outside = others[np.isfinite(d_other)]
-        if outside.size:
-            # ... erode the added ions within the erosion distance of them
-            d_out, _ = nearest_within(xyz[outside], xyz[added], erosion_nm, True)
-            ion_labels[added[np.isfinite(d_out)]] = -1
+        # an added ion within the erosion distance of an ion outside every cluster
+        start, sref, order, shape, cell, lo = _sorted_points(xyz[added], erosion_nm,
+                                                             erosion_nm)
+        eroded = within_of_any(sref, start, lo, cell, shape, _reach(erosion_nm, cell),
+                               float(erosion_nm), bxyz, border, ion_labels < 0)
+        ion_labels[added[order[eroded]]] = -1
     return ion_labels
 
 
@@ -195,27 +230,34 @@ def _solute_mask(species, atoms, cols):
 
 
 def _describe(xyz, ion_labels, solute, species, atoms, elements, n_clusters):
-    order = np.argsort(ion_labels, kind="stable")
-    sorted_labels = ion_labels[order]
-    start = np.searchsorted(sorted_labels, np.arange(n_clusters))
-    stop = np.searchsorted(sorted_labels, np.arange(n_clusters), side="right")
-    out = []
-    for k in range(n_clusters):
-        idx = order[start[k]:stop[k]]
-        sol = idx[solute[idx]]
-        p = xyz[sol].astype(np.float64)
-        centroid = p.mean(axis=0)
-        rg = float(np.sqrt(np.mean(np.sum((p - centroid) ** 2, axis=1))))
-        sp = species[idx]
-        counts = np.bincount(sp[sp >= 0], minlength=atoms.shape[0]) @ atoms
-        frac, sig = fractions_with_sigma(counts)
-        out.append(SoluteCluster(
-            n_ions=int(idx.size), n_solute=int(sol.size),
-            centroid_nm=tuple(float(v) for v in centroid), radius_of_gyration_nm=rg,
-            composition={e: float(frac[i]) for i, e in enumerate(elements)},
-            composition_sigma={e: float(sig[i]) for i, e in enumerate(elements)},
-            atom_counts={e: int(counts[i]) for i, e in enumerate(elements)}))
-    return tuple(out)
+    """Per cluster: ions, solute ions, centroid and R_g of its solute ions, composition."""
+    inside = np.flatnonzero(ion_labels >= 0)
+    lab = ion_labels[inside].astype(np.int64)
+    n_ions = np.bincount(lab, minlength=n_clusters)
+    sol = solute[inside]
+    slab = lab[sol]
+    p = xyz[inside[sol]].astype(np.float64)
+    n_sol = np.bincount(slab, minlength=n_clusters)
+    per = np.maximum(n_sol, 1).astype(np.float64)
+    centroid = np.zeros((n_clusters, 3))
+    for a in range(3):
+        centroid[:, a] = np.bincount(slab, p[:, a], n_clusters) / per
+    d2 = np.sum((p - centroid[slab]) ** 2, axis=1)
+    rg = np.sqrt(np.bincount(slab, d2, n_clusters) / per)
+    sp = species[inside]
+    ranged = sp >= 0
+    n_species = atoms.shape[0]
+    per_species = np.bincount(lab[ranged] * n_species + sp[ranged],
+                              minlength=n_clusters * n_species).reshape(n_clusters, n_species)
+    counts = per_species @ atoms
+    frac, sig = fractions_with_sigma(counts)
+    return tuple(SoluteCluster(
+        n_ions=int(n_ions[k]), n_solute=int(n_sol[k]),
+        centroid_nm=tuple(float(v) for v in centroid[k]), radius_of_gyration_nm=float(rg[k]),
+        composition={e: float(frac[k, i]) for i, e in enumerate(elements)},
+        composition_sigma={e: float(sig[k, i]) for i, e in enumerate(elements)},
+        atom_counts={e: int(counts[k, i]) for i, e in enumerate(elements)})
+        for k in range(n_clusters))
 
 
 def _positive(name, value, *, allow_zero=False):
@@ -242,7 +284,7 @@ def _run(ions, ranges, *, method, element, radius_nm, min_neighbours, n_min, env
     keep = keep[np.argsort(-sizes[keep], kind="stable")]
     remap = np.full(sizes.size + 1, -1, np.int64)
     remap[keep] = np.arange(keep.size)
-    ion_labels = np.full(ions.n_ions, -1, np.int64)
+    ion_labels = np.full(ions.n_ions, -1, np.int32)
     ion_labels[solute_index] = remap[labels]
     ion_labels = _envelope(xyz, ion_labels, solute_index, envelope_nm, erosion_nm)
     clusters = _describe(xyz, ion_labels, solute, species, atoms, elements, keep.size)
@@ -264,7 +306,7 @@ def _run(ions, ranges, *, method, element, radius_nm, min_neighbours, n_min, env
     return ClusterResult(method=method, parameters=parameters, element=names,
                          clusters=clusters, n_solute=int(solute_index.size),
                          random_label_baseline=baseline,
-                         labels=ion_labels.astype(np.int32))
+                         labels=ion_labels)
 
 
 def maximum_separation_clusters(
@@ -339,7 +381,8 @@ def dbscan_clusters(
 
     A solute ion with at least ``min_samples`` solute ions (itself included) within
     ``eps_nm`` is a core; labels match ``sklearn.cluster.DBSCAN`` on the solute positions
-    (a border ion reachable from two clusters may be given to either). ``n_min``,
+    (a border ion reachable from two clusters goes to its nearest core's; scikit-learn
+    gives it to the first cluster that reaches it). ``n_min``,
     envelope, erosion, baseline and the per-cluster results as in
     :func:`maximum_separation_clusters`.
     """
