@@ -32,7 +32,10 @@ from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 
 __all__ = ["NeighbourDistribution", "PairCorrelation", "boundary_distance_nm",
-           "nearest_neighbour_distribution", "pair_correlation"]
+           "nearest_neighbour_distribution", "pair_correlation", "NEIGHBOUR_TARGETS"]
+
+#: The neighbours of :func:`nearest_neighbour_distribution`: other solute ions or every ion.
+NEIGHBOUR_TARGETS = ("solute", "all")
 
 _HULL_SAMPLE = 50_000
 
@@ -170,8 +173,9 @@ def nearest_neighbour_distribution(
     """
     from scipy.spatial import cKDTree
 
-    if target not in ("solute", "all"):
-        raise ParameterError(f"target must be 'solute' or 'all', got {target!r}")
+    if target not in NEIGHBOUR_TARGETS:
+        raise ParameterError(f"target must be one of {', '.join(NEIGHBOUR_TARGETS)}, "
+                             f"got {target!r}")
     if int(k) < 1 or int(n_random) < 1:
         raise ParameterError(f"k and n_random must be >= 1, got {k} and {n_random}")
     if not (np.isfinite(bin_nm) and bin_nm > 0 and max_distance_nm > bin_nm):
