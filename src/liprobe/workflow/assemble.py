@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from liprobe.errors import LiprobeError, SpecimenError
+from liprobe.workflow.spatial import CLUSTER_COLUMNS, NEIGHBOUR_COLUMNS
 
 __all__ = ["assemble_study"]
 
@@ -34,6 +35,9 @@ _EMPTY = {
     "fda": ["specimen", "element", "chi2", "dof", "p_value", "mu"],
     "profiles": ["specimen", "start_nm", "end_nm"],
 }
+# the 3-D analyses' tables (columns: liprobe.workflow.spatial)
+_EMPTY["clusters"] = list(CLUSTER_COLUMNS)
+_EMPTY["nearest_neighbours"] = list(NEIGHBOUR_COLUMNS)
 
 
 def _frame(rows: list[dict[str, Any]], name: str) -> Any:
@@ -328,6 +332,9 @@ def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress
                       if r.profile]
     tables["profiles"] = (pd.concat(profile_frames, ignore_index=True) if profile_frames
                           else _frame([], "profiles"))
+    tables["clusters"] = _frame([c for r in results for c in r.clusters], "clusters")
+    tables["nearest_neighbours"] = _frame([n for r in results for n in r.neighbours],
+                                          "nearest_neighbours")
     for name, frame in tables.items():
         write_table(frame, out_dir / "tables", name)
 
