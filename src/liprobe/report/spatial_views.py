@@ -28,6 +28,8 @@ __all__ = ["SpatialView", "spatial_view", "spatial_figures", "decimate_mesh",
 MAX_FACES = 20_000
 #: Thickness (nm) of the slab through the needle axis of the concentration map.
 MAP_SLAB_NM = 10.0
+#: Pixels of the concentration map with fewer atoms are left blank (the needle's edge).
+MAP_MIN_ATOMS = 20.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,7 +63,7 @@ def spatial_view(spec: Any, ions: Any, ranges: Any, species: np.ndarray, *,
         cmap = concentration_map(ions, ranges, element=request.element, axis="y",
                                  pixel_nm=1.0, slab_nm=(centre - 0.5 * MAP_SLAB_NM,
                                                         centre + 0.5 * MAP_SLAB_NM),
-                                 min_atoms=5.0, species=species)
+                                 min_atoms=MAP_MIN_ATOMS, species=species)
     except LiprobeError:
         cmap = None
     return SpatialView(spec.name, results, cmap)
@@ -134,7 +136,6 @@ def spatial_figures(view: SpatialView | None, *, with_3d: bool = True
         plot_clusters,
         plot_concentration_map,
         plot_nn_distribution,
-        plot_surface_proxigram,
     )
 
     if view is None:
@@ -144,16 +145,20 @@ def spatial_figures(view: SpatialView | None, *, with_3d: bool = True
     layer = res.surface_layer
     if view.concentration_map is not None:
         m = view.concentration_map
-        out.append(("concentration-map", plot_concentration_map(m),
+        fig = plot_concentration_map(m)
+        for ax in fig.axes[:2]:  # the map and its σ: analysis direction downwards
+            ax.invert_yaxis()
+        out.append(("concentration-map", fig,
                     f"{m.element} atom fraction (left) and its counting σ (right) in a "
                     f"{MAP_SLAB_NM:g}-nm slab through the axis of {name} (x-z plane, 1 nm "
-                    "pixels; pixels with under 5 atoms blank). Conclusion: a band at the top "
+                    "pixels, analysis direction downwards; pixels with under "
+                    f"{MAP_MIN_ATOMS:g} atoms blank). Conclusion: a band at the top "
                     "is a surface layer; spots or lines are clusters or Li pipes."))
     if layer is not None and layer.found and layer.surfaces is not None:
         summary = (f"the {layer.element} {layer.threshold:.3f} isosurface (midway between "
                    f"the top's {layer.surface_fraction:.3f} and the bulk's "
                    f"{layer.bulk_fraction:.3f}) lies {layer.thickness_nm:.1f} ± "
-                   f"{layer.sigma_nm:.1f} nm (counting σ) below the specimen's top along its "
+                   f"{layer.sigma_nm:.2f} nm (counting σ) below the specimen's top along its "
                    f"normal; the 1-D profile crosses it at {layer.profile_depth_nm:.1f} nm")
         if with_3d:
             html, total, drawn = _isosurface_div(layer, div_id=f"isosurface-{_slug(name)}")
@@ -161,11 +166,13 @@ def spatial_figures(view: SpatialView | None, *, with_3d: bool = True
                         f"{name} ({layer.n_surfaces} surface(s), {layer.surface_area_nm2:.0f} "
                         f"nm²; {drawn} of {total} triangles drawn, coloured by depth; drag "
                         f"to rotate). Conclusion: {summary}."))
-        out.append(("proxigram", plot_surface_proxigram(layer.proxigram),
-                    f"Proxigram of {name}: atom fractions ± σ against signed distance from "
-                    f"the {layer.element} isosurface (negative: the depleted side, towards "
-                    f"the top). Conclusion: {summary} (a tilted or curved layer makes the "
-                    "two differ)."))
+        out.append(("proxigram", _plot_layer_proxigram(layer),
+                    f"Proxigram of {name}: {layer.element} atom fraction ± σ (left axis) and "
+                    "ions per bin (right axis, grey) against signed distance from the "
+                    f"{layer.element} isosurface (negative: towards the top; bins with under "
+                    "10 % of the median ion count not drawn). The top surface is where the "
+                    f"ion count falls to half its plateau (dotted). Conclusion: {summary} (a "
+                    "tilted or curved layer makes the two differ)."))
     if res.clusters is not None:
         c, base = res.clusters, res.clusters.random_label_baseline
         excess = ("" if base is None else
@@ -182,7 +189,7 @@ def spatial_figures(view: SpatialView | None, *, with_3d: bool = True
         d = res.nn
         shift = d.mean_distance_nm / d.random_mean_distance_nm - 1.0
         out.append(("nn-distribution", plot_nn_distribution(d),
-                    f"{d.k}-th nearest-neighbour distances of {'+'.join(d.element)} to "
+                    f"{_ordinal(d.k)} nearest-neighbour distances of {'+'.join(d.element)} to "
                     f"{d.target} ions in {name}, against {d.n_random} random labellings "
                     f"(envelope; {d.n_excluded_edge} ions within {d.edge_exclusion_nm:g} nm "
                     f"of the edge left out). Conclusion: mean {d.mean_distance_nm:.3f} nm "
@@ -191,6 +198,34 @@ def spatial_figures(view: SpatialView | None, *, with_3d: bool = True
                        if shift < -0.02 else "; no clustering beyond chance at this scale")
                     + "."))
     return out
+
+
+def _plot_layer_proxigram(layer: Any) -> Any:
+    """The layer element's fraction ± σ and the ion count per bin against distance."""
+    from liprobe.report.canvas import element_color, new_figure
+
+    p = layer.proxigram
+    counts = p.ion_counts.astype(np.float64)
+    keep = counts >= 0.1 * np.median(counts[counts > 0]) if (counts > 0).any() else counts > 0
+    i = p.elements.index(layer.element)
+    x = p.center_nm
+    fig, ax = new_figure((7.0, 3.6))
+    ax.errorbar(x[keep], p.fractions[keep, i], yerr=p.sigmas[keep, i], marker="o", ms=3,
+                lw=1, capsize=2, color=element_color(layer.element), label=layer.element)
+    ax.axvline(0.0, color="0.5", lw=0.8, ls="--")
+    ax.axvline(-layer.thickness_nm, color="0.3", lw=0.8, ls=":",
+               label=f"top surface ({layer.thickness_nm:.1f} nm)")
+    ax.set_xlabel("signed distance from the isosurface (nm)")
+    ax.set_ylabel(f"{layer.element} atom fraction")
+    ax.set_ylim(bottom=0)
+    twin = ax.twinx()
+    twin.step(x, counts, where="mid", color="0.6", lw=1)
+    twin.set_ylim(bottom=0)
+    twin.tick_params(axis="y", colors="0.4", labelsize=7)
+    if keep.any():
+        ax.set_xlim(x[keep].min() - 1.0, x[keep].max() + 1.0)
+    ax.legend(fontsize=7, loc="upper left")
+    return fig
 
 
 def spatial_tables_html(tables: dict[str, Any]) -> str:
@@ -207,6 +242,11 @@ def spatial_tables_html(tables: dict[str, Any]) -> str:
             parts.append(render_data_table(frame, table_id=f"table-{name}", caption=caption,
                                            download=f"tables/{name}.csv"))
     return "".join(parts)
+
+
+def _ordinal(k: int) -> str:
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
 
 
 def _slug(name: str) -> str:
