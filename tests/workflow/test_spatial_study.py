@@ -44,7 +44,7 @@ def test_proxigram_thickness_recovers_the_layer_and_agrees_with_the_1d_value(stu
     # a needle without a layer: NaN and a note saying why, not an error
     assert np.isnan(table.loc["uniform", "surface_layer_nm"])
     qc = study.tables["qc"]
-    note = qc[(qc["specimen"] == "uniform") & (qc["check"] == "surface_layer")]
+    note = qc[(qc["specimen"] == "uniform") & (qc["check"] == "spatial")]
     assert len(note) == 1 and "no surface layer" in note["message"].iloc[0]
 
 

@@ -193,6 +193,10 @@ def nearest_neighbour_distribution(
             query = rng.choice(query, max_query, replace=False)
         if edge > 0:
             query = query[_inside_distance(planes, xyz[query]) >= edge]
+        if query.size == 0:
+            raise ParameterError(f"no solute ion lies {edge:g} nm or more inside the "
+                                 "specimen's boundary (edge exclusion): the specimen is too "
+                                 "small; lower edge_exclusion_nm or max_distance_nm")
         d = _kth(xyz, labelled, query, int(k), target, all_tree)
         return np.histogram(d, edges)[0] / max(d.size, 1), float(np.mean(d)), query.size
 

@@ -13,8 +13,9 @@ manifest's ``[analysis.*]`` tables). :func:`run_spatial` returns the analysis re
   random-labelling baseline, mean radius of gyration ...);
 - one ``nearest_neighbours`` row per specimen asked (mean k-th NN distance against the
   random-labelling mean ...);
-- ``qc`` note rows: a specimen without a surface layer, or whose layer could not be
-  measured, says why (the study goes on: the surface layer is asked of every specimen).
+- ``qc`` note rows (check ``spatial``): a specimen without a surface layer, or where an
+  analysis could not run, says why (the study goes on: the surface layer is asked of every
+  specimen, and one thin needle should not stop a study).
 
 Random labelling is seeded from the study's seed and the specimen's name, so results do not
 depend on the order in which specimens are computed.
@@ -70,8 +71,9 @@ def run_spatial(analysis: Any, ions: Any, ranges: Any, species: np.ndarray, *, s
     """Run the analyses ``analysis`` asks for on one specimen's ions.
 
     ``whole_specimen`` False (a slab of a streamed file) skips the surface layer (the slab
-    does not hold the specimen's top). Cluster and NN errors propagate (they were asked
-    for explicitly); a surface layer that cannot be measured becomes a note.
+    does not hold the specimen's top). An analysis the specimen cannot support (no layer,
+    too few solute ions, a needle too thin for the NN edge exclusion, an element missing
+    from its range file) becomes a note naming why; the rest of the study goes on.
     """
     from liprobe.apt.surface_layer import measure_surface_layer
 
@@ -95,16 +97,22 @@ def run_spatial(analysis: Any, ions: Any, ranges: Any, species: np.ndarray, *, s
                 notes.append(layer.reason)
     request = getattr(analysis, "clusters", None)
     if request is not None:
-        clusters = _clusters(request, ions, ranges, species, specimen_rng(seed, name))
+        try:
+            clusters = _clusters(request, ions, ranges, species, specimen_rng(seed, name))
+        except LiprobeError as exc:
+            notes.append(f"clusters not measured: {exc}")
     request = getattr(analysis, "nn", None)
     if request is not None:
         from liprobe.apt.neighbours import nearest_neighbour_distribution
 
-        nn = nearest_neighbour_distribution(
-            ions, ranges, rng=specimen_rng(seed + 1, name), element=request.element,
-            k=request.k, target=request.target, bin_nm=request.bin_nm,
-            max_distance_nm=request.max_distance_nm, n_random=request.n_random,
-            species=species)
+        try:
+            nn = nearest_neighbour_distribution(
+                ions, ranges, rng=specimen_rng(seed + 1, name), element=request.element,
+                k=request.k, target=request.target, bin_nm=request.bin_nm,
+                max_distance_nm=request.max_distance_nm, n_random=request.n_random,
+                species=species)
+        except LiprobeError as exc:
+            notes.append(f"nearest neighbours not measured: {exc}")
     return SpatialResults(layer, clusters, nn, tuple(notes))
 
 
@@ -178,6 +186,6 @@ def spatial_rows(results: SpatialResults, name: str, *, scope: str = ""
             "relative_shift": float(d.mean_distance_nm / d.random_mean_distance_nm - 1.0),
             "n_query": int(d.n_query), "n_excluded_edge": int(d.n_excluded_edge),
             "edge_exclusion_nm": float(d.edge_exclusion_nm), "n_random": int(d.n_random)})
-    qc = [{"check": "surface_layer", "verdict": "note", "value": float(
-        columns["surface_layer_contrast_sigma"]), "message": note} for note in results.notes]
+    qc = [{"check": "spatial", "verdict": "note", "value": math.nan, "message": note}
+          for note in results.notes]
     return columns, clusters, neighbours, qc
