@@ -37,7 +37,9 @@ def _allowed_keys(tmp_path: Path, table: str) -> set[str]:
              "samples": None, "specimens": None,
              "icp": '[icp]\nfile = "c.csv"\nzzqqxx = 1\n',
              "cycling": '[[cycling]]\nfile = "c.csv"\nzzqqxx = 1\n',
-             "haadf": '[[haadf]]\nimage = "i.tif"\nsample = "A"\nzzqqxx = 1\n'}[table]
+             "haadf": '[[haadf]]\nimage = "i.tif"\nsample = "A"\nzzqqxx = 1\n',
+             **{t: f"[{t}]\nzzqqxx = 1\n" for t in ("analysis.surface_layer",
+                                                    "analysis.clusters", "analysis.nn")}}[table]
     text = _BASE + (extra or "")
     if table == "study":
         text = text.replace('name = "x"\n', 'name = "x"\nzzqqxx = 1\n', 1)

@@ -97,3 +97,23 @@ def test_haadf_windows_recover_the_disorder_truth_at_the_300_cycle_depths(exampl
         total += len(rows)
     # the windows' 95 % intervals hold the truth about as often as they claim
     assert covered / total >= 0.8
+
+
+def test_clusters_and_neighbours_on_the_li_line_specimen(example):
+    # the manifest asks clusters and NN of the one specimen holding Li-rich lines: its
+    # clusters outnumber those that random labelling of the same positions gives
+    from liprobe.synth._example_design import LINE_SPECIMEN
+
+    _, out = example
+    sample, depth, replicate = LINE_SPECIMEN
+    specimens = out.tables["specimens"]
+    name = specimens.loc[(specimens["sample"] == sample) & (specimens["depth_label"] == depth)
+                         & (specimens["replicate"].astype(str) == str(replicate)),
+                         "specimen"].item()
+    clusters = out.tables["clusters"]
+    assert clusters["specimen"].tolist() == [name]
+    assert clusters["n_clusters"].item() > clusters["baseline_n_clusters"].item()
+    assert out.tables["nearest_neighbours"]["specimen"].tolist() == [name]
+    # every specimen has the surface-layer columns (NaN where no layer is seen)
+    assert {"surface_layer_nm", "surface_layer_sigma_nm", "surface_layer_1d_nm"} <= set(
+        specimens.columns)

@@ -48,8 +48,12 @@ from liprobe.apt.species import atoms_per_species, element_index, species_per_io
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 
-__all__ = ["SoluteCluster", "RandomLabelBaseline", "ClusterResult",
+__all__ = ["SoluteCluster", "RandomLabelBaseline", "ClusterResult", "CLUSTER_METHODS",
            "maximum_separation_clusters", "dbscan_clusters", "link_solute"]
+
+#: The cluster methods: ``"maxsep"`` (:func:`maximum_separation_clusters`) and ``"dbscan"``
+#: (:func:`dbscan_clusters`), as named in :attr:`ClusterResult.method`.
+CLUSTER_METHODS = ("maxsep", "dbscan")
 
 GUINIER_PER_GYRATION = math.sqrt(5.0 / 3.0)
 

@@ -32,7 +32,10 @@ from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 
 __all__ = ["NeighbourDistribution", "PairCorrelation", "boundary_distance_nm",
-           "nearest_neighbour_distribution", "pair_correlation"]
+           "nearest_neighbour_distribution", "pair_correlation", "NEIGHBOUR_TARGETS"]
+
+#: The neighbours of :func:`nearest_neighbour_distribution`: other solute ions or every ion.
+NEIGHBOUR_TARGETS = ("solute", "all")
 
 _HULL_SAMPLE = 50_000
 
@@ -170,8 +173,9 @@ def nearest_neighbour_distribution(
     """
     from scipy.spatial import cKDTree
 
-    if target not in ("solute", "all"):
-        raise ParameterError(f"target must be 'solute' or 'all', got {target!r}")
+    if target not in NEIGHBOUR_TARGETS:
+        raise ParameterError(f"target must be one of {', '.join(NEIGHBOUR_TARGETS)}, "
+                             f"got {target!r}")
     if int(k) < 1 or int(n_random) < 1:
         raise ParameterError(f"k and n_random must be >= 1, got {k} and {n_random}")
     if not (np.isfinite(bin_nm) and bin_nm > 0 and max_distance_nm > bin_nm):
@@ -189,6 +193,10 @@ def nearest_neighbour_distribution(
             query = rng.choice(query, max_query, replace=False)
         if edge > 0:
             query = query[_inside_distance(planes, xyz[query]) >= edge]
+        if query.size == 0:
+            raise ParameterError(f"no solute ion lies {edge:g} nm or more inside the "
+                                 "specimen's boundary (edge exclusion): the specimen is too "
+                                 "small; lower edge_exclusion_nm or max_distance_nm")
         d = _kth(xyz, labelled, query, int(k), target, all_tree)
         return np.histogram(d, edges)[0] / max(d.size, 1), float(np.mean(d)), query.size
 

@@ -55,7 +55,8 @@ FIGURE_KINDS = ("atom-map", "atom-map-3d", "mass-spectrum", "specimen-profile",
                 "fda-histogram", "haadf-image", "plane-profile", "haadf-windows", "li-vs-depth",
                 "elements-vs-depth", "capacity", "li-vs-disorder", "growth", "haadf-depth",
                 "profiles-overview", "proxigram", "detector-map", "voltage-curve",
-                "correlation-histogram")
+                "correlation-histogram", "concentration-map", "isosurface", "clusters",
+                "nn-distribution")
 _PAPER_CYCLES = {0, 2, 100, 300}
 
 
@@ -71,7 +72,7 @@ class _Page:
         self.count += 1
         ident = f"fig-{self.count}-{kind}"
         if isinstance(fig, str):
-            self.has_3d = self.has_3d or kind == "atom-map-3d"
+            self.has_3d = self.has_3d or kind in ("atom-map-3d", "isosurface")
             body = f'<div class="report-figure plotly-figure">{fig}</div>'
         else:
             body = (f'<img class="report-figure" alt="{escape(caption)}" '
@@ -397,9 +398,12 @@ def write_report(study_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
     if with_specimens and parsed is not None:
         body = _specimen_sections(page, parsed, tables, bulk, with_3d=with_3d,
                                   progress=progress, max_groups=max_specimen_groups)
-        sections.append(section("specimens", "Specimens", [body], "One representative needle "
-                                 "per sample and depth (the largest); the others one click "
-                                 "away below it."))
+        from liprobe.report.spatial_views import spatial_tables_html
+
+        sections.append(section("specimens", "Specimens", [body, spatial_tables_html(tables)],
+                                "One representative needle "
+                                "per sample and depth (the largest); the others one click "
+                                "away below it."))
 
     qc_parts = []
     if qc:

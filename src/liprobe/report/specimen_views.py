@@ -44,6 +44,7 @@ class SpecimenView:
     features: Any = None
     proxigram: Any = None
     detector: Any = None  # report.detector_views.DetectorView
+    spatial: Any = None  # liprobe.report.spatial_views.SpatialView ([analysis.*])
 
 
 def specimen_view(spec: Any, settings: Any, *, seed: int = 0,
@@ -88,11 +89,14 @@ def specimen_view(spec: Any, settings: Any, *, seed: int = 0,
             features = found
             proxigram = line_proxigram(ions, ranges, found, species=species,
                                        normalize_to=tuple(settings.normalize_to))
+    from liprobe.report.spatial_views import spatial_view
+
+    spatial = spatial_view(spec, ions, ranges, species, seed=seed)
     return SpecimenView(spec.name, spec.sample, spec.cycles, spec.depth.label,
                         float(spec.depth.depth_nm), ions.n_ions, elements,
                         np.ascontiguousarray(ions.xyz_nm[keep], dtype=np.float32),
                         element_of_ion[keep], spectrum, ranges, profile, fda, features,
-                        proxigram, detector=detector_view(ions, ranges))
+                        proxigram, detector=detector_view(ions, ranges), spatial=spatial)
 
 
 def depleted_layer_nm(depth_nm: np.ndarray, li: np.ndarray, bulk_li: float,
@@ -204,8 +208,10 @@ def specimen_figures(view: SpecimenView, *, bulk_li: float | None = None,
                     f"{view.features.threshold_sigma:g} σ). Conclusion: Li is enriched within "
                     "~1-2 nm of the lines (dislocation-like Li pipes, paper Fig. 6)."))
     from liprobe.report.detector_views import detector_figures
+    from liprobe.report.spatial_views import spatial_figures
 
     out += detector_figures(view.detector, name=view.name)
+    out += spatial_figures(view.spatial, with_3d=with_3d)
     return out
 
 

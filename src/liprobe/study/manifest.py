@@ -75,6 +75,11 @@ folder)::
     reference = "simulate"            # R0 source: "simulate" or an image of the ordered
                                       # material under the same conditions
 
+    [analysis.surface_layer]          # optional 3-D analyses per specimen: the surface
+    [analysis.clusters]               # layer (on by default), clusters and nearest
+    [analysis.nn]                     # neighbours (off by default); keys and defaults in
+                                      # liprobe.study.manifest_analysis
+
 HAADF reference (R0) of an image: its entry's own key (``[[haadf]] reference``,
 ``[[specimens]] haadf_reference``), else ``[settings] haadf_reference``, else
 ``"simulate"``. The simulated reference has no detector background: an image without
@@ -98,7 +103,7 @@ import difflib
 import math
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +117,7 @@ from liprobe.study._manifest_check import (
     Checker,
 )
 from liprobe.study.acquisition import parse_acquisition
+from liprobe.study.manifest_analysis import SpatialAnalysis, parse_analysis
 
 __all__ = [
     "Depth", "Sample", "SpecimenSpec", "IcpSpec", "CyclingSpec", "HaadfSpec", "StudySettings",
@@ -163,6 +169,7 @@ class SpecimenSpec:
     haadf_reference: str | Path = "simulate"
     acquisition: tuple[tuple[str, Any], ...] = ()
     depth_sigma_nm: float = math.nan
+    analysis: SpatialAnalysis = SpatialAnalysis()
 
 
 @dataclass(frozen=True)
@@ -231,7 +238,7 @@ class Manifest:
 #: Largest manifest read (16 MiB: some 100 000 specimens).
 MANIFEST_MAX_BYTES = 16 << 20
 
-_TOP = ("study", "settings", "samples", "specimens", "icp", "cycling", "haadf")
+_TOP = ("study", "settings", "samples", "specimens", "icp", "cycling", "haadf", "analysis")
 _DEPTH_DEFS = ("half_recovery", "recovery_95", "deficit")
 _MODELS = ("exponential", "erf", "two_scale", "logistic")
 _OVERLAP_CORRECTIONS = ("isotopes", "none")
@@ -479,6 +486,9 @@ def parse_manifest(text: str, path: str | os.PathLike = "study.toml") -> Manifes
                      if "reference" in entry else default_reference)
         haadf_specs.append(HaadfSpec(image, str(entry["sample"]), offset, px, reference))
 
+    # [analysis.*]: the 3-D analyses of each specimen (liprobe.study.manifest_analysis)
+    chosen = parse_analysis(chk, raw.get("analysis"), tuple(s.name for s in specimens))
+    specimens = [replace(s, analysis=chosen[s.name]) for s in specimens]
     return Manifest(path, str(study["name"]), str(study.get("description", "")), settings,
                     tuple(samples), tuple(specimens), icp, tuple(cycling), tuple(haadf_specs),
                     text)

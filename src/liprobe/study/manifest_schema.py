@@ -83,6 +83,72 @@ def _settings_keys() -> tuple[SchemaKey, ...]:
     return tuple(keys)
 
 
+_ANALYSIS_MEANING = {
+    "enabled": ("true or false", "measure the surface layer (false: not at all)", "true"),
+    "specimens": ("list of [[specimens]] names", "only these specimens", "every specimen"),
+    "element": ("element symbol", "the element analysed (solute of clusters and NN)", None),
+    "voxel_nm": ("number 0.1-20 (nm)", "voxel of the delocalised concentration field", None),
+    "delocalization_nm": ("number 0-20 (nm)", "Gaussian delocalisation of the field", None),
+    "bin_nm": ("number > 0 (nm)", "bin of the 1-D profile and the proxigram (NN: of the "
+               "distance histogram)", None),
+    "min_contrast_sigma": ("number >= 0", "no layer unless the top and bulk fractions differ "
+                           "by this many σ (counting)", None),
+    "min_relative_contrast": ("number 0-1", "... and by this fraction of the bulk value",
+                              None),
+    "method": ("", "cluster method (liprobe.apt.clusters)", None),
+    "dmax_nm": ("number 0.01-10 (nm)", "maxsep: linking distance between solute ions", None),
+    "order": ("integer >= 1", "maxsep: solute neighbours within dmax_nm of a core ion", None),
+    "nmin": ("integer >= 1", "smallest cluster (solute ions)", None),
+    "eps_nm": ("number 0.01-10 (nm)", "dbscan: neighbourhood radius", None),
+    "min_samples": ("integer >= 1", "dbscan: ions (itself included) within eps_nm of a core",
+                    None),
+    "envelope_nm": ("number 0-10 (nm)", "envelope distance", "dmax_nm (maxsep), 0 (dbscan)"),
+    "erosion_nm": ("number 0-10 (nm)", "erosion distance", "envelope_nm (maxsep), 0 (dbscan)"),
+    "baseline_repeats": ("integer 0-100", "random-labelling repeats of the baseline", None),
+    "k": ("integer >= 1", "neighbour order (1: nearest)", None),
+    "target": ("", "neighbours among the solute ions or every ion", None),
+    "max_distance_nm": ("number > bin_nm (nm)", "histogram range and edge exclusion", None),
+    "n_random": ("integer >= 1", "random-labelling repeats (envelope)", None),
+}
+
+
+def _shown(default: object) -> str:
+    if isinstance(default, tuple):
+        return "[" + ", ".join(f'"{v}"' for v in default) + "]"
+    if isinstance(default, float) and math.isnan(default):
+        return "nan"
+    if isinstance(default, str):
+        return f'"{default}"'
+    return repr(default)
+
+
+def _analysis_tables() -> tuple[SchemaTable, ...]:
+    from liprobe.apt.clusters import CLUSTER_METHODS
+    from liprobe.apt.neighbours import NEIGHBOUR_TARGETS
+    from liprobe.study.manifest_analysis import ANALYSIS_TABLES, EXTRA_KEYS
+
+    owned = {"method": " or ".join(CLUSTER_METHODS), "target": " or ".join(NEIGHBOUR_TARGETS)}
+
+    meaning = {"surface_layer": "Thickness of the depleted surface layer from a proxigram at "
+               "each specimen's top, beside the 1-D value (on by default).",
+               "clusters": "Solute clusters and their random-labelling baseline (off unless "
+               "given).",
+               "nn": "k-th nearest-neighbour distances against random labelling (off unless "
+               "given)."}
+    out = []
+    for name, cls in ANALYSIS_TABLES.items():
+        keys = []
+        for f in (*fields(cls), *EXTRA_KEYS[name]):
+            key = f if isinstance(f, str) else f.name
+            kind, text, default = _ANALYSIS_MEANING[key]
+            kind = owned.get(key, kind)
+            if default is None:
+                default = _shown(f.default)
+            keys.append(SchemaKey(key, kind, text, default=default))
+        out.append(SchemaTable(f"analysis.{name}", False, meaning[name], tuple(keys)))
+    return tuple(out)
+
+
 _DEPTH_TEXT = ('text: "30 nm", "< 100 nm", "~2 um", "surface", "bulk", "surface to centre"')
 
 
@@ -148,6 +214,7 @@ def _tables() -> tuple[SchemaTable, ...]:
                       "crystal image under the same conditions",
                       default="[settings] haadf_reference"),
         )),
+        *_analysis_tables(),
     )
 
 

@@ -320,6 +320,9 @@ def assemble_study(manifest: Any, results: list[Any], out_dir: Path, *, progress
                       if r.profile]
     tables["profiles"] = (pd.concat(profile_frames, ignore_index=True) if profile_frames
                           else _frame([], "profiles"))
+    tables["clusters"] = _frame([c for r in results for c in r.clusters], "clusters")
+    tables["nearest_neighbours"] = _frame([n for r in results for n in r.neighbours],
+                                          "nearest_neighbours")
     for name, frame in tables.items():
         write_table(frame, out_dir / "tables", name)
 

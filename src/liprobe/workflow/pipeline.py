@@ -39,6 +39,12 @@ Output folder layout written by :func:`run_study` (every table as CSV *and* Parq
       tables/qc.{csv,parquet}               per specimen and check: verdict, value, message
       tables/fda.{csv,parquet}              per specimen and element: chi2, dof, p, mu
       tables/profiles.{csv,parquet}         per specimen and bin: position, ratios, sigmas
+      tables/clusters.{csv,parquet}         per specimen asked ([analysis.clusters]): clusters
+                                            found, random-labelling baseline, mean R_g
+      tables/nearest_neighbours.{csv,parquet} per specimen asked ([analysis.nn]): mean k-th
+                                            NN distance vs random labelling
+      (specimens also holds the surface layer: surface_layer_nm, surface_layer_sigma_nm,
+      surface_layer_1d_nm ...; see liprobe.workflow.spatial)
       figures/<name>.{png,svg}              capacity_fade, li_vs_depth, gradient_fits,
                                             growth_law, li_vs_disorder (when data allow)
 
@@ -113,6 +119,9 @@ class SpecimenResult:
     overlap_shares: dict[str, float] = field(default_factory=dict)
     acquisition: dict[str, Any] = field(default_factory=dict)
     depth_sigma_nm: float = math.nan
+    spatial: dict[str, Any] = field(default_factory=dict)
+    clusters: list[dict[str, Any]] = field(default_factory=list)
+    neighbours: list[dict[str, Any]] = field(default_factory=list)
 
     def row(self) -> dict[str, Any]:
         """One flat row of the specimens table."""
@@ -127,6 +136,7 @@ class SpecimenResult:
             out[el] = r
             out[f"{el}_sigma"] = self.ratio_sigmas[el]
         out.update(self.overlap_shares)
+        out.update(self.spatial)
         return out
 
 
@@ -293,6 +303,15 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
         qc_rows.append({"check": "in_memory_slab", "verdict": "note",
                         "value": (loaded.slab[1] - loaded.slab[0]) / loaded.n_ions,
                         "message": loaded.slab_note()})
+    # the 3-D analyses the manifest asks for ([analysis.*]; liprobe.workflow.spatial)
+    from liprobe.workflow.spatial import run_spatial, spatial_rows
+
+    spatial = _step(spec, "3-D analyses", lambda: run_spatial(
+        spec.analysis, ions, ranges, species, seed=settings.seed, name=spec.name,
+        whole_specimen=loaded.slab is None))
+    spatial_columns, cluster_rows, nn_rows, spatial_qc = spatial_rows(
+        spatial, spec.name, scope=loaded.scope())
+    qc_rows += spatial_qc
     windows = []
     for image in spec.haadf:
         offset = spec.depth.depth_nm if math.isfinite(spec.depth.depth_nm) else 0.0
@@ -308,7 +327,7 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
                           qc_rows, windows, hashes,
                           correction.moved_shares() if correction is not None else {},
                           merged_acquisition(ions.metadata, spec.acquisition),
-                          spec.depth_sigma_nm)
+                          spec.depth_sigma_nm, spatial_columns, cluster_rows, nn_rows)
 
 
 @dataclass(frozen=True, eq=False)
