@@ -46,7 +46,7 @@ import numpy as np
 from liprobe.apt.composition import Composition
 from liprobe.apt.multiplicity import CORRECTIONS, adjust_p_values
 from liprobe.apt.profiles import concentration_profile
-from liprobe.apt.species import METALS, atoms_per_species, species_per_ion
+from liprobe.apt.species import METALS, atoms_per_species, ions_per_species, species_per_ion
 from liprobe.apt.spectrum import estimate_background, mass_spectrum
 from liprobe.counting import atom_covariance, ratios_with_sigma
 from liprobe.data import IonTable, RangeTable
@@ -290,7 +290,7 @@ def fit_trend(x: np.ndarray, y: np.ndarray, sigma: np.ndarray
 
 
 def _li_trend(ions, ranges, species, n_bins, tolerance, expected_li_ratio=None):
-    n_ranged = int(np.count_nonzero(species >= 0))
+    n_ranged = int(ions_per_species(species, ranges.n_ions).sum())
     profile = concentration_profile(ions, ranges, bin_ions=max(1, n_ranged // n_bins),
                                     species=species)
     elements = profile.elements
@@ -346,7 +346,7 @@ def li_trend_check(center_nm: np.ndarray, li_ratio: np.ndarray, li_sigma: np.nda
 def _o_metal(ranges, species, band, composition=None):
     elements, atoms = atoms_per_species(ranges)
     if composition is None:
-        ion_counts = np.bincount(species[species >= 0], minlength=ranges.n_ions)
+        ion_counts = ions_per_species(species, ranges.n_ions)
         counts = (ion_counts @ atoms).astype(np.float64)
         cov = atom_covariance(ion_counts, atoms)
         source = ""
