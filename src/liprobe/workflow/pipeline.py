@@ -198,6 +198,22 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
     cluster. Any failure raises :class:`~liprobe.errors.SpecimenError` naming the specimen
     and its file; nothing is dropped silently.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
+    # the inputs' SHA-256 in a second thread: file reads and hashlib release the GIL, so
+    # hashing a 1.6 GB file (1-2 s) overlaps the analysis on a second core
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashing = pool.submit(_input_hashes, spec)
+        return _analyze(spec, settings, hashing.result)
+
+
+def _input_hashes(spec: SpecimenSpec) -> dict[str, str]:
+    reference = (spec.haadf_reference,) if isinstance(spec.haadf_reference, Path) else ()
+    return {str(p): file_sha256(p) for p in (spec.apt, spec.ranges, *spec.haadf, *reference)}
+
+
+def _analyze(spec: SpecimenSpec, settings: StudySettings,
+             input_hashes: Callable[[], dict[str, str]]) -> SpecimenResult:
     from liprobe.apt.composition import composition_from_counts
     from liprobe.apt.frequency import frequency_distribution
     from liprobe.apt.profiles import concentration_profile
@@ -292,8 +308,7 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
                          lambda image=image, offset=offset: _haadf_windows(
                              image, depth_offset_nm=offset, reference=spec.haadf_reference,
                              seed=settings.seed))
-    reference = (spec.haadf_reference,) if isinstance(spec.haadf_reference, Path) else ()
-    hashes = {str(p): file_sha256(p) for p in (spec.apt, spec.ranges, *spec.haadf, *reference)}
+    hashes = input_hashes()
     return SpecimenResult(spec.name, spec.sample, spec.cycles, float(spec.depth.depth_nm),
                           spec.depth.label, spec.replicate, loaded.n_ions,
                           loaded.n_ranged, counts, ratios, sigmas, profile_cols, fda_rows,
