@@ -80,10 +80,10 @@ def slice_groups(starts: np.ndarray, max_ions: int) -> list[tuple[int, int]]:
 
 class BlockStream:
     """State of the block streaming across several pieces of the counting order: per x-y
-    column the partial block (element counts, ions, z extent) and the finished blocks."""
+    column the partial block (ions per species, ions, z extent) and the finished blocks."""
 
-    def __init__(self, n_cols: int, n_el: int, max_blocks: int):
-        self.acc = np.zeros((n_cols, n_el), np.int32)
+    def __init__(self, n_cols: int, n_species: int, n_el: int, max_blocks: int):
+        self.acc = np.zeros((n_cols, n_species), np.int32)
         self.filled = np.zeros(n_cols, np.int64)
         self.zlo = np.full(n_cols, np.inf)
         self.zhi = np.full(n_cols, -np.inf)
@@ -115,9 +115,11 @@ def _stream(order, x, y, z, species, contains, spatial, x0, y0, cell_nm, nx, ny,
     ``contains[s, e]`` is 1 when species ``s`` contains element ``e``. Finished blocks are
     written to ``out`` (counts of ions containing each element), ``height`` (z extent) and
     ``middle`` (mid z) from index ``nb`` on; returns the new number of blocks. Partial
-    blocks stay in ``acc``/``filled``/``zlo``/``zhi`` for the next piece.
+    blocks stay in ``acc`` (ions per species: one increment per ion, the element counts
+    made when the block closes), ``filled``, ``zlo`` and ``zhi`` for the next piece.
     """
     n_el = contains.shape[1]
+    n_sp = contains.shape[0]
     max_blocks = out.shape[0]
     for j in range(order.shape[0]):
         i = order[j]
@@ -131,8 +133,7 @@ def _stream(order, x, y, z, species, contains, spatial, x0, y0, cell_nm, nx, ny,
             if cx < 0 or cy < 0 or cx >= nx or cy >= ny:
                 continue
             c = cy * nx + cx
-        for e in range(n_el):
-            acc[c, e] += contains[s, e]
+        acc[c, s] += 1
         filled[c] += 1
         zi = _load(z, i)
         if zi < zlo[c]:
@@ -142,12 +143,15 @@ def _stream(order, x, y, z, species, contains, spatial, x0, y0, cell_nm, nx, ny,
         if filled[c] == block_ions:
             if nb < max_blocks:
                 for f in range(n_el):
-                    out[nb, f] = acc[c, f]
+                    k = 0
+                    for t in range(n_sp):
+                        k += acc[c, t] * contains[t, f]
+                    out[nb, f] = k
                 height[nb] = zhi[c] - zlo[c]
                 middle[nb] = 0.5 * (zhi[c] + zlo[c])
                 nb += 1
-            for f in range(n_el):
-                acc[c, f] = 0
+            for t in range(n_sp):
+                acc[c, t] = 0
             filled[c] = 0
             zlo[c] = np.inf
             zhi[c] = -np.inf
@@ -169,7 +173,7 @@ def spatial_blocks(x, y, z, species, contains, *, x0, y0, z0, cell_nm, dz, nx, n
     dtype = np.int32 if z.shape[0] < 2**31 else np.int64
     largest = max((int(starts[b] - starts[a]) for a, b in groups), default=0)
     buffer = np.empty(largest, dtype)
-    state = BlockStream(nx * ny, contains.shape[1], max_blocks)
+    state = BlockStream(nx * ny, contains.shape[0], contains.shape[1], max_blocks)
     for first, stop in groups:
         order = buffer[: int(starts[stop] - starts[first])]
         fill_order(z, species, z0, dz, n_slices, starts, first, stop, order)
@@ -182,7 +186,7 @@ def evaporation_blocks(x, y, z, species, contains, *, block_ions, max_blocks,
                        order_chunk=None):
     """Blocks of consecutive ranged ions in detection order (indices made piece by piece)."""
     chunk = int(ORDER_CHUNK if order_chunk is None else order_chunk)
-    state = BlockStream(1, contains.shape[1], max_blocks)
+    state = BlockStream(1, contains.shape[0], contains.shape[1], max_blocks)
     n = z.shape[0]
     for start in range(0, n, max(chunk, 1)):
         order = np.arange(start, min(start + chunk, n), dtype=np.int64)

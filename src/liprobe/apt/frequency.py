@@ -220,8 +220,12 @@ def occupied_volume_nm3(xyz_nm: np.ndarray, *, n_slabs: int | None = None,
     edges = np.linspace(z0, z1, n_slabs + 1)
     slab = np.clip(np.searchsorted(edges, z, side="right") - 1, 0, n_slabs - 1)
     volume = 0.0
+    # the points of each slab in their original order, from one stable sort (not one mask
+    # over every point per slab)
+    by_slab = np.argsort(slab, kind="stable")
+    first = np.searchsorted(slab[by_slab], np.arange(n_slabs + 1))
     for s in range(n_slabs):
-        pts = sub[slab == s, :2]
+        pts = sub[by_slab[first[s]:first[s + 1]], :2]
         if pts.shape[0] < 3:
             continue
         try:

@@ -76,7 +76,7 @@ def window_histogram(mass, low32, high, low, width, out):  # pragma: no cover
     n_fine = out.shape[0]
     inv = 1.0 / width
     for i in range(mass.shape[0]):
-        m = mass[i]
+        m = load(mass, i)
         if not (m >= low32 and m < high):
             continue
         b = int(1.0 * (m - low) * inv)
@@ -92,7 +92,7 @@ def count_near(mass, centre, half_width):  # pragma: no cover
     """Ions with ``abs(m - centre) < half_width`` in float32, as NumPy computes it."""
     n = 0
     for i in range(mass.shape[0]):
-        if abs(mass[i] - centre) < half_width:
+        if abs(load(mass, i) - centre) < half_width:
             n += 1
     return n
 

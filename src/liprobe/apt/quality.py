@@ -151,17 +151,17 @@ def _wilson(k: float, n: float, z: float = _Z95) -> tuple[float, float]:
 
 def _near_counts(mass, centres, half_width_da):
     """Ions within ``half_width_da`` of each centre, float32 as |m - c| < w: one pass per
-    centre without N-sized temporaries (a big-endian column is made native by blocks)."""
+    centre without N-sized temporaries (a big-endian float32 column is read in place)."""
+    from liprobe.apt._columns import column_view
     from liprobe.apt.profile_kernels import count_near
 
-    native = mass.dtype == np.float32 and mass.dtype.isnative
-    step = max(mass.shape[0], 1) if native else 1 << 22
+    in_place = mass.dtype in (np.dtype("<f4"), np.dtype(">f4"))  # read where it lies
+    step = max(mass.shape[0], 1) if in_place else 1 << 22
     half = np.float32(half_width_da)
     totals = [0] * len(centres)
     for start in range(0, mass.shape[0], step):
         block = mass[start:start + step]
-        if not native:
-            block = block.astype(np.float32)
+        block = column_view(block) if in_place else block.astype(np.float32)
         for k, c in enumerate(centres):
             totals[k] += int(count_near(block, np.float32(c), half))
     return tuple(float(t) for t in totals)
