@@ -51,44 +51,68 @@ def column_view(column: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def _bounds(a, b, c, n_cols):  # pragma: no cover - jitted
-    """Per column: min and max of the finite values; rows with a non-finite value, first one."""
-    low = np.full(3, np.inf)
-    high = np.full(3, -np.inf)
+def _bounds3(a, b, c):  # pragma: no cover - jitted
+    """Per column min and max, and the rows with a non-finite value (x - x is NaN exactly
+    for NaN and inf); branch-free, so the loop runs near memory bandwidth. The bounds are
+    meaningful only when no row is non-finite."""
+    lo0 = lo1 = lo2 = np.float32(np.inf)
+    hi0 = hi1 = hi2 = np.float32(-np.inf)
     n_bad = 0
-    first = -1
     for i in range(a.shape[0]):
         va = load(a, i)
-        vb = load(b, i) if n_cols > 1 else np.float32(0.0)
-        vc = load(c, i) if n_cols > 2 else np.float32(0.0)
-        if np.isfinite(va) and np.isfinite(vb) and np.isfinite(vc):
-            if va < low[0]:
-                low[0] = va
-            if va > high[0]:
-                high[0] = va
-            if vb < low[1]:
-                low[1] = vb
-            if vb > high[1]:
-                high[1] = vb
-            if vc < low[2]:
-                low[2] = vc
-            if vc > high[2]:
-                high[2] = vc
-        else:
-            if n_bad == 0:
-                first = i
-            n_bad += 1
-    return low, high, n_bad, first
+        vb = load(b, i)
+        vc = load(c, i)
+        lo0 = min(lo0, va)
+        hi0 = max(hi0, va)
+        lo1 = min(lo1, vb)
+        hi1 = max(hi1, vb)
+        lo2 = min(lo2, vc)
+        hi2 = max(hi2, vc)
+        s = (va - va) + (vb - vb) + (vc - vc)
+        n_bad += s != s
+    return (np.array([lo0, lo1, lo2], np.float64), np.array([hi0, hi1, hi2], np.float64),
+            n_bad)
+
+
+@numba.njit(cache=True, nogil=True)
+def _bounds1(a):  # pragma: no cover - jitted
+    """:func:`_bounds3` of one column."""
+    lo = np.float32(np.inf)
+    hi = np.float32(-np.inf)
+    n_bad = 0
+    for i in range(a.shape[0]):
+        v = load(a, i)
+        lo = min(lo, v)
+        hi = max(hi, v)
+        s = v - v
+        n_bad += s != s
+    return np.array([lo], np.float64), np.array([hi], np.float64), n_bad
+
+
+@numba.njit(cache=True, nogil=True)
+def _first_bad(a, b, c):  # pragma: no cover - jitted
+    """Index of the first row with a non-finite value (-1 if none)."""
+    for i in range(a.shape[0]):
+        s = (load(a, i) - load(a, i)) + (load(b, i) - load(b, i)) + (load(c, i) - load(c, i))
+        if s != s:
+            return i
+    return -1
 
 
 def finite_bounds(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """Min and max (float64) of each of 1-3 equal-length float32 columns over the rows whose
-    values are all finite, the number of rows with a non-finite value and the first one
-    (-1 if none). One pass, no mask; big-endian columns are read in place."""
+    """Min and max (float64) of each of 1-3 equal-length float32 columns, the number of rows
+    with a non-finite value and the first one (-1 if none; the bounds are then undefined).
+    One pass, no mask; big-endian columns are read in place."""
     n_cols = len(columns)
     if not 1 <= n_cols <= 3:
         raise ValueError("finite_bounds takes one to three columns")
     views = [column_view(c) for c in columns]
-    views += [views[0]] * (3 - n_cols)
-    low, high, n_bad, first = _bounds(views[0], views[1], views[2], n_cols)
-    return low[:n_cols], high[:n_cols], int(n_bad), int(first)
+    if n_cols == 1:
+        low, high, n_bad = _bounds1(views[0])
+    else:
+        views += [views[0]] * (3 - n_cols)
+        low, high, n_bad = _bounds3(views[0], views[1], views[2])
+        low, high = low[:n_cols], high[:n_cols]
+    views += [views[0]] * (3 - len(views))
+    first = int(_first_bad(views[0], views[1], views[2])) if n_bad else -1
+    return low, high, int(n_bad), first
