@@ -40,7 +40,15 @@ def count_with_edges(coord, species, origin, sign, edges, n_species):  # pragma:
         if s < 0:
             continue
         d = sign * (load(coord, i) - origin)
-        b = np.searchsorted(edges, d, side="right") - 1
+        lo = 0  # first edge above d (searchsorted side="right"), written out: no call
+        hi = edges.shape[0]
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if edges[mid] <= d:
+                lo = mid + 1
+            else:
+                hi = mid
+        b = lo - 1
         if b >= n_bins:
             b = n_bins - 1
         elif b < 0:
