@@ -96,13 +96,16 @@ def window_histogram(mass, low32, high, low, width, out):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True)
-def count_near(mass, centre, half_width):  # pragma: no cover
-    """Ions with ``abs(m - centre) < half_width`` in float32, as NumPy computes it."""
-    n = 0
+def count_near(mass, centres, half_width):  # pragma: no cover
+    """Ions with ``abs(m - c) < half_width`` in float32, as NumPy computes it, for each
+    centre ``c`` of ``centres`` (float32): one pass for all centres."""
+    out = np.zeros(centres.shape[0], np.int64)
     for i in range(mass.shape[0]):
-        if abs(load(mass, i) - centre) < half_width:
-            n += 1
-    return n
+        m = load(mass, i)
+        for k in range(centres.shape[0]):
+            if abs(m - centres[k]) < half_width:
+                out[k] += 1
+    return out
 
 
 @numba.njit(cache=True, nogil=True)

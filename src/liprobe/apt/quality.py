@@ -150,8 +150,8 @@ def _wilson(k: float, n: float, z: float = _Z95) -> tuple[float, float]:
 
 
 def _near_counts(mass, centres, half_width_da):
-    """Ions within ``half_width_da`` of each centre, float32 as |m - c| < w: one pass per
-    centre without N-sized temporaries (a big-endian float32 column is read in place)."""
+    """Ions within ``half_width_da`` of each centre, float32 as |m - c| < w: one pass for
+    all centres without N-sized temporaries (a big-endian float32 column is read in place)."""
     from liprobe.apt._columns import column_view
     from liprobe.apt.profile_kernels import count_near
 
@@ -162,8 +162,9 @@ def _near_counts(mass, centres, half_width_da):
     for start in range(0, mass.shape[0], step):
         block = mass[start:start + step]
         block = column_view(block) if in_place else block.astype(np.float32)
-        for k, c in enumerate(centres):
-            totals[k] += int(count_near(block, np.float32(c), half))
+        counted = count_near(block, np.asarray(centres, np.float32), half)
+        for k in range(len(centres)):
+            totals[k] += int(counted[k])
     return tuple(float(t) for t in totals)
 
 
