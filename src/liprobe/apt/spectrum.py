@@ -122,12 +122,11 @@ def mass_spectrum(
     from liprobe.apt._range_kernels import COMPILED_MIN_IONS
 
     if mass.shape[0] >= COMPILED_MIN_IONS:
-        from liprobe.apt.profile_kernels import window_histogram
-
         # one pass over the ions inside [low, edges[-1]) with no mask, no filtered copy; a
         # big-endian (memory-mapped) float32 column is read in place, other dtypes are made
         # float32 block by block
         from liprobe.apt._columns import column_view
+        from liprobe.apt.profile_kernels import window_histogram
 
         counts = np.zeros(n_bins, np.int64)
         low32, high = np.float32(low), float(edges[-1])

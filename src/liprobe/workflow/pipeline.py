@@ -196,8 +196,9 @@ def analyze_specimen(spec: SpecimenSpec, settings: StudySettings) -> SpecimenRes
 
     Pure and picklable (module level, inputs and outputs plain data): safe to map over a
     cluster. One extra thread hashes the inputs and then runs the FDA while the profile and
-    quality checks run (two cores busy; the results do not depend on the timing). Any failure raises :class:`~liprobe.errors.SpecimenError` naming the specimen
-    and its file; nothing is dropped silently.
+    quality checks run (two cores busy; the results do not depend on the timing). Any
+    failure raises :class:`~liprobe.errors.SpecimenError` naming the specimen and its file;
+    nothing is dropped silently.
     """
     from concurrent.futures import ThreadPoolExecutor
 

@@ -2,15 +2,15 @@
 :func:`liprobe.workflow.pipeline.analyze_specimen`).
 
 A file with at most ``max_in_memory_ions`` ions is read whole (memory map) and ranged into
-one species array (int8 for up to 127 species): the exact in-memory path. A larger POS/EPOS file is streamed
-(:func:`liprobe.workflow.scaleout.chunked_composition`, :func:`~liprobe.workflow.scaleout.
-chunked_profile`): composition and profile still count *every* ion, and the analyses that
-need ions in memory (frequency distribution analysis, quality checks) run on one
-contiguous slab of ``max_in_memory_ions`` ions taken from the middle of the evaporation
-sequence (a contiguous slab keeps the spatial neighbourhoods FDA blocks need; the middle
-avoids the tip's first, surface-affected nanometres). Peak memory is then the slab's mapped
-pages (16 or 44 B per ion) + 1 B per slab ion (the species) + the bounded buffers of the
-chunks and of the FDA's z order, whatever the file size.
+one species array (int8 for up to 127 species): the exact in-memory path. A larger POS/EPOS
+file is streamed (:func:`liprobe.workflow.scaleout.chunked_composition`,
+:func:`~liprobe.workflow.scaleout.chunked_profile`): composition and profile still count
+*every* ion, and the analyses that need ions in memory (frequency distribution analysis,
+quality checks) run on one contiguous slab of ``max_in_memory_ions`` ions taken from the
+middle of the evaporation sequence (a contiguous slab keeps the spatial neighbourhoods FDA
+blocks need; the middle avoids the tip's first, surface-affected nanometres). Peak memory
+is then the slab's mapped pages (16 or 44 B per ion) + 1 B per slab ion (the species) +
+the bounded buffers of the chunks and of the FDA's z order, whatever the file size.
 
 When asked (``with_overlap_statistics``), the streamed pass that counts the ions also sums
 the isotope-overlap statistics of every chunk (:func:`liprobe.apt.overlap_statistics.
