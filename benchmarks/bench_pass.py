@@ -10,8 +10,9 @@ Then, each in a FRESH subprocess (as a user runs it):
     correction, profile, FDA, QC) with default study settings;
 (c) the baseline: ``np.fromfile(path, ">f4")`` plus a byteswap of the mass column.
 
-Reported per step: wall seconds, peak RSS of the child (``RUSAGE_CHILDREN.ru_maxrss``),
-RSS / file size, and the ratio of wall time to the baseline measured in the same run.
+Reported per step: wall seconds, CPU seconds (user + sys) and peak RSS of the child
+(``RUSAGE_CHILDREN``), RSS / file size, and the ratios of wall and CPU time to the baseline
+measured in the same run (on a loaded machine wall time is inflated; the CPU ratio is not).
 Targets (100 M ions): pass <= 10 s, peak RSS <= 1.5x the file.
 
 Run: ``.venv/bin/python benchmarks/bench_pass.py [n_ions] [--dir DIR]`` (default 1e8 ions,
@@ -97,8 +98,9 @@ def _child(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     return wall, 0.0, proc.stdout
 
 
-def _measured(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Run ``args`` inside a fresh wrapper that reports the child's wall and peak RSS."""
+def _measured(args: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Run ``args`` inside a fresh wrapper that reports the child's wall, peak RSS (MiB) and
+    CPU seconds (user + sys: less sensitive than wall time to other load on the machine)."""
     wrapper = textwrap.dedent("""
         import resource, subprocess, sys, time
         t = time.perf_counter()
@@ -106,11 +108,12 @@ def _measured(args: list[str], env: dict[str, str]) -> tuple[float, float]:
         wall = time.perf_counter() - t
         if p.returncode:
             sys.stderr.write(p.stdout + p.stderr); sys.exit(p.returncode)
-        print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+        use = resource.getrusage(resource.RUSAGE_CHILDREN)
+        print(wall, use.ru_maxrss / 1024, use.ru_utime + use.ru_stime)
     """)
     _, _, out = _child([sys.executable, "-c", wrapper, *args], env)
-    wall, rss = out.split()[-2:]
-    return float(wall), float(rss)
+    wall, rss, cpu = out.split()[-3:]
+    return float(wall), float(rss), float(cpu)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -149,12 +152,14 @@ def main(argv: list[str] | None = None) -> None:
         ("study per-specimen pass", [py, "-c", PASS_CHILD, str(path), str(ranges_path)]),
     ]
     rows = [(name, *_measured(cmd, env)) for name, cmd in steps]
-    base = rows[0][1]
+    base, base_cpu = rows[0][1], rows[0][3]
     print(f"{n_ions:.3g} ions, file {size_mib:.0f} MiB, fresh process each, "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
-    print(f"{'step':40s} {'wall s':>8s} {'x base':>7s} {'RSS MiB':>9s} {'RSS/file':>8s}")
-    for name, wall, rss in rows:
-        print(f"{name:40s} {wall:8.2f} {wall / base:7.1f} {rss:9.0f} {rss / size_mib:8.2f}")
+    print(f"{'step':36s} {'wall s':>7s} {'x base':>6s} {'CPU s':>7s} {'x base':>6s} "
+          f"{'RSS MiB':>8s} {'RSS/file':>8s}")
+    for name, wall, rss, cpu in rows:
+        print(f"{name:36s} {wall:7.2f} {wall / base:6.1f} {cpu:7.2f} {cpu / base_cpu:6.1f} "
+              f"{rss:8.0f} {rss / size_mib:8.2f}")
     if n_ions >= 100_000_000:
         wall, rss = rows[2][1], rows[2][2]
         print(f"pass <= 10 s: {'met' if wall <= 10 else 'NOT met'}; "

@@ -34,16 +34,38 @@ def pool(observed: np.ndarray, expected: np.ndarray, pooling: str) -> list[tuple
     return groups
 
 
-def mixture_expected(n_trials: np.ndarray, p: np.ndarray, n_b: int) -> np.ndarray:
-    """Expected frequency of k = 0..n_b: Σ over blocks of Binom(k; n_i, p_i)."""
+def mixture_expected(n_trials: np.ndarray, p: np.ndarray, n_b: int, *,
+                     weights: np.ndarray | None = None) -> np.ndarray:
+    """Expected frequency of k = 0..n_b: Σ_i w_i Binom(k; n_i, p_i) (``w_i = 1``: one
+    entry per block; or one entry per group of blocks, ``weights`` blocks each).
+
+    Entries sharing (n, p) are summed first, in ascending (n, p) order, without sorting
+    rows: the distinct p are few (one, or one per depth slab).
+    """
     from scipy import stats
 
     k = np.arange(n_b + 1)
     expected = np.zeros(n_b + 1)
-    keys = np.column_stack([n_trials.astype(np.float64), p.astype(np.float64)])
-    unique, counts = np.unique(keys, axis=0, return_counts=True)
-    for (n_i, p_i), c in zip(unique, counts):
-        expected += c * stats.binom.pmf(k, int(n_i), float(np.clip(p_i, 0.0, 1.0)))
+    n_trials = np.asarray(n_trials).astype(np.int64, copy=False)
+    p = np.asarray(p, dtype=np.float64)
+    w = (np.ones(n_trials.shape[0]) if weights is None
+         else np.asarray(weights, dtype=np.float64))
+    used = w > 0
+    if not used.all():
+        n_trials, p, w = n_trials[used], p[used], w[used]
+    if n_trials.size == 0:
+        return expected
+    if np.all(p == p[0]):
+        p_values, p_index = p[:1], np.zeros(p.size, np.int64)
+    else:
+        p_values, p_index = np.unique(p, return_inverse=True)
+    n_low = int(n_trials.min())
+    n_span = int(n_trials.max()) - n_low + 1
+    key = (n_trials - n_low) * p_values.size + p_index.reshape(-1)
+    counts = np.bincount(key, weights=w, minlength=n_span * p_values.size)
+    for g in np.flatnonzero(counts):
+        n_i, p_i = n_low + g // p_values.size, p_values[g % p_values.size]
+        expected += counts[g] * stats.binom.pmf(k, int(n_i), float(np.clip(p_i, 0.0, 1.0)))
     return expected
 
 

@@ -11,33 +11,82 @@ from __future__ import annotations
 
 import numpy as np
 
+from liprobe.apt._range_kernels import COMPILED_MIN_IONS
 from liprobe.data import IonTable
 from liprobe.errors import ParameterError
 
-__all__ = ["require_finite_positions", "require_finite_masses", "require_bins", "MAX_BINS"]
+__all__ = ["finite_position_bounds", "require_finite_positions", "require_finite_masses",
+           "require_bins", "MAX_BINS"]
 
 #: Most bins (profile bins, voxels, histogram bins) an analysis allocates.
 MAX_BINS = 50_000_000
 
 
-def require_finite_positions(ions: IonTable, *, what: str) -> None:
-    """Raise when any ion position is NaN or infinite (counted, first index named)."""
-    bad = ~np.isfinite(ions.xyz_nm).all(axis=1)
-    if bad.any():
-        first = int(np.flatnonzero(bad)[0])
+
+#: Ions per block of the NumPy guards: bounded temporaries whatever the table's size.
+_BLOCK = 1 << 20
+
+
+def _kernel_column(column: np.ndarray) -> bool:
+    return column.dtype in (np.dtype("<f4"), np.dtype(">f4"))
+
+
+def finite_position_bounds(ions: IonTable, *, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per-axis minimum and maximum of the positions (float64, shape (3,)); raise when any
+    position is NaN or infinite (counted, first index named). One pass, no N-sized mask;
+    a big-endian memory map is read in place."""
+    xyz = ions.xyz_nm
+    n = xyz.shape[0]
+    if n >= COMPILED_MIN_IONS and _kernel_column(xyz[:, 0]):
+        from liprobe.apt._columns import finite_bounds
+
+        low, high, n_bad, first = finite_bounds(xyz[:, 0], xyz[:, 1], xyz[:, 2])
+    else:
+        low, high = np.full(3, np.inf), np.full(3, -np.inf)
+        n_bad, first = 0, -1
+        for start in range(0, n, _BLOCK):
+            block = xyz[start:start + _BLOCK]
+            good = np.isfinite(block).all(axis=1)
+            if not good.all():
+                bad = np.flatnonzero(~good)
+                first = int(start + bad[0]) if n_bad == 0 else first
+                n_bad += int(bad.size)
+                block = block[good]
+            if block.shape[0]:
+                low = np.minimum(low, block.min(axis=0))
+                high = np.maximum(high, block.max(axis=0))
+    if n_bad:
         raise ParameterError(
-            f"{what}: {int(bad.sum())} of {ions.n_ions} ions have a non-finite position (NaN "
+            f"{what}: {n_bad} of {n} ions have a non-finite position (NaN "
             f"or inf; first at ion index {first}); remove them from the reconstruction, e.g. "
             "ions.take(numpy.isfinite(ions.xyz_nm).all(axis=1))")
+    return low.astype(np.float64), high.astype(np.float64)
+
+
+def require_finite_positions(ions: IonTable, *, what: str) -> None:
+    """Raise when any ion position is NaN or infinite (counted, first index named)."""
+    finite_position_bounds(ions, what=what)
 
 
 def require_finite_masses(mass_to_charge_da: np.ndarray, *, what: str) -> None:
     """Raise when any mass-to-charge is NaN or infinite (counted, first index named)."""
-    bad = ~np.isfinite(mass_to_charge_da)
-    if bad.any():
-        first = int(np.flatnonzero(bad)[0])
+    mass = np.asarray(mass_to_charge_da).reshape(-1)
+    n = mass.shape[0]
+    if n >= COMPILED_MIN_IONS and _kernel_column(mass):
+        from liprobe.apt._columns import finite_bounds
+
+        n_bad, first = finite_bounds(mass)[2:]
+    else:
+        n_bad, first = 0, -1
+        for start in range(0, n, _BLOCK):
+            good = np.isfinite(mass[start:start + _BLOCK])
+            if not good.all():
+                bad = np.flatnonzero(~good)
+                first = int(start + bad[0]) if n_bad == 0 else first
+                n_bad += int(bad.size)
+    if n_bad:
         raise ParameterError(
-            f"{what}: {int(bad.sum())} of {mass_to_charge_da.size} ions have a non-finite "
+            f"{what}: {n_bad} of {mass_to_charge_da.size} ions have a non-finite "
             f"mass-to-charge (first at ion index {first}); the file is damaged, or remove "
             "those ions before the analysis")
 

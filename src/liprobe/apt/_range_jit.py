@@ -57,7 +57,7 @@ def label_segments(mass, cells, origin, inv_width, seg_low, seg_high, seg_value,
     """Write ``seg_value[segment]`` (``-1`` when unassigned) of every ion into ``out``."""
     n_seg = seg_low.shape[0]
     n_cells = cells.shape[0]
-    value = np.empty(n_seg + 1, np.int32)
+    value = np.empty(n_seg + 1, seg_value.dtype)  # int8/int16/int32 as ``out``
     value[:n_seg] = seg_value
     value[n_seg] = -1
     for i in range(mass.shape[0]):

@@ -115,5 +115,5 @@ def label_segments(mass, table, origin, inv_width, seg_low, seg_high, seg_value,
                                   out)
         return
     s = _segments_numpy(mass, table, origin, inv_width, seg_low, seg_high)
-    value = np.append(np.asarray(seg_value, np.int32), np.int32(-1))
+    value = np.append(seg_value, -1).astype(out.dtype)
     np.take(value, s, out=out)

@@ -9,8 +9,13 @@ from liprobe.errors import ParameterError
 _AXES = {"x": 0, "y": 1, "z": 2}
 
 
-def axis_coordinate(xyz_nm: np.ndarray, axis) -> tuple[np.ndarray, float, float, str]:
+def axis_coordinate(xyz_nm: np.ndarray, axis, *, in_place: bool = False
+                    ) -> tuple[np.ndarray, float, float, str]:
     """Coordinate along ``axis`` (native float32, maybe a strided view), origin, sign, label.
+
+    ``in_place=True`` (``"x"``, ``"y"``, ``"z"``): a big-endian column (a memory-mapped
+    POS/EPOS file) is returned without a copy as its ``uint32`` bits, for the compiled
+    kernels that read it in place (:func:`liprobe.apt._columns.column_view`).
 
     The distance from the top surface is ``sign * (coord - origin)``.
 
@@ -26,12 +31,17 @@ def axis_coordinate(xyz_nm: np.ndarray, axis) -> tuple[np.ndarray, float, float,
     if isinstance(axis, str):
         if axis not in _AXES:
             raise ParameterError(f"axis must be 'x', 'y', 'z' or a 3-vector, got {axis!r}")
-        coord = xyz[:, _AXES[axis]]
-        if coord.dtype != np.float32 or not coord.dtype.isnative:
-            coord = coord.astype(np.float32)
+        column = xyz[:, _AXES[axis]]
+        native = column.dtype == np.float32 and column.dtype.isnative
+        if in_place and column.dtype == np.dtype(">f4"):
+            coord = column.view(np.uint32)  # read in place by the kernels
+        else:
+            coord = column if native else column.astype(np.float32)
         if axis == "z" and n >= 2:
+            # float64 sums of the float32 values (as the chunked profile's first pass)
             tenth = max(1, n // 10)
-            if float(coord[-tenth:].mean()) < float(coord[:tenth].mean()):
+            if (float(column[-tenth:].mean(dtype=np.float64))
+                    < float(column[:tenth].mean(dtype=np.float64))):
                 sign = -1.0
         label = (f"{'-' if sign < 0 else ''}z from the first ion (analysis direction)"
                  if axis == "z" else f"{axis} from its minimum")
@@ -45,8 +55,10 @@ def axis_coordinate(xyz_nm: np.ndarray, axis) -> tuple[np.ndarray, float, float,
         label = "projection on (" + ", ".join(f"{v:.3f}" for v in vec) + ")"
     if n == 0:
         return coord, 0.0, sign, label
-    if axis == "z":
-        origin = float(coord[0])
+    if isinstance(axis, str) and axis == "z":
+        origin = float(np.float32(xyz[0, 2]))
+    elif isinstance(axis, str):
+        origin = float(np.float32(xyz[:, _AXES[axis]].min()))
     else:
         origin = float(coord.min())
     return coord, origin, sign, label

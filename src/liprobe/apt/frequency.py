@@ -57,8 +57,13 @@ import numpy as np
 
 from liprobe.apt import _fda_kernels as _k
 from liprobe.apt import _fda_stats as _s
-from liprobe.apt._guards import require_bins, require_finite_positions
-from liprobe.apt.species import atoms_per_species, element_index, species_per_ion
+from liprobe.apt._guards import finite_position_bounds, require_bins
+from liprobe.apt.species import (
+    atoms_per_species,
+    element_index,
+    ions_per_species,
+    species_per_ion,
+)
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 from liprobe.tabular import FrameView
@@ -215,8 +220,12 @@ def occupied_volume_nm3(xyz_nm: np.ndarray, *, n_slabs: int | None = None,
     edges = np.linspace(z0, z1, n_slabs + 1)
     slab = np.clip(np.searchsorted(edges, z, side="right") - 1, 0, n_slabs - 1)
     volume = 0.0
+    # the points of each slab in their original order, from one stable sort (not one mask
+    # over every point per slab)
+    by_slab = np.argsort(slab, kind="stable")
+    first = np.searchsorted(slab[by_slab], np.arange(n_slabs + 1))
     for s in range(n_slabs):
-        pts = sub[slab == s, :2]
+        pts = sub[by_slab[first[s]:first[s + 1]], :2]
         if pts.shape[0] < 3:
             continue
         try:
@@ -257,7 +266,7 @@ def _analyse(element, k_per_block, n_b, pooling, dof_conv, mu_n, slab=None):
             var = n_s * n_b * p * (1 - p)
             grad_chi2 = float(np.sum(np.where(var > 0, (k_s - n_s * n_b * p) ** 2 / var, 0)))
         extra["gradient_p_value"] = float(stats.chi2.sf(grad_chi2, n_s.size - 1))
-        mix = _s.mixture_expected(np.full(n_blocks, n_b), p_s[slab], n_b)
+        mix = _s.mixture_expected(np.full(n_s.size, n_b), p_s, n_b, weights=n_s)
         # the slab p's fix each slab's mean; the pooled histogram loses the same one degree
         # of freedom to them as to the global p (p-values uniform over seeds: tested)
         d_chi2, d_dof, d_p, _ = _s.chi2_test(observed, mix, pooling, fitted)
@@ -279,8 +288,9 @@ def _slabs(middle_z: np.ndarray, n_blocks: int) -> np.ndarray:
     if n_slabs < 2:
         return np.zeros(n_blocks, np.int64)
     depth = middle_z if np.ptp(middle_z) > 0 else np.arange(n_blocks, dtype=np.float64)
-    rank = np.argsort(np.argsort(depth, kind="stable"), kind="stable")
-    return (rank * n_slabs // n_blocks).astype(np.int64)
+    rank = np.empty(n_blocks, np.int64)  # the inverse of the stable sort: each block's rank
+    rank[np.argsort(depth, kind="stable")] = np.arange(n_blocks)
+    return rank * n_slabs // n_blocks
 
 
 def _diagnose(results: dict, pooling: str, dof_conv: str, mu_n: str, closure_counts) -> dict:
@@ -386,13 +396,14 @@ def frequency_distribution(
     wanted = tuple(all_elements if elements is None else elements)
     idx = element_index(all_elements, wanted, what="FDA elements")
     if method == "spatial":
-        require_finite_positions(ions, what="frequency distribution analysis")
+        # one pass over the records: finite check and grid bounds, no N-sized mask
+        low, high = finite_position_bounds(ions, what="frequency distribution analysis")
     species = species_per_ion(ions, ranges, overlap=overlap, known=species)
     xyz = ions.xyz_nm
     # read in place (a big-endian memory map is byte-swapped inside the kernels, not copied)
     x, y, z = (_k.column_view(xyz[:, a]) for a in range(3))
     contains = (atoms > 0).astype(np.int32)
-    total_ions = int(np.count_nonzero(species >= 0))
+    total_ions = int(ions_per_species(species, ranges.n_ions).sum())
     if total_ions < 2 * n_b:
         raise ParameterError(
             f"only {total_ions} ranged ions: too few for blocks of {n_b}; lower block_ions"
@@ -401,7 +412,6 @@ def frequency_distribution(
     if method == "spatial":
         volume = occupied_volume_nm3(xyz) if volume_nm3 is None else float(volume_nm3)
         cell = float((n_b * volume / total_ions) ** (1.0 / 3.0))
-        low, high = xyz.min(axis=0).astype(np.float64), xyz.max(axis=0).astype(np.float64)
         x0, y0, z0 = float(low[0]), float(low[1]), float(low[2])
         dz = cell / 20.0
         fix = "crop outlying ions or use method='evaporation'"
@@ -409,10 +419,12 @@ def frequency_distribution(
         ny = require_bins((float(high[1]) - y0) // cell + 1, what="FDA block columns", fix=fix)
         require_bins(float(nx) * ny, what="FDA block columns", fix=fix)
         n_slices = require_bins((float(high[2]) - z0) // dz + 1, what="FDA z slices", fix=fix)
-        order = _k.counting_order(z, species, z0, dz, n_slices)
+
         def run(table):
-            return _k.stream_blocks(order, x, y, z, species, table, True, x0, y0, cell,
-                                    nx, ny, n_b, max_blocks)
+            # z order by groups of slices: a bounded index buffer, the blocks of one order
+            return _k.spatial_blocks(x, y, z, species, table, x0=x0, y0=y0, z0=z0,
+                                     cell_nm=cell, dz=dz, nx=nx, ny=ny, n_slices=n_slices,
+                                     block_ions=n_b, max_blocks=max_blocks)
 
         counts, height, middle = run(contains)
         keep = height <= max_aspect * cell
@@ -420,11 +432,10 @@ def frequency_distribution(
         counts, middle = counts[keep], middle[keep]
     else:
         cell = None
-        order = np.arange(ions.n_ions, dtype=np.int64)
 
         def run(table):
-            return _k.stream_blocks(order, x, y, z, species, table, False, 0.0, 0.0, 1.0,
-                                    1, 1, n_b, max_blocks)
+            return _k.evaporation_blocks(x, y, z, species, table, block_ions=n_b,
+                                         max_blocks=max_blocks)
 
         counts, _, middle = run(contains)
         keep = np.ones(counts.shape[0], bool)

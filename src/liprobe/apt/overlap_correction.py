@@ -456,7 +456,7 @@ def composition_of(
         None when no correction was applied.
     """
     from liprobe.apt.composition import composition_from_counts
-    from liprobe.apt.ranging import count_ions
+    from liprobe.apt.ranging import count_ions, species_per_ion
 
     if overlap_correction not in OVERLAP_CORRECTIONS:
         raise ParameterError(f"overlap_correction={overlap_correction!r}: use one of "
@@ -464,8 +464,11 @@ def composition_of(
     if species is None:
         comp = composition_from_counts(count_ions(ions, ranges, overlap=overlap), ranges)
     else:
-        counts = np.bincount(species[species >= 0], minlength=ranges.n_ions)
-        comp = composition_from_counts(counts.astype(np.int64), ranges, n_ions=ions.n_ions)
+        from liprobe.apt.species import ions_per_species
+
+        known = species_per_ion(ions, ranges, overlap=overlap, known=species)
+        comp = composition_from_counts(ions_per_species(known, ranges.n_ions), ranges,
+                                       n_ions=ions.n_ions)
     if overlap_correction == "none" or not overlap_species_for(ranges):
         return comp, None
     return correct_composition(ions, ranges, comp, overlap=overlap)

@@ -257,8 +257,12 @@ def overlap_statistics(
     n_unranged = 0
     native = mass.dtype == np.float32 and mass.dtype.isnative
     buffer = None if native else np.empty(min(SPECTRUM_CHUNK, mass.shape[0]), np.float32)
-    for start in range(0, max(mass.shape[0], 1), SPECTRUM_CHUNK):
-        part = mass[start:start + SPECTRUM_CHUNK]
+    # equal slices of at most SPECTRUM_CHUNK ions: a short last slice would fall below the
+    # size at which the compiled counting pays (the counts are the same either way)
+    n_slices = max(1, -(-mass.shape[0] // SPECTRUM_CHUNK))
+    cuts = np.linspace(0, mass.shape[0], n_slices + 1).astype(np.int64)
+    for start, stop in zip(cuts[:-1], cuts[1:]):
+        part = mass[start:stop]
         if buffer is not None:
             np.copyto(buffer[: part.shape[0]], part, casting="unsafe")  # byte-swap once
             part = buffer[: part.shape[0]]

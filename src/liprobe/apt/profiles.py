@@ -18,9 +18,10 @@ import numpy as np
 
 from liprobe.apt import profile_kernels as _k
 from liprobe.apt._fractions import default_denominator
-from liprobe.apt._guards import require_bins, require_finite_positions
+from liprobe.apt._guards import finite_position_bounds, require_bins
+from liprobe.apt._range_kernels import COMPILED_MIN_IONS
 from liprobe.apt.axis import axis_coordinate
-from liprobe.apt.species import atoms_per_species, species_per_ion
+from liprobe.apt.species import atoms_per_species, ions_per_species, species_per_ion
 from liprobe.counting import atom_covariance, fractions_with_sigma, ratios_with_sigma
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
@@ -145,12 +146,37 @@ class Profile(FrameView):
                 + "+".join(self.denominator))
 
 
-def _equal_count_edges(coord, species, origin, sign, span, bin_ions):
-    # exact order statistics of the ranged ions' distances (a partial partition, no full
-    # sort): one far outlier cannot merge the other ions into one bin, as a fixed grid of
-    # fine bins over the whole span would
-    # one copy (the ranged ions' coordinates), then in place: the same float32 arithmetic
-    # as sign * (coord - origin) clipped at 0, without three more N-sized temporaries
+#: Fine bins of the histogram that locates the equal-count edges (compiled path).
+_FINE_BINS = 1 << 16
+#: Most distances the compiled path gathers to sort; beyond, the copy path runs.
+_MAX_GATHERED = 1 << 22
+
+
+def _equal_count_edges(coord, species, origin, sign, span, bin_ions, n_ranged):
+    # exact order statistics of the ranged ions' float32 distances max(sign * (coord -
+    # origin), 0): one far outlier cannot merge the other ions into one bin, as a fixed grid
+    # of fine bins over the whole span would
+    total = int(n_ranged)
+    if total == 0:
+        raise ParameterError("no ranged ions to bin: check the range table")
+    n_bins = max(1, int(round(total / bin_ions)))
+    if n_bins == 1:
+        return np.array([0.0, span])
+    kth = np.unique((np.arange(1, n_bins) * (total / n_bins)).astype(np.int64))
+    values = None
+    if coord.shape[0] >= COMPILED_MIN_IONS and span > 0:
+        values = _order_statistics_by_histogram(coord, species, origin, sign, span, kth)
+    if values is None:
+        values = _order_statistics_by_copy(coord, species, origin, sign, kth)
+    inner = np.unique(values.astype(np.float64))
+    inner = inner[(inner > 0.0) & (inner < span)]
+    return np.concatenate([[0.0], inner, [span]])
+
+
+def _order_statistics_by_copy(coord, species, origin, sign, kth):
+    """The kth smallest distances from a float32 copy of the ranged ions' coordinates."""
+    if coord.dtype == np.uint32:  # the bits of a big-endian column (axis_coordinate)
+        coord = coord.view(">f4")
     distance = coord[species >= 0]
     if not (distance.dtype == np.float32 and distance.dtype.isnative):
         distance = distance.astype(np.float32)
@@ -158,17 +184,30 @@ def _equal_count_edges(coord, species, origin, sign, span, bin_ions):
     if sign < 0:
         np.negative(distance, out=distance)
     np.maximum(distance, np.float32(0.0), out=distance)
-    total = int(distance.size)
-    if total == 0:
-        raise ParameterError("no ranged ions to bin: check the range table")
-    n_bins = max(1, int(round(total / bin_ions)))
-    if n_bins == 1:
-        return np.array([0.0, span])
-    kth = np.unique((np.arange(1, n_bins) * (total / n_bins)).astype(np.int64))
     distance.partition(kth)  # in place: distance is this function's own copy
-    inner = np.unique(distance[kth].astype(np.float64))
-    inner = inner[(inner > 0.0) & (inner < span)]
-    return np.concatenate([[0.0], inner, [span]])
+    return distance[kth]
+
+
+def _order_statistics_by_histogram(coord, species, origin, sign, span, kth):
+    """The kth smallest distances without a copy: a fine histogram of the distances locates
+    each rank's bin, one more pass gathers the distances of those few bins only, and a sort
+    of them gives the exact values. None when the gathered ions would be too many (distances
+    piled in a few bins)."""
+    origin32, negate = np.float32(origin), bool(sign < 0)
+    inv_width = _FINE_BINS / float(span)
+    hist = _k.distance_histogram(coord, species, origin32, negate, inv_width, _FINE_BINS)
+    below = np.concatenate([[0], np.cumsum(hist)])  # ions in the bins before each bin
+    rank_bin = np.searchsorted(below, kth, side="right") - 1
+    wanted = np.zeros(_FINE_BINS, np.uint8)
+    wanted[rank_bin] = 1
+    gathered_before = np.concatenate([[0], np.cumsum(hist * wanted)])
+    n_gathered = int(gathered_before[-1])
+    if n_gathered > _MAX_GATHERED:
+        return None
+    gathered = np.empty(n_gathered, np.float32)
+    _k.distances_in_bins(coord, species, origin32, negate, inv_width, wanted, gathered)
+    gathered.sort()
+    return gathered[kth - below[rank_bin] + gathered_before[rank_bin]]
 
 
 def concentration_profile(
@@ -236,13 +275,19 @@ def concentration_profile(
         raise ParameterError("the ion table is empty: nothing to profile")
     elements, atoms = atoms_per_species(ranges)
     denominator = default_denominator(elements, normalize_to)
-    require_finite_positions(ions, what="concentration profile")
+    low, high = finite_position_bounds(ions, what="concentration profile")
     species = species_per_ion(ions, ranges, overlap=overlap, known=species)
-    coord, origin, sign, label = axis_coordinate(ions.xyz_nm, axis)
-    far = float(coord.max()) if sign > 0 else float(coord.min())
+    # a big-endian memory map is read in place by the kernels (no copy of the column)
+    coord, origin, sign, label = axis_coordinate(ions.xyz_nm, axis, in_place=True)
+    if isinstance(axis, str):
+        a = "xyz".index(axis)
+        far = float(high[a]) if sign > 0 else float(low[a])
+    else:
+        far = float(coord.max()) if sign > 0 else float(coord.min())
     span = max(float(sign * (far - origin)), 0.0)
     if bin_ions is not None:
-        edges = _equal_count_edges(coord, species, origin, sign, span, int(bin_ions))
+        n_ranged = int(ions_per_species(species, ranges.n_ions).sum())
+        edges = _equal_count_edges(coord, species, origin, sign, span, int(bin_ions), n_ranged)
         ion_species = _k.count_with_edges(coord, species, origin, sign, edges, ranges.n_ions)
     else:
         n_bins = max(1, require_bins(

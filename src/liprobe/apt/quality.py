@@ -46,7 +46,7 @@ import numpy as np
 from liprobe.apt.composition import Composition
 from liprobe.apt.multiplicity import CORRECTIONS, adjust_p_values
 from liprobe.apt.profiles import concentration_profile
-from liprobe.apt.species import METALS, atoms_per_species, species_per_ion
+from liprobe.apt.species import METALS, atoms_per_species, ions_per_species, species_per_ion
 from liprobe.apt.spectrum import estimate_background, mass_spectrum
 from liprobe.counting import atom_covariance, ratios_with_sigma
 from liprobe.data import IonTable, RangeTable
@@ -150,20 +150,21 @@ def _wilson(k: float, n: float, z: float = _Z95) -> tuple[float, float]:
 
 
 def _near_counts(mass, centres, half_width_da):
-    """Ions within ``half_width_da`` of each centre, float32 as |m - c| < w: one pass per
-    centre without N-sized temporaries (a big-endian column is made native by blocks)."""
+    """Ions within ``half_width_da`` of each centre, float32 as |m - c| < w: one pass for
+    all centres without N-sized temporaries (a big-endian float32 column is read in place)."""
+    from liprobe.apt._columns import column_view
     from liprobe.apt.profile_kernels import count_near
 
-    native = mass.dtype == np.float32 and mass.dtype.isnative
-    step = max(mass.shape[0], 1) if native else 1 << 22
+    in_place = mass.dtype in (np.dtype("<f4"), np.dtype(">f4"))  # read where it lies
+    step = max(mass.shape[0], 1) if in_place else 1 << 22
     half = np.float32(half_width_da)
     totals = [0] * len(centres)
     for start in range(0, mass.shape[0], step):
         block = mass[start:start + step]
-        if not native:
-            block = block.astype(np.float32)
-        for k, c in enumerate(centres):
-            totals[k] += int(count_near(block, np.float32(c), half))
+        block = column_view(block) if in_place else block.astype(np.float32)
+        counted = count_near(block, np.asarray(centres, np.float32), half)
+        for k in range(len(centres)):
+            totals[k] += int(counted[k])
     return tuple(float(t) for t in totals)
 
 
@@ -290,7 +291,7 @@ def fit_trend(x: np.ndarray, y: np.ndarray, sigma: np.ndarray
 
 
 def _li_trend(ions, ranges, species, n_bins, tolerance, expected_li_ratio=None):
-    n_ranged = int(np.count_nonzero(species >= 0))
+    n_ranged = int(ions_per_species(species, ranges.n_ions).sum())
     profile = concentration_profile(ions, ranges, bin_ions=max(1, n_ranged // n_bins),
                                     species=species)
     elements = profile.elements
@@ -346,7 +347,7 @@ def li_trend_check(center_nm: np.ndarray, li_ratio: np.ndarray, li_sigma: np.nda
 def _o_metal(ranges, species, band, composition=None):
     elements, atoms = atoms_per_species(ranges)
     if composition is None:
-        ion_counts = np.bincount(species[species >= 0], minlength=ranges.n_ions)
+        ion_counts = ions_per_species(species, ranges.n_ions)
         counts = (ion_counts @ atoms).astype(np.float64)
         cov = atom_covariance(ion_counts, atoms)
         source = ""

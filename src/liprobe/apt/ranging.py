@@ -323,6 +323,15 @@ def _kernel_table(seg: _Segments, n_ions: int) -> tuple[np.ndarray, bool]:
     return _k.numpy_cells(seg.cells, seg.low.shape[0]), False
 
 
+def _index_dtype(n_values: int) -> type:
+    """The smallest signed integer dtype holding ``-1 .. n_values - 1``."""
+    if n_values <= np.iinfo(np.int8).max:
+        return np.int8
+    if n_values <= np.iinfo(np.int16).max:
+        return np.int16
+    return np.int32
+
+
 def _label(mass_to_charge_da: object, ranges: RangeTable, overlap: str, by_ion: bool) -> np.ndarray:
     mass = _mass_array(mass_to_charge_da)
     seg = _segments(ranges, overlap)
@@ -330,8 +339,11 @@ def _label(mass_to_charge_da: object, ranges: RangeTable, overlap: str, by_ion: 
     value = seg.range_index
     if by_ion:
         value = ranges.ion_index[value] if value.size else value
-    value = np.ascontiguousarray(value, dtype=np.int32)
-    out = np.empty(mass.shape[0], dtype=np.int32)
+    # species: the smallest signed integer that holds every index (int8 for up to 127
+    # species, 1 byte per ion); range windows: int32 as documented
+    dtype = _index_dtype(ranges.n_ions) if by_ion else np.int32
+    value = np.ascontiguousarray(value, dtype=dtype)
+    out = np.empty(mass.shape[0], dtype=dtype)
     for start, chunk in _native_chunks(mass):
         _k.label_segments(
             chunk, table, seg.origin, seg.inv_width, seg.low, seg.high, value,
@@ -380,7 +392,7 @@ def species_per_ion(
     mass_to_charge_da: np.ndarray | IonTable, ranges: RangeTable, *, overlap: str = "error",
     known: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Which ion species each ion is: an index into ``ranges.ions`` (int32; ``-1`` unranged).
+    """Which ion species each ion is: an index into ``ranges.ions`` (``-1`` unranged).
 
     The one function for "which species is each ion"; :func:`assign_ranges` answers "which
     range window", :func:`liprobe.apt.composition.atoms_per_species` "which atoms make
@@ -397,6 +409,12 @@ def species_per_ion(
     known : (N,) integer array, optional
         The result of an earlier call on the same ions: checked (shape, range of values)
         and returned as is, so that several analyses share one ranging pass.
+
+    Returns
+    -------
+    (N,) signed integer array
+        The smallest signed dtype that holds every index: int8 up to 127 species (one byte
+        per ion: 100 M ions take 100 MB), int16 up to 32767, else int32.
 
     Examples
     --------

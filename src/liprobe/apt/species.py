@@ -10,11 +10,15 @@ element lookup the analyses share.
 
 from __future__ import annotations
 
+import numpy as np
+
+from liprobe.apt._range_kernels import COMPILED_MIN_IONS
 from liprobe.apt.composition import NCM_METALS, atoms_per_species
 from liprobe.apt.ranging import species_per_ion
 from liprobe.errors import ParameterError
 
-__all__ = ["species_per_ion", "atoms_per_species", "element_index", "METALS"]
+__all__ = ["species_per_ion", "atoms_per_species", "ions_per_species", "element_index",
+           "METALS"]
 
 #: Transition metals of NCM: the paper normalises to their sum.
 METALS: tuple[str, ...] = NCM_METALS
@@ -31,3 +35,17 @@ def element_index(elements: tuple[str, ...], names, *, what: str) -> list[int]:
             )
         out.append(elements.index(name))
     return out
+
+
+
+
+def ions_per_species(species: np.ndarray, n_species: int) -> np.ndarray:
+    """Ions of each species (int64, ``n_species`` entries) from :func:`species_per_ion`'s
+    index; ``-1`` (unranged) is skipped. One pass without a mask or a copy of the ranged."""
+    species = np.asarray(species)
+    if species.shape[0] >= COMPILED_MIN_IONS:
+        from liprobe.apt.profile_kernels import count_species
+
+        return count_species(species, int(n_species))
+    ranged = species[species >= 0]
+    return np.bincount(ranged, minlength=int(n_species)).astype(np.int64)[: int(n_species)]

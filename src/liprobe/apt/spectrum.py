@@ -122,18 +122,19 @@ def mass_spectrum(
     from liprobe.apt._range_kernels import COMPILED_MIN_IONS
 
     if mass.shape[0] >= COMPILED_MIN_IONS:
+        # one pass over the ions inside [low, edges[-1]) with no mask, no filtered copy; a
+        # big-endian (memory-mapped) float32 column is read in place, other dtypes are made
+        # float32 block by block
+        from liprobe.apt._columns import column_view
         from liprobe.apt.profile_kernels import window_histogram
 
-        # one pass over the ions inside [low, edges[-1]) with no mask, no filtered copy, and
-        # a native copy of a big-endian (memory-mapped) column made block by block only
         counts = np.zeros(n_bins, np.int64)
         low32, high = np.float32(low), float(edges[-1])
-        native = mass.dtype == np.float32 and mass.dtype.isnative
-        step = mass.shape[0] if native else 1 << 22
+        in_place = mass.dtype in (np.dtype("<f4"), np.dtype(">f4"))
+        step = mass.shape[0] if in_place else 1 << 22
         for start in range(0, mass.shape[0], max(step, 1)):
             block = mass[start:start + step]
-            if not native:
-                block = block.astype(np.float32)
+            block = column_view(block) if in_place else block.astype(np.float32)
             window_histogram(block, low32, high, low, float(bin_width_da), counts)
     else:  # below the size that pays for numba's import: the same bins with NumPy
         m32 = mass.astype(np.float32)

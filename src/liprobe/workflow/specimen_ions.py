@@ -2,14 +2,15 @@
 :func:`liprobe.workflow.pipeline.analyze_specimen`).
 
 A file with at most ``max_in_memory_ions`` ions is read whole (memory map) and ranged into
-one int32 species array: the exact in-memory path. A larger POS/EPOS file is streamed
-(:func:`liprobe.workflow.scaleout.chunked_composition`, :func:`~liprobe.workflow.scaleout.
-chunked_profile`): composition and profile still count *every* ion, and the analyses that
-need ions in memory (frequency distribution analysis, quality checks) run on one
-contiguous slab of ``max_in_memory_ions`` ions taken from the middle of the evaporation
-sequence (a contiguous slab keeps the spatial neighbourhoods FDA blocks need; the middle
-avoids the tip's first, surface-affected nanometres). Peak memory is then about
-5 B x ``max_in_memory_ions`` + the chunk buffers, whatever the file size.
+one species array (int8 for up to 127 species): the exact in-memory path. A larger POS/EPOS
+file is streamed (:func:`liprobe.workflow.scaleout.chunked_composition`,
+:func:`~liprobe.workflow.scaleout.chunked_profile`): composition and profile still count
+*every* ion, and the analyses that need ions in memory (frequency distribution analysis,
+quality checks) run on one contiguous slab of ``max_in_memory_ions`` ions taken from the
+middle of the evaporation sequence (a contiguous slab keeps the spatial neighbourhoods FDA
+blocks need; the middle avoids the tip's first, surface-affected nanometres). Peak memory
+is then the slab's mapped pages (16 or 44 B per ion) + 1 B per slab ion (the species) +
+the bounded buffers of the chunks and of the FDA's z order, whatever the file size.
 
 When asked (``with_overlap_statistics``), the streamed pass that counts the ions also sums
 the isotope-overlap statistics of every chunk (:func:`liprobe.apt.overlap_statistics.
@@ -43,7 +44,7 @@ class SpecimenIons:
     ----------
     ions : IonTable
         Every ion (in-memory path) or the slab (chunked path).
-    species : (ions.n_ions,) int32
+    species : (ions.n_ions,) signed int (int8 for up to 127 species)
         Species index per ion of ``ions`` (-1 unranged).
     ion_counts : (n_species,) int64
         Ions per species over the *whole file*.
@@ -128,7 +129,7 @@ def load_specimen_ions(path: str | os.PathLike, ranges: RangeTable, *,
     -------
     SpecimenIons
     """
-    from liprobe.apt.ranging import species_per_ion
+    from liprobe.apt.species import ions_per_species, species_per_ion
     from liprobe.io import read_ions
 
     limit = int(max_in_memory_ions)
@@ -142,10 +143,8 @@ def load_specimen_ions(path: str | os.PathLike, ranges: RangeTable, *,
                 f"{path}: {ions.n_ions:,} ions exceed max_in_memory_ions = {limit:,}, and only "
                 "POS/EPOS files can be streamed in chunks; convert the file to POS or EPOS "
                 "(liprobe convert), or raise max_in_memory_ions in [settings]")
-        species = species_per_ion(ions, ranges)
-        from liprobe.apt.profile_kernels import count_species
-
-        counts = count_species(species, ranges.n_ions)  # no mask, no copy of the ranged
+        species = species_per_ion(ions, ranges)  # int8 for up to 127 species
+        counts = ions_per_species(species, ranges.n_ions)  # no mask, no copy of the ranged
         return SpecimenIons(ions, species, counts, ions.n_ions, int(counts.sum()))
     return _streamed(Path(path), ranges, limit, n_file, profile_axis=profile_axis,
                      profile_bin_nm=profile_bin_nm, normalize_to=normalize_to,
@@ -175,7 +174,7 @@ def _streamed(path: Path, ranges: RangeTable, limit: int, n_file: int, *, profil
     start = (n_file - limit) // 2
     stop = start + limit
     # the memory map is only touched inside the slab; basic slicing keeps views (EPOS
-    # fields included), so the slab costs its pages plus the int32 species array
+    # fields included), so the slab costs its pages plus the species array
     whole = read_ions(path)
     slab = whole.take(slice(start, stop))
     species = species_per_ion(slab, ranges)
