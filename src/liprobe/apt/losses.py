@@ -352,6 +352,16 @@ def _tail_beyond(offsets: np.ndarray, length: float, background: float):
     return lost, h * h * n + (n_s * dh) ** 2 * var_lam, lam
 
 
+def _first_at_least(ordered: np.ndarray, value: float) -> int:
+    """Index of the first element of sorted ``ordered`` that is ``>= value``, compared
+    exactly (``value`` is a float64; ``ordered`` may be float32)."""
+    kind = ordered.dtype.type
+    bound = kind(value)
+    if float(bound) < value:  # the smallest value of ordered's type that is >= value
+        bound = np.nextafter(bound, kind(np.inf))
+    return int(np.searchsorted(ordered, bound))
+
+
 def estimate_window_loss(ions_or_mass, ranges: RangeTable, *, core_sigmas: float = 5.0,
                          min_ions: int = 30, background=None) -> WindowLoss:
     """Ions of each range's peak lost outside its window (see the module docstring).
@@ -377,9 +387,13 @@ def estimate_window_loss(ions_or_mass, ranges: RangeTable, *, core_sigmas: float
 
     mass = (ions_or_mass.mass_to_charge_da if isinstance(ions_or_mass, IonTable)
             else np.asarray(ions_or_mass))
-    m = np.asarray(mass, dtype=np.float64)
+    mass = np.asarray(mass)
+    # sorted once, in the file's precision (native byte order, NaN last): the ions of
+    # each range are then one slice
+    dtype = mass.dtype.newbyteorder("=") if mass.dtype.kind == "f" else np.dtype(np.float64)
+    ordered = np.sort(mass.astype(dtype, copy=False))
     if background is None:
-        top = max(float(np.nanmax(m)) if m.size else 1.0, 1.0) + 0.05
+        top = max(float(np.nanmax(ordered)) if ordered.size else 1.0, 1.0) + 0.05
         background = estimate_background(mass_spectrum(mass, bin_width_da=0.05,
                                                        range_da=(0.0, top)))
     n_r = ranges.n_ranges
@@ -387,7 +401,8 @@ def estimate_window_loss(ions_or_mass, ranges: RangeTable, *, core_sigmas: float
     lam_out, fitted = np.full(n_r, np.nan), np.zeros(n_r, bool)
     for r in range(n_r):
         lo, hi = float(ranges.low_da[r]), float(ranges.high_da[r])
-        inside = np.sort(m[(m >= lo) & (m < hi)])
+        inside = ordered[_first_at_least(ordered, lo):_first_at_least(ordered, hi)]
+        inside = inside.astype(np.float64)
         if inside.size < 5 * min_ions:
             continue
         hist, edges = np.histogram(inside, bins=200, range=(lo, hi))
