@@ -383,7 +383,7 @@ def estimate_window_loss(ions_or_mass, ranges: RangeTable, *, core_sigmas: float
     -------
     WindowLoss
     """
-    from liprobe.apt.spectrum import estimate_background, mass_spectrum
+    from liprobe.apt.spectrum import background_of
 
     mass = (ions_or_mass.mass_to_charge_da if isinstance(ions_or_mass, IonTable)
             else np.asarray(ions_or_mass))
@@ -393,9 +393,7 @@ def estimate_window_loss(ions_or_mass, ranges: RangeTable, *, core_sigmas: float
     dtype = mass.dtype.newbyteorder("=") if mass.dtype.kind == "f" else np.dtype(np.float64)
     ordered = np.sort(mass.astype(dtype, copy=False))
     if background is None:
-        top = max(float(np.nanmax(ordered)) if ordered.size else 1.0, 1.0) + 0.05
-        background = estimate_background(mass_spectrum(mass, bin_width_da=0.05,
-                                                       range_da=(0.0, top)))
+        background = background_of(mass, bin_width_da=0.05)
     n_r = ranges.n_ranges
     lost, var = np.zeros(n_r), np.zeros(n_r)
     lam_out, fitted = np.full(n_r, np.nan), np.zeros(n_r, bool)
@@ -405,7 +403,10 @@ def estimate_window_loss(ions_or_mass, ranges: RangeTable, *, core_sigmas: float
         inside = inside.astype(np.float64)
         if inside.size < 5 * min_ions:
             continue
-        hist, edges = np.histogram(inside, bins=200, range=(lo, hi))
+        # np.histogram(inside, bins=200, range=(lo, hi)) of sorted ions: a search per edge
+        edges = np.histogram_bin_edges(inside, bins=200, range=(lo, hi))
+        hist = np.diff(np.searchsorted(inside, edges))
+        hist[-1] += inside.size - np.searchsorted(inside, edges[-1])  # last bin: closed
         peak_bin = int(np.argmax(hist))
         peak = 0.5 * (edges[peak_bin] + edges[peak_bin + 1])
         above = np.flatnonzero(hist[peak_bin:] < hist[peak_bin] / 2)

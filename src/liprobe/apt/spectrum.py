@@ -25,7 +25,7 @@ from liprobe.data import Ion, RangeTable
 from liprobe.errors import ParameterError
 
 __all__ = ["MassSpectrum", "Background", "Peak", "mass_spectrum", "estimate_background",
-           "find_peaks", "propose_ranges", "unranged_peaks"]
+           "background_of", "find_peaks", "propose_ranges", "unranged_peaks"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,6 +182,19 @@ def estimate_background(
         amplitude = float(counts[keep].sum()) / total_shape if total_shape > 0 else 0.0
     sigma = float(np.sqrt(max(counts[keep].sum(), 1.0))) / float(shape[keep].sum())
     return Background(amplitude=amplitude, amplitude_sigma=sigma, n_bins_used=int(keep.sum()))
+
+
+def background_of(mass_to_charge_da: np.ndarray, *, bin_width_da: float = 0.05) -> Background:
+    """The constant-TOF background of a set of ions: :func:`estimate_background` of their
+    spectrum in ``bin_width_da`` bins from 0 to the largest m/q (NaN ignored).
+
+    The overlap correction and the window-loss estimate fit this same background; compute
+    it once and pass it to both.
+    """
+    mass = np.asarray(mass_to_charge_da)
+    top = max(float(np.fmax.reduce(mass, initial=-np.inf)), 1.0) + bin_width_da
+    return estimate_background(mass_spectrum(mass, bin_width_da=bin_width_da,
+                                             range_da=(0.0, top)))
 
 
 def find_peaks(

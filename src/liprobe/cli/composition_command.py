@@ -45,16 +45,19 @@ def composition_payload(path: Path, ranges_path: Path, *, normalize_to: str | No
     """
     from liprobe.apt.losses import estimate_dead_time_loss, estimate_window_loss
     from liprobe.apt.overlap_correction import composition_of
+    from liprobe.apt.spectrum import background_of
     from liprobe.io import read_ions, read_ranges
 
     ranges = read_ranges(ranges_path, allow_unknown_elements=allow_unknown_elements)
     ions = read_ions(path)
+    background = background_of(ions.mass_to_charge_da)  # one fit for both estimates
     try:
         result, correction = composition_of(ions, ranges, overlap=overlap,
-                                            overlap_correction=overlap_correction)
+                                            overlap_correction=overlap_correction,
+                                            background=background)
     except RangeOverlapError as exc:
         raise RangeOverlapError(f"{ranges_path}: {exc}") from exc
-    losses = {"window": estimate_window_loss(ions, ranges)}
+    losses = {"window": estimate_window_loss(ions, ranges, background=background)}
     if "ions_per_pulse" in ions.fields:
         losses["dead_time"] = estimate_dead_time_loss(ions, ranges, overlap=overlap)
     systematics = {name: {el: {"lost_fraction": v, "sigma": s}
