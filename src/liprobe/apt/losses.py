@@ -355,11 +355,23 @@ def _tail_beyond(offsets: np.ndarray, length: float, background: float):
 def _first_at_least(ordered: np.ndarray, value: float) -> int:
     """Index of the first element of sorted ``ordered`` that is ``>= value``, compared
     exactly (``value`` is a float64; ``ordered`` may be float32)."""
-    kind = ordered.dtype.type
-    bound = kind(value)
-    if float(bound) < value:  # the smallest value of ordered's type that is >= value
-        bound = np.nextafter(bound, kind(np.inf))
+    kind, largest = ordered.dtype.type, float(np.finfo(ordered.dtype).max)
+    if value > largest:
+        bound = kind(np.inf)
+    else:  # the smallest value of ordered's type that is >= value
+        bound = kind(max(value, -largest))
+        if float(bound) < value:
+            bound = np.nextafter(bound, kind(np.inf))
     return int(np.searchsorted(ordered, bound))
+
+
+def _sorted_histogram(ordered: np.ndarray, bins: int, range_da: tuple[float, float]):
+    """``np.histogram(ordered, bins, range_da)`` of sorted values: one search per edge."""
+    edges = np.histogram_bin_edges(ordered, bins=bins, range=range_da)
+    at = np.searchsorted(ordered, edges)
+    hist = np.diff(at)
+    hist[-1] += np.searchsorted(ordered, edges[-1], side="right") - at[-1]  # closed last bin
+    return hist, edges
 
 
 def estimate_window_loss(ions_or_mass, ranges: RangeTable, *, core_sigmas: float = 5.0,
@@ -403,10 +415,7 @@ def estimate_window_loss(ions_or_mass, ranges: RangeTable, *, core_sigmas: float
         inside = inside.astype(np.float64)
         if inside.size < 5 * min_ions:
             continue
-        # np.histogram(inside, bins=200, range=(lo, hi)) of sorted ions: a search per edge
-        edges = np.histogram_bin_edges(inside, bins=200, range=(lo, hi))
-        hist = np.diff(np.searchsorted(inside, edges))
-        hist[-1] += inside.size - np.searchsorted(inside, edges[-1])  # last bin: closed
+        hist, edges = _sorted_histogram(inside, 200, (lo, hi))
         peak_bin = int(np.argmax(hist))
         peak = 0.5 * (edges[peak_bin] + edges[peak_bin + 1])
         above = np.flatnonzero(hist[peak_bin:] < hist[peak_bin] / 2)
