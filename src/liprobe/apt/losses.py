@@ -403,7 +403,8 @@ def estimate_window_loss(ions_or_mass, ranges: RangeTable, *, core_sigmas: float
     # sorted once, in the file's precision (native byte order, NaN last): the ions of
     # each range are then one slice
     dtype = mass.dtype.newbyteorder("=") if mass.dtype.kind == "f" else np.dtype(np.float64)
-    ordered = np.sort(mass.astype(dtype, copy=False))
+    ordered = np.array(mass, dtype=dtype)
+    ordered.sort()
     if background is None:
         background = background_of(mass, bin_width_da=0.05)
     n_r = ranges.n_ranges

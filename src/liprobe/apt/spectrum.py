@@ -136,11 +136,18 @@ def mass_spectrum(
                 block = block.astype(np.float32)
             window_histogram(block, low32, high, low, float(bin_width_da), counts)
     else:  # below the size that pays for numba's import: the same bins with NumPy
-        m32 = mass.astype(np.float32)
-        m32 = m32[(m32 >= np.float32(low)) & (m32 < edges[-1])]
-        b = np.floor((m32.astype(np.float64) - low) * (1.0 / float(bin_width_da)))
-        b = np.clip(b, 0, n_bins - 1).astype(np.intp)
-        counts = np.bincount(b, minlength=n_bins).astype(np.int64)
+        # the float32 value of every mass, in float64 (exact), worked on in place
+        single = mass.dtype.kind == "f" and mass.dtype.itemsize == 4
+        x = (mass if single else mass.astype(np.float32)).astype(np.float64)
+        keep = x >= float(np.float32(low))
+        keep &= x < float(edges[-1])
+        if not keep.all():
+            x = x[keep]
+        x -= low
+        x *= 1.0 / float(bin_width_da)
+        np.floor(x, out=x)
+        np.clip(x, 0, n_bins - 1, out=x)
+        counts = np.bincount(x.astype(np.intp), minlength=n_bins).astype(np.int64)
     return MassSpectrum(edges_da=edges, counts=counts, bin_width_da=float(bin_width_da))
 
 
