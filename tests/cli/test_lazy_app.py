@@ -28,7 +28,16 @@ def test_table_help_is_the_commands_own_help(name):
 
 
 def test_the_table_lists_every_command_each_module_defines():
-    for module_name in sorted({module for module, _ in COMMANDS.values()}):
+    import pkgutil
+
+    import liprobe.cli
+
+    # every module of liprobe.cli that defines commands is in the table
+    defining = {f"liprobe.cli.{info.name}" for info in pkgutil.iter_modules(liprobe.cli.__path__)
+                if any(hasattr(importlib.import_module(f"liprobe.cli.{info.name}"), attr)
+                       for attr in ("register", "CLICK_COMMANDS"))}
+    assert defining == {module for module, _ in COMMANDS.values()}
+    for module_name in sorted(defining):
         module = importlib.import_module(module_name)
         native = getattr(module, "CLICK_COMMANDS", None)
         defined = set(native) if native is not None else set(typer_commands(module_name))
