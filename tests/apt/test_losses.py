@@ -95,3 +95,47 @@ def test_tail_root_matches_scipy_brentq():
         expected = brentq(g, length / 700.0, length * 1e4, xtol=1e-15, rtol=1e-14)
         assert math.isclose(_increasing_root(g, length / 700.0, length * 1e4), expected,
                             rel_tol=1e-9)
+
+
+def test_bound_search_is_exact_for_float32_masses():
+    from liprobe.apt.losses import _first_at_least
+
+    rng = np.random.default_rng(11)
+    ordered = np.sort(np.concatenate([rng.uniform(0, 100, 5000),
+                                      [np.inf, np.nan]]).astype(np.float32))
+    values = np.concatenate([rng.uniform(-1, 101, 200), ordered[:50].astype(np.float64),
+                             np.nextafter(ordered[:50].astype(np.float64), np.inf),
+                             np.nextafter(ordered[:50].astype(np.float64), -np.inf), [1e300, -1e300]])
+    for value in values:  # truth: the elements below the float64 value, compared in float64
+        assert _first_at_least(ordered, value) == np.count_nonzero(
+            ordered.astype(np.float64) < value), value
+
+
+def test_histogram_of_sorted_values_is_numpys():
+    from liprobe.apt.losses import _sorted_histogram
+
+    rng = np.random.default_rng(12)
+    for _ in range(50):
+        lo = float(rng.uniform(0, 100))
+        hi = lo + float(rng.uniform(1e-3, 2))
+        edges = np.histogram_bin_edges([], bins=200, range=(lo, hi))
+        values = np.concatenate([rng.uniform(lo - 0.1, hi + 0.1, 3000),
+                                 edges[rng.integers(0, 201, 30)]])
+        ordered = np.sort(values[(values >= lo) & (values <= hi)])
+        hist, got = _sorted_histogram(ordered, 200, (lo, hi))
+        want, want_edges = np.histogram(ordered, bins=200, range=(lo, hi))
+        np.testing.assert_array_equal(hist, want)
+        np.testing.assert_array_equal(got, want_edges)
+
+
+def test_window_loss_is_the_same_whatever_the_mass_dtype():
+    params = get_preset("ncm-homogeneous", n_ions=60_000, apex_radius_nm=10.0)
+    ions, _ = generate_specimen(params, rng=np.random.default_rng(6))
+    ranges = ncm_ranges(params)
+    mass = np.asarray(ions.mass_to_charge_da, np.float32)
+    runs = [estimate_window_loss(m, ranges) for m in (mass, mass.astype(">f4"),
+                                                      mass.astype(np.float64))]
+    assert runs[0].fitted.any()
+    for other in runs[1:]:
+        np.testing.assert_array_equal(other.lost_ions, runs[0].lost_ions)
+        np.testing.assert_array_equal(other.lost_sigma, runs[0].lost_sigma)

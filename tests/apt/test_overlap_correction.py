@@ -173,3 +173,19 @@ def test_correction_from_statistics_checks_its_inputs(specimen):
                                                         compose(part, ranges), background=3.0)
     _, direct = correct_composition(part, ranges, compose(part, ranges), background=3.0)
     assert from_stats.atoms("O") == direct.atoms("O")
+
+
+def test_a_background_passed_in_gives_the_composition_of_the_estimated_one(specimen):
+    from liprobe.apt.overlap_correction import composition_of
+    from liprobe.apt.spectrum import background_of
+
+    # composition_of counts the ranges in the correction's own pass: the same answer as
+    # compose + correct_composition (the fixture), with or without a background passed in
+    ions, _, ranges, comp, fixed, corr = specimen
+    for background in ("estimate", background_of(ions.mass_to_charge_da)):
+        got, got_corr = composition_of(ions, ranges, background=background)
+        np.testing.assert_array_equal(got.ion_counts, fixed.ion_counts)
+        np.testing.assert_array_equal(got.atom_counts, fixed.atom_counts)
+        assert got.n_ions == comp.n_ions and got.n_ranged == comp.n_ranged
+        np.testing.assert_array_equal(got_corr.atom_counts, corr.atom_counts)
+        np.testing.assert_array_equal(got_corr.share_covariance, corr.share_covariance)

@@ -115,3 +115,42 @@ def test_spectrum_bins_match_numpy_histogram_in_both_evaluations(monkeypatch):
     compiled = mass_spectrum(mass, bin_width_da=0.01, range_da=(0.0, 120.0)).counts
     np.testing.assert_array_equal(small, expected)
     np.testing.assert_array_equal(compiled, expected)
+
+
+def test_median_without_masked_arrays_is_numpys():
+    from liprobe.apt.spectrum import _median
+
+    rng = np.random.default_rng(13)
+    for n in (1, 2, 3, 4, 101, 1000):
+        values = rng.lognormal(3.0, 2.0, n)
+        assert _median(values) == float(np.median(values))
+    assert np.isnan(_median(np.array([1.0, np.nan, 2.0])))
+
+
+def test_background_of_the_ions_is_the_overlap_statistics_background(specimen):
+    # the CLI fits the background once and passes it to the correction and the window loss
+    from liprobe.apt.overlap_statistics import overlap_statistics
+    from liprobe.apt.spectrum import background_of
+    from liprobe.synth import ncm_ranges
+
+    ions, _ = specimen
+    ranges = ncm_ranges(get_preset("ncm-homogeneous", n_ions=300_000))
+    own = overlap_statistics(ions, ranges).estimate_background()
+    assert background_of(ions.mass_to_charge_da) == own
+
+
+@pytest.mark.parametrize("dtype", ["<f4", ">f4", "<f8"])
+def test_spectrum_evaluations_agree_on_edges_and_outside(monkeypatch, dtype):
+    """Truth: the compiled evaluation (its own loop) on masses exactly on bin edges, just
+    beside them and outside the range, in any dtype and byte order."""
+    from liprobe.apt import _range_kernels
+
+    rng = np.random.default_rng(14)
+    edges = (np.arange(0, 2001) * 0.05).astype(np.float32)
+    mass = np.concatenate([rng.uniform(-5, 110, 50_000), edges,
+                           np.nextafter(edges, np.float32(-np.inf)),
+                           np.nextafter(edges, np.float32(np.inf))]).astype(dtype)
+    small = mass_spectrum(mass, bin_width_da=0.05, range_da=(2.0, 90.0)).counts
+    monkeypatch.setattr(_range_kernels, "COMPILED_MIN_IONS", 1)
+    compiled = mass_spectrum(mass, bin_width_da=0.05, range_da=(2.0, 90.0)).counts
+    np.testing.assert_array_equal(small, compiled)

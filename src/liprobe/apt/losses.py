@@ -352,6 +352,28 @@ def _tail_beyond(offsets: np.ndarray, length: float, background: float):
     return lost, h * h * n + (n_s * dh) ** 2 * var_lam, lam
 
 
+def _first_at_least(ordered: np.ndarray, value: float) -> int:
+    """Index of the first element of sorted ``ordered`` that is ``>= value``, compared
+    exactly (``value`` is a float64; ``ordered`` may be float32)."""
+    kind, largest = ordered.dtype.type, float(np.finfo(ordered.dtype).max)
+    if value > largest:
+        bound = kind(np.inf)
+    else:  # the smallest value of ordered's type that is >= value
+        bound = kind(max(value, -largest))
+        if float(bound) < value:
+            bound = np.nextafter(bound, kind(np.inf))
+    return int(np.searchsorted(ordered, bound))
+
+
+def _sorted_histogram(ordered: np.ndarray, bins: int, range_da: tuple[float, float]):
+    """``np.histogram(ordered, bins, range_da)`` of sorted values: one search per edge."""
+    edges = np.histogram_bin_edges(ordered, bins=bins, range=range_da)
+    at = np.searchsorted(ordered, edges)
+    hist = np.diff(at)
+    hist[-1] += np.searchsorted(ordered, edges[-1], side="right") - at[-1]  # closed last bin
+    return hist, edges
+
+
 def estimate_window_loss(ions_or_mass, ranges: RangeTable, *, core_sigmas: float = 5.0,
                          min_ions: int = 30, background=None) -> WindowLoss:
     """Ions of each range's peak lost outside its window (see the module docstring).
@@ -373,24 +395,28 @@ def estimate_window_loss(ions_or_mass, ranges: RangeTable, *, core_sigmas: float
     -------
     WindowLoss
     """
-    from liprobe.apt.spectrum import estimate_background, mass_spectrum
+    from liprobe.apt.spectrum import background_of
 
     mass = (ions_or_mass.mass_to_charge_da if isinstance(ions_or_mass, IonTable)
             else np.asarray(ions_or_mass))
-    m = np.asarray(mass, dtype=np.float64)
+    mass = np.asarray(mass)
+    # sorted once, in the file's precision (native byte order, NaN last): the ions of
+    # each range are then one slice
+    dtype = mass.dtype.newbyteorder("=") if mass.dtype.kind == "f" else np.dtype(np.float64)
+    ordered = np.array(mass, dtype=dtype)
+    ordered.sort()
     if background is None:
-        top = max(float(np.nanmax(m)) if m.size else 1.0, 1.0) + 0.05
-        background = estimate_background(mass_spectrum(mass, bin_width_da=0.05,
-                                                       range_da=(0.0, top)))
+        background = background_of(mass, bin_width_da=0.05)
     n_r = ranges.n_ranges
     lost, var = np.zeros(n_r), np.zeros(n_r)
     lam_out, fitted = np.full(n_r, np.nan), np.zeros(n_r, bool)
     for r in range(n_r):
         lo, hi = float(ranges.low_da[r]), float(ranges.high_da[r])
-        inside = np.sort(m[(m >= lo) & (m < hi)])
+        inside = ordered[_first_at_least(ordered, lo):_first_at_least(ordered, hi)]
+        inside = inside.astype(np.float64)
         if inside.size < 5 * min_ions:
             continue
-        hist, edges = np.histogram(inside, bins=200, range=(lo, hi))
+        hist, edges = _sorted_histogram(inside, 200, (lo, hi))
         peak_bin = int(np.argmax(hist))
         peak = 0.5 * (edges[peak_bin] + edges[peak_bin + 1])
         above = np.flatnonzero(hist[peak_bin:] < hist[peak_bin] / 2)

@@ -440,14 +440,16 @@ def correct_composition_from_statistics(
 
 def composition_of(
     ions: IonTable, ranges: RangeTable, *, overlap_correction: str = "isotopes",
-    overlap: str = "error", species: np.ndarray | None = None,
+    overlap: str = "error", species: np.ndarray | None = None, background: Any = "estimate",
 ) -> tuple[Composition, OverlapCorrection | None]:
     """The composition of a data set as a study computes it (one file, one answer).
 
     ``overlap_correction="isotopes"`` (default) applies :func:`correct_composition` when
     the range table names a species that can overlap (:func:`overlap_species_for`);
     ``"none"`` returns the ranged counts. The CLI ``composition`` command and a study's
-    per-specimen analysis both call this.
+    per-specimen analysis both call this. ``background`` is that of
+    :func:`correct_composition` (pass :func:`~liprobe.apt.spectrum.background_of` of the
+    ions when another estimate needs it too).
 
     Returns
     -------
@@ -456,11 +458,23 @@ def composition_of(
         None when no correction was applied.
     """
     from liprobe.apt.composition import composition_from_counts
-    from liprobe.apt.ranging import count_ions, species_per_ion
+    from liprobe.apt.ranging import IonCounts, count_ions, species_per_ion
 
     if overlap_correction not in OVERLAP_CORRECTIONS:
         raise ParameterError(f"overlap_correction={overlap_correction!r}: use one of "
                              f"{', '.join(OVERLAP_CORRECTIONS)}")
+    correct = overlap_correction != "none" and bool(overlap_species_for(ranges))
+    if species is None and correct:
+        # one pass over the ions counts the ranges and what the correction needs
+        _check_background(background)
+        statistics = overlap_statistics(
+            ions, ranges, overlap=overlap,
+            spectrum_bin_da=BACKGROUND_BIN_DA if isinstance(background, str) else None)
+        counted = IonCounts(ion_names=ranges.ion_names, counts=statistics.ion_counts,
+                            range_counts=statistics.range_counts,
+                            n_unranged=statistics.n_unranged, n_ions=statistics.n_ions)
+        return correct_composition_from_statistics(
+            statistics, ranges, composition_from_counts(counted, ranges), background=background)
     if species is None:
         comp = composition_from_counts(count_ions(ions, ranges, overlap=overlap), ranges)
     else:
@@ -469,6 +483,6 @@ def composition_of(
         known = species_per_ion(ions, ranges, overlap=overlap, known=species)
         comp = composition_from_counts(ions_per_species(known, ranges.n_ions), ranges,
                                        n_ions=ions.n_ions)
-    if overlap_correction == "none" or not overlap_species_for(ranges):
+    if not correct:
         return comp, None
-    return correct_composition(ions, ranges, comp, overlap=overlap)
+    return correct_composition(ions, ranges, comp, overlap=overlap, background=background)

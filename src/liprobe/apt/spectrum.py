@@ -25,7 +25,7 @@ from liprobe.data import Ion, RangeTable
 from liprobe.errors import ParameterError
 
 __all__ = ["MassSpectrum", "Background", "Peak", "mass_spectrum", "estimate_background",
-           "find_peaks", "propose_ranges", "unranged_peaks"]
+           "background_of", "find_peaks", "propose_ranges", "unranged_peaks"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,12 +137,29 @@ def mass_spectrum(
             block = column_view(block) if in_place else block.astype(np.float32)
             window_histogram(block, low32, high, low, float(bin_width_da), counts)
     else:  # below the size that pays for numba's import: the same bins with NumPy
-        m32 = mass.astype(np.float32)
-        m32 = m32[(m32 >= np.float32(low)) & (m32 < edges[-1])]
-        b = np.floor((m32.astype(np.float64) - low) * (1.0 / float(bin_width_da)))
-        b = np.clip(b, 0, n_bins - 1).astype(np.intp)
-        counts = np.bincount(b, minlength=n_bins).astype(np.int64)
+        # the float32 value of every mass, in float64 (exact), worked on in place
+        single = mass.dtype.kind == "f" and mass.dtype.itemsize == 4
+        x = (mass if single else mass.astype(np.float32)).astype(np.float64)
+        keep = x >= float(np.float32(low))
+        keep &= x < float(edges[-1])
+        if not keep.all():
+            x = x[keep]
+        x -= low
+        x *= 1.0 / float(bin_width_da)
+        np.floor(x, out=x)
+        np.clip(x, 0, n_bins - 1, out=x)
+        counts = np.bincount(x.astype(np.intp), minlength=n_bins).astype(np.int64)
     return MassSpectrum(edges_da=edges, counts=counts, bin_width_da=float(bin_width_da))
+
+
+def _median(values: np.ndarray) -> float:
+    """``np.median`` of a 1-D float array, without the ``numpy.ma`` import (tens of ms at
+    start-up) that NumPy's own NaN check makes."""
+    n = values.size
+    if n == 0 or np.isnan(values).any():
+        return float("nan")
+    middle = [(n - 1) // 2, n // 2]
+    return float(np.mean(np.partition(values, middle)[middle[0]:middle[1] + 1]))
 
 
 def estimate_background(
@@ -165,7 +182,7 @@ def estimate_background(
     counts = spectrum.counts[use].astype(np.float64)
     shape = spectrum.bin_width_da / np.sqrt(centres[use])
     keep = np.ones(counts.shape, bool)
-    amplitude = float(np.median(counts / shape))
+    amplitude = _median(counts / shape)
     for _ in range(int(iterations)):
         model = amplitude * shape
         keep = counts <= model + clip_sigma * np.sqrt(np.maximum(model, 1.0))
@@ -173,6 +190,19 @@ def estimate_background(
         amplitude = float(counts[keep].sum()) / total_shape if total_shape > 0 else 0.0
     sigma = float(np.sqrt(max(counts[keep].sum(), 1.0))) / float(shape[keep].sum())
     return Background(amplitude=amplitude, amplitude_sigma=sigma, n_bins_used=int(keep.sum()))
+
+
+def background_of(mass_to_charge_da: np.ndarray, *, bin_width_da: float = 0.05) -> Background:
+    """The constant-TOF background of a set of ions: :func:`estimate_background` of their
+    spectrum in ``bin_width_da`` bins from 0 to the largest m/q (NaN ignored).
+
+    The overlap correction and the window-loss estimate fit this same background; compute
+    it once and pass it to both.
+    """
+    mass = np.asarray(mass_to_charge_da)
+    top = max(float(np.fmax.reduce(mass, initial=-np.inf)), 1.0) + bin_width_da
+    return estimate_background(mass_spectrum(mass, bin_width_da=bin_width_da,
+                                             range_da=(0.0, top)))
 
 
 def find_peaks(

@@ -1,4 +1,7 @@
-"""Shared output helpers for the commands: JSON or human-readable text."""
+"""Shared output helpers for the commands: JSON or human-readable text.
+
+Imported by every command, the fast one-shot ones too: no typer here.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import click
 import numpy as np
-import typer
 
 
 def _clean(value: Any) -> Any:
@@ -36,4 +39,19 @@ def to_json(payload: Mapping[str, Any]) -> str:
 
 def emit(payload: Mapping[str, Any], *, as_json: bool, text: str) -> None:
     """Print ``payload`` as JSON when ``as_json``, else the human-readable ``text``."""
-    typer.echo(to_json(payload) if as_json else text)
+    click.echo(to_json(payload) if as_json else text)
+
+
+def fmt(value: Any, spec: str) -> str:
+    """``value`` formatted with ``spec``; ``-`` for None and NaN."""
+    return "-" if value is None or value != value else format(value, spec)
+
+
+def text_table(rows: list[list[str]], header: list[str]) -> str:
+    """An aligned text table: the first column left-aligned, the others right-aligned."""
+    cells = [header, *rows]
+    widths = [max(len(row[c]) for row in cells) for c in range(len(header))]
+    lines = ["  ".join(v.rjust(w) if c else v.ljust(w) for c, (v, w) in
+                       enumerate(zip(row, widths))) for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

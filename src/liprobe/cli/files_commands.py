@@ -1,4 +1,5 @@
-"""File-level commands: ``info``, ``ranges``, ``composition`` and ``convert``.
+"""File-level commands: ``info``, ``ranges`` and ``convert`` (``composition`` is in
+:mod:`liprobe.cli.composition_command`).
 
 Each command parses its options, calls the library and formats the result (aligned text
 by default, ``--json`` for machines); nothing else happens here.
@@ -12,7 +13,10 @@ from typing import Any
 import typer
 
 from liprobe.cli._output import emit
-from liprobe.errors import OverwriteError, ParameterError, RangeOverlapError
+from liprobe.cli._output import fmt as _fmt
+from liprobe.cli._output import text_table as _table
+from liprobe.cli.composition_command import ALLOW_UNKNOWN_HELP, composition_payload
+from liprobe.errors import OverwriteError, ParameterError
 
 __all__ = ["register", "info_payload", "info_text", "INFO_BY_KIND", "ranges_payload",
            "composition_payload"]
@@ -24,15 +28,6 @@ def _kind(path: Path) -> str:
     from liprobe.io import detect_format
 
     return detect_format(path).kind
-
-
-def _table(rows: list[list[str]], header: list[str]) -> str:
-    cells = [header, *rows]
-    widths = [max(len(row[c]) for row in cells) for c in range(len(header))]
-    lines = ["  ".join(v.rjust(w) if c else v.ljust(w) for c, (v, w) in
-                       enumerate(zip(row, widths))) for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def _ions_info(path: Path, fmt) -> dict[str, Any]:
@@ -135,10 +130,8 @@ def info_text(path: Path, payload: dict[str, Any]) -> str:
     return "\n".join(lines + INFO_BY_KIND[payload["kind"]][1](payload))
 
 
-ALLOW_UNKNOWN_OPTION = typer.Option(
-    False, "--allow-unknown-elements",
-    help="Read placeholder symbols of an RRNG (A, Ab ...) as named ions without atoms, "
-         "with a warning, instead of rejecting the file.")
+ALLOW_UNKNOWN_OPTION = typer.Option(False, "--allow-unknown-elements",
+                                    help=ALLOW_UNKNOWN_HELP)
 
 
 def ranges_payload(path: Path, *, allow_unknown_elements: bool = False) -> dict[str, Any]:
@@ -162,97 +155,8 @@ def ranges_payload(path: Path, *, allow_unknown_elements: bool = False) -> dict[
     }
 
 
-def _elements_option(value: str | None) -> list[str] | None:
-    if value is None:
-        return None
-    names = [v.strip() for v in value.split(",") if v.strip()]
-    if not names:
-        raise ParameterError(f"--normalize-to {value!r} names no element; e.g. Ni,Co,Mn")
-    return names
-
-
-def composition_payload(path: Path, ranges_path: Path, *, normalize_to: str | None = None,
-                        overlap: str = "error", overlap_correction: str = "isotopes",
-                        correct_losses: bool = False,
-                        allow_unknown_elements: bool = False) -> dict[str, Any]:
-    """``liprobe composition`` payload (see :meth:`Composition.to_dict`), computed as a
-    study computes it (:func:`liprobe.apt.overlap_correction.composition_of`).
-
-    ``systematics`` reports, beside the counting σ, the atoms each element loses beyond
-    its range windows (thermal tails) and to detector dead time (when the file has
-    multi-hit data), as fractions with σ (:mod:`liprobe.apt.losses`); with
-    ``correct_losses`` they are put back into the composition.
-    """
-    from liprobe.apt.losses import estimate_dead_time_loss, estimate_window_loss
-    from liprobe.apt.overlap_correction import composition_of
-    from liprobe.io import read_ions, read_ranges
-
-    ranges = read_ranges(ranges_path, allow_unknown_elements=allow_unknown_elements)
-    ions = read_ions(path)
-    try:
-        result, correction = composition_of(ions, ranges, overlap=overlap,
-                                            overlap_correction=overlap_correction)
-    except RangeOverlapError as exc:
-        raise RangeOverlapError(f"{ranges_path}: {exc}") from exc
-    losses = {"window": estimate_window_loss(ions, ranges)}
-    if "ions_per_pulse" in ions.fields:
-        losses["dead_time"] = estimate_dead_time_loss(ions, ranges, overlap=overlap)
-    systematics = {name: {el: {"lost_fraction": v, "sigma": s}
-                          for el, (v, s) in loss.element_loss(result).items()}
-                   for name, loss in losses.items()}
-    if correct_losses:
-        for loss in losses.values():
-            result = loss.correct(result)
-    try:
-        payload = result.to_dict(normalize_to=_elements_option(normalize_to))
-    except ParameterError as exc:
-        raise ParameterError(f"{ranges_path}: {exc}") from exc
-    payload["overlap_correction"] = "isotopes" if correction is not None else "none"
-    payload["systematics"] = systematics
-    payload["losses_corrected"] = bool(correct_losses)
-    return payload
-
-
-def _fmt(value: Any, spec: str) -> str:
-    return "-" if value is None or value != value else format(value, spec)
-
-
-def _with_sigma(value: Any, sigma: Any) -> tuple[str, str]:
-    """A value and its σ as text: σ to 2 significant figures, the value to the same
-    decimal place (so a small σ never prints as 0.000)."""
-    import math
-
-    if value is None or value != value:
-        return "-", "-"
-    if sigma is None or sigma != sigma or sigma <= 0 or not math.isfinite(sigma):
-        return format(value, ".4f"), "-" if sigma is None or sigma != sigma else f"{sigma:g}"
-    decimals = max(0, 1 - int(math.floor(math.log10(sigma))))
-    return f"{value:.{decimals}f}", f"{sigma:.{decimals}f}"
-
-
-def _composition_text(payload: dict[str, Any], path: Path) -> str:
-    rows = [
-        [el, str(v["atoms"]), *_with_sigma(v["fraction"], v["fraction_sigma"]),
-         *_with_sigma(v["ratio"], v["ratio_sigma"])]
-        for el, v in payload["elements"].items()
-    ]
-    to = "+".join(payload["normalized_to"]) or "-"
-    head = (f"{path}: {payload['n_ions']} ions, {payload['n_ranged']} ranged "
-            f"(unranged fraction {_fmt(payload['unranged_fraction'], '.4f')}; "
-            f"overlap correction: {payload.get('overlap_correction', 'none')})")
-    table = _table(rows, ["element", "atoms", "fraction", "sigma", f"ratio to {to}", "sigma"])
-    lines = []
-    for name, per in payload.get("systematics", {}).items():
-        text = ", ".join(f"{el} {_fmt(100 * v['lost_fraction'], '.2f')} ± "
-                         f"{_fmt(100 * v['sigma'], '.2f')} %" for el, v in per.items())
-        lines.append(f"{name.replace('_', ' ')} loss (systematic, "
-                     f"{'corrected' if payload.get('losses_corrected') else 'not corrected'}):"
-                     f" {text}")
-    return head + "\n" + table + ("\n" + "\n".join(lines) if lines else "")
-
-
 def register(app: typer.Typer) -> None:
-    """Add ``info``, ``ranges``, ``composition`` and ``convert`` to ``app``."""
+    """Add ``info``, ``ranges`` and ``convert`` to ``app``."""
 
     @app.command("info")
     def info(file: Path = typer.Argument(..., help="Ion or range file."),
@@ -274,31 +178,6 @@ def register(app: typer.Typer) -> None:
         text = (f"{rangefile}: {payload['n_ions']} ion species, {payload['n_ranges']} ranges\n"
                 + _table(rows, ["ion", "low (Da)", "high (Da)", "atoms"]))
         emit(payload, as_json=as_json, text=text)
-
-    @app.command("composition")
-    def composition(
-        file: Path = typer.Argument(..., help="Ion file (POS, EPOS, APT)."),
-        ranges: Path = typer.Option(..., "--ranges", "-r", help="Range file (RRNG, RNG, ENV)."),
-        normalize_to: str | None = typer.Option(
-            None, "--normalize-to", help="Comma-separated elements the ratios are taken to "
-            "(default: the transition metals present), e.g. Ni,Co,Mn."),
-        overlap: str = typer.Option(
-            "error", "--overlap", help="Overlapping ranges: error, first or narrowest."),
-        allow_unknown_elements: bool = ALLOW_UNKNOWN_OPTION,
-        overlap_correction: str = typer.Option(
-            "isotopes", "--overlap-correction",
-            help="Peak-overlap correction: isotopes (as a study does) or none."),
-        correct_losses: bool = typer.Option(
-            False, "--correct-losses",
-            help="Put back the atoms lost beyond the range windows and to dead time."),
-        as_json: bool = JSON_OPTION,
-    ) -> None:
-        """Ion counts, atomic fractions and ratios with counting-statistics sigma."""
-        payload = composition_payload(file, ranges, normalize_to=normalize_to, overlap=overlap,
-                                      overlap_correction=overlap_correction,
-                                      correct_losses=correct_losses,
-                                      allow_unknown_elements=allow_unknown_elements)
-        emit(payload, as_json=as_json, text=_composition_text(payload, file))
 
     @app.command("convert")
     def convert(
