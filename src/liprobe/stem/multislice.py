@@ -15,10 +15,20 @@ is recovered. Site intensities are HAADF intensities averaged over a Gaussian ke
 integration disk), by a 7-point Gauss-Radau rule (centre weight 1/2, six points at
 2 sigma, weight 1/12 each; exact for intensities quadratic in r^2 and angular harmonics
 below 6). Each frozen-phonon configuration draws new thermal displacements, a new Ni/Co/Mn
-arrangement and (disordered crystal) new antisite positions: every ``1/f_cal``-th atom of
-every Li column is a TM atom and every ``1/f_cal``-th atom of every TM column is Li, at a
-random phase per column, so the calibration averages over the depth of the antisites. The
-exact antisite count above each exit plane enters k.
+arrangement and new antisite positions: every ``1/f_cal``-th atom of every Li column is a
+TM atom and every ``1/f_cal``-th atom of every TM column is Li, so the calibration averages
+over the depth of the antisites. The exact antisite count above each exit plane enters k.
+
+Variance reduction (the estimate's scatter is frozen-phonon sampling noise, and CPU time
+is what limits the number of configurations): the ordered crystal and its disordered twin
+share one configuration's displacements and Ni/Co/Mn arrangement (common random numbers),
+so k and k_tm come from each site's paired difference, in which the phonon noise of the
+site's own column largely cancels; the scanned columns of a type take consecutive antisite
+phases (stratified: with ``sites_per_type = 1/f_cal`` every depth phase is sampled once per
+configuration); every thickness is an exit plane of one pass; the potential is built once
+per structure. Standard errors are delete-one jackknife over configurations. With 5 sites
+per type the standard error of k per configuration is about 9 % at 5 nm and 6 % at 11 nm
+(200 kV, 20 mrad, 70-160 mrad), against 20 % for one unpaired site.
 
 abTEM (J. Madsen & T. Susi, Open Research Europe 1 (2021) 24) does the multislice; it is
 imported here only (``pip install liprobe[simulate]``). It runs on a GPU when CuPy and a
@@ -79,7 +89,7 @@ class MultisliceSettings:
     kernel_sigma_nm: float = 0.03
     cells: tuple[int, int] = (2, 1)
     sampling_nm: float | None = None
-    sites_per_type: int = 2
+    sites_per_type: int = 5
     seed: int = 0
     device: str = "auto"
 
@@ -266,8 +276,8 @@ def calibrate_multislice(
     list of dict
         One row per (detector, thickness): ``kv, convergence_mrad, detector_inner_mrad,
         detector_outer_mrad, thickness_nm, R0, R0_se, k, k_se, k_tm, k_tm_se, n_sites``.
-        Standard errors are from the scatter between scanned sites over the
-        configurations (phonons, composition and antisite depths all vary).
+        Standard errors: delete-one jackknife over the configurations (phonons,
+        composition and antisite depths all vary between them).
     """
     abtem, ase = _abtem()
     import dask
