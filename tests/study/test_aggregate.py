@@ -63,3 +63,45 @@ def test_table2_layout_matches_the_paper_rows(rng):
     assert layout["region"].tolist() == ["R0", "R1", "R2"]
     assert list(layout.columns[:5]) == ["specimen", "cycles", "region", "depth_as_reported", "n"]
     assert all(" ± " in v for v in layout["li"])
+
+
+def _pooled_coverage(seeds, *, replicates, n_ions):
+    """±1σ hits of the generator's truth by the pooled ratio of ``replicates`` specimens
+    (overlaps generated and corrected, window losses put back, as a study measures)."""
+    import pandas as pd
+
+    from liprobe.apt.composition import compose
+    from liprobe.apt.losses import estimate_window_loss
+    from liprobe.apt.overlap_correction import correct_composition
+    from liprobe.synth import generate_specimen, get_preset, ncm_ranges
+
+    params = get_preset("ncm-homogeneous", n_ions=n_ions, apex_radius_nm=10.0)
+    ranges = ncm_ranges(params)
+    order = ("Li", "Ni", "Co", "Mn", "O")
+    truth = np.array([getattr(params.profile, e.lower())[0] for e in order])
+    rows = []
+    for seed in seeds:
+        for rep in range(replicates):
+            ions, _ = generate_specimen(params, rng=np.random.default_rng([seed, rep]))
+            comp = estimate_window_loss(ions, ranges).correct(compose(ions, ranges))
+            comp, _ = correct_composition(ions, ranges, comp)
+            r, s = comp.ratios(("Ni", "Co", "Mn"))
+            row = {"sample": f"s{seed}", "cycles": 0, "depth_label": "bulk", "depth_nm": 50.0}
+            for el in order:
+                e = comp.elements.index(el)
+                row.update({f"{el}_count": comp.atoms(el), el: r[e], f"{el}_sigma": s[e]})
+            rows.append(row)
+    agg = aggregate_specimens(pd.DataFrame(rows), elements=order)
+    pooled = agg[[f"{el}_pooled" for el in order]].to_numpy()
+    sigma = agg[[f"{el}_pooled_sigma" for el in order]].to_numpy()
+    return np.mean(np.abs(pooled - truth) < sigma, axis=0)
+
+
+@pytest.mark.slow
+def test_pooled_sigma_covers_the_generator_truth_68_percent_over_300_seeds():
+    """The pooled ratio of two specimens per depth (overlap-corrected, with molecular ions):
+    its σ, propagated from the specimens' full-covariance σ, covers the truth 0.62-0.74 of
+    the time for every element (two-sided; 300 seeds: Monte Carlo SE 0.027). Atom counts
+    treated as independent Poisson counts under-cover O (O2 ions carry two atoms)."""
+    covered = _pooled_coverage(range(300), replicates=2, n_ions=20_000)
+    assert np.all((covered >= 0.62) & (covered <= 0.74)), covered.round(3)

@@ -28,9 +28,12 @@ delta method; ``Σ_N`` the deconvolution's covariance). Against the material's c
 this is the whole variance: the isotope sampling of a range's own ions about its expected
 shares is inside the Poisson counting term; it separates the estimate from *this
 specimen's* atoms and is kept apart (``realised_covariance``). Over 500 synthetic specimens
-of 20 000 ions, ±1σ covers the generator's truth 0.65-0.70 of the time for every element
-(``benchmarks/bench_counting_coverage.py``); below ~15 000 ions the O2 2+ share, read from
-its 0.5 % isotopologues, under-covers.
+of 10 000-40 000 ions, ±1σ covers the generator's truth 0.62-0.72 of the time for every
+element (``benchmarks/bench_counting_coverage.py``). The O2 2+ share is read from a few
+ions of its 0.5 % isotopologues there; the isotope fit's covariance adds one ion to each
+window's Poisson variance (:func:`liprobe.apt.overlaps.deconvolve_window_counts`), without
+which the corrected O covered 0.57 at 10 000 ions. Below ~5 000 ions the O interval is
+conservative (0.75 at 5 000 ions).
 
 References
 ----------

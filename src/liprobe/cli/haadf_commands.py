@@ -77,7 +77,8 @@ def _calibration_point(*, calibration: Path | None, kv: float | None,
 
 def calibrate_payload(output: Path, *, kv: str, convergence_mrad: str, detector_mrad: list[str],
                       thickness_nm: str, configs: int, seed: int, device: str,
-                      a_nm: float, c_nm: float, progress=None) -> dict[str, Any]:
+                      a_nm: float, c_nm: float, sites_per_type: int = 5,
+                      progress=None) -> dict[str, Any]:
     """Compute the calibration table, write it, return a summary."""
     import dataclasses
 
@@ -93,6 +94,7 @@ def calibrate_payload(output: Path, *, kv: str, convergence_mrad: str, detector_
                               thickness_nm=parse_floats(thickness_nm, "--thickness-nm"),
                               material=material,
                               settings=MultisliceSettings(n_configs=configs, seed=seed,
+                                                          sites_per_type=sites_per_type,
                                                           device=device),
                               progress=progress)
     write_haadf_calibration(output, cal)
@@ -349,6 +351,9 @@ def register(app: typer.Typer) -> None:
         thickness_nm: str = typer.Option("2,4,8,12,16,20,30,40", "--thickness-nm",
                                          help="Thicknesses (nm), comma-separated."),
         configs: int = typer.Option(2, "--configs", help="Frozen-phonon configurations."),
+        sites_per_type: int = typer.Option(5, "--sites-per-type",
+                                           help="Li and TM columns scanned per configuration "
+                                                "(5 = every antisite depth phase at f 0.2)."),
         a_nm: float = typer.Option(0.287, "--a-nm", help="Lattice parameter a (nm)."),
         c_nm: float = typer.Option(1.419, "--c-nm", help="Lattice parameter c (nm)."),
         device: str = typer.Option("auto", "--device", help="auto, cpu or gpu."),
@@ -361,7 +366,8 @@ def register(app: typer.Typer) -> None:
         payload = calibrate_payload(output, kv=kv, convergence_mrad=convergence_mrad,
                                     detector_mrad=detector_mrad, thickness_nm=thickness_nm,
                                     configs=configs, seed=seed, device=device, a_nm=a_nm,
-                                    c_nm=c_nm, progress=progress)
+                                    c_nm=c_nm, sites_per_type=sites_per_type,
+                                    progress=progress)
         emit(payload, as_json=as_json,
              text=f"wrote {output} ({payload['rows']} rows, abTEM "
                   f"{payload['provenance']['abtem_version']})")

@@ -15,10 +15,20 @@ is recovered. Site intensities are HAADF intensities averaged over a Gaussian ke
 integration disk), by a 7-point Gauss-Radau rule (centre weight 1/2, six points at
 2 sigma, weight 1/12 each; exact for intensities quadratic in r^2 and angular harmonics
 below 6). Each frozen-phonon configuration draws new thermal displacements, a new Ni/Co/Mn
-arrangement and (disordered crystal) new antisite positions: every ``1/f_cal``-th atom of
-every Li column is a TM atom and every ``1/f_cal``-th atom of every TM column is Li, at a
-random phase per column, so the calibration averages over the depth of the antisites. The
-exact antisite count above each exit plane enters k.
+arrangement and new antisite positions: every ``1/f_cal``-th atom of every Li column is a
+TM atom and every ``1/f_cal``-th atom of every TM column is Li, so the calibration averages
+over the depth of the antisites. The exact antisite count above each exit plane enters k.
+
+Variance reduction (the estimate's scatter is frozen-phonon sampling noise, and CPU time
+is what limits the number of configurations): the ordered crystal and its disordered twin
+share one configuration's displacements and Ni/Co/Mn arrangement (common random numbers),
+so k and k_tm come from each site's paired difference, in which the phonon noise of the
+site's own column largely cancels; the scanned columns of a type take consecutive antisite
+phases (stratified: with ``sites_per_type = 1/f_cal`` every depth phase is sampled once per
+configuration); every thickness is an exit plane of one pass; the potential is built once
+per structure. Standard errors are delete-one jackknife over configurations. With 5 sites
+per type the standard error of k per configuration is about 9 % at 5 nm and 6 % at 11 nm
+(200 kV, 20 mrad, 70-160 mrad), against 20 % for one unpaired site.
 
 abTEM (J. Madsen & T. Susi, Open Research Europe 1 (2021) 24) does the multislice; it is
 imported here only (``pip install liprobe[simulate]``). It runs on a GPU when CuPy and a
@@ -79,7 +89,7 @@ class MultisliceSettings:
     kernel_sigma_nm: float = 0.03
     cells: tuple[int, int] = (2, 1)
     sampling_nm: float | None = None
-    sites_per_type: int = 2
+    sites_per_type: int = 5
     seed: int = 0
     device: str = "auto"
 
@@ -147,8 +157,16 @@ def _columns(atoms):
     return col, centres
 
 
-def _configuration(base, col, material, settings, rng, *, disordered, ase):
-    """One frozen-phonon configuration: composition, antisites and displacements."""
+def _configuration(base, col, material, settings, rng, *, stratified, ase):
+    """One frozen-phonon configuration: the ordered crystal and its disordered twin.
+
+    Both share the thermal displacements and the Ni/Co/Mn arrangement (common random
+    numbers): the disordered twin differs only by its antisites, so a site's intensity
+    difference between the two isolates the antisites' effect and k, k_tm come from
+    paired differences. ``stratified`` maps a column id to its antisite phase (the
+    scanned columns of a type take consecutive phases, so the depth positions of the
+    antisites are sampled evenly rather than at random); other columns draw theirs.
+    """
     symbols = np.array(base.get_chemical_symbols(), dtype=object)
     pos = base.get_positions().copy()
     names = [s for s, _ in material.tm_composition]
@@ -166,25 +184,37 @@ def _configuration(base, col, material, settings, rng, *, disordered, ase):
             counts[1 + int(np.argmax(counts[1:]))] -= 1
         counts[0] = members.size - counts[1:].sum()
         new[rng.permutation(members)] = np.repeat(names, counts)
+    ordered_symbols = new.copy()
     antisite = np.zeros(len(symbols), bool)
-    if disordered:
-        step = int(round(1.0 / settings.f_cal))
-        for j in np.unique(col):
-            members = np.flatnonzero(col == j)
-            if not (is_li_site[members[0]] or is_tm_site[members[0]]):
-                continue
-            members = members[np.argsort(pos[members, 2])]
-            chosen = members[int(rng.integers(step))::step]
-            antisite[chosen] = True
-            if is_li_site[members[0]]:
-                new[chosen] = rng.choice(names, size=chosen.size, p=weights)
-            else:
-                new[chosen] = "Li"
+    step = int(round(1.0 / settings.f_cal))
+    for j in np.unique(col):
+        members = np.flatnonzero(col == j)
+        if not (is_li_site[members[0]] or is_tm_site[members[0]]):
+            continue
+        members = members[np.argsort(pos[members, 2])]
+        phase = stratified.get(int(j))
+        phase = int(rng.integers(step)) if phase is None else phase
+        chosen = members[phase::step]
+        antisite[chosen] = True
+        if is_li_site[members[0]]:
+            new[chosen] = rng.choice(names, size=chosen.size, p=weights)
+        else:
+            new[chosen] = "Li"
     u_li, u_tm, u_o = (u * 10.0 for u in material.u_rms_nm)
     u = np.where(is_li_site, u_li, np.where(is_tm_site, u_tm, u_o))
     pos += rng.normal(size=pos.shape) * u[:, None]
-    atoms = ase.Atoms(list(new), positions=pos, cell=base.cell, pbc=True)
-    return atoms, antisite
+    ordered = ase.Atoms(list(ordered_symbols), positions=pos, cell=base.cell, pbc=True)
+    disordered = ase.Atoms(list(new), positions=pos, cell=base.cell, pbc=True)
+    return ordered, disordered, antisite
+
+
+def _stratified_phases(sites, step, rng) -> dict[int, int]:
+    """Antisite phase per scanned column: consecutive phases from a random start per type."""
+    out: dict[int, int] = {}
+    for cols in (sites.tm, sites.li):
+        start = int(rng.integers(step))
+        out.update({int(j): (start + i) % step for i, j in enumerate(cols)})
+    return out
 
 
 def _kernel_offsets(sigma_a: float) -> tuple[np.ndarray, np.ndarray]:
@@ -246,8 +276,8 @@ def calibrate_multislice(
     list of dict
         One row per (detector, thickness): ``kv, convergence_mrad, detector_inner_mrad,
         detector_outer_mrad, thickness_nm, R0, R0_se, k, k_se, k_tm, k_tm_se, n_sites``.
-        Standard errors are from the scatter between scanned sites over the
-        configurations (phonons, composition and antisite depths all vary).
+        Standard errors: delete-one jackknife over the configurations (phonons,
+        composition and antisite depths all vary between them).
     """
     abtem, ase = _abtem()
     import dask
@@ -275,11 +305,13 @@ def calibrate_multislice(
     # site intensity [structure][config] -> (detectors, exit planes, sites)
     results: dict[bool, list[np.ndarray]] = {False: [], True: []}
     antisite_counts: list[np.ndarray] = []
+    step = int(round(1.0 / settings.f_cal))
     for ic in range(settings.n_configs):
-        for disordered in (False, True):
-            t0 = time.time()
-            atoms, antisite = _configuration(base, col, material, settings, rng,
-                                             disordered=disordered, ase=ase)
+        t0 = time.time()
+        phases = _stratified_phases(sites, step, rng)
+        structures = _configuration(base, col, material, settings, rng, stratified=phases,
+                                    ase=ase)
+        for disordered, atoms in zip((False, True), structures[:2]):
             potential = abtem.Potential(atoms, sampling=sampling_a, slice_thickness=a_nm * 10.0,
                                         exit_planes=tuple(n - 1 for n in n_slices),
                                         device=device)
@@ -287,29 +319,28 @@ def calibrate_multislice(
                                 device=device)
             probe.grid.match(potential)
             with dask.config.set(scheduler="synchronous"):
+                # built once, the potential serves every probe position (half the time)
+                potential = potential.build(lazy=False)
                 out = probe.scan(potential, scan=abtem.CustomScan(positions),
                                  detectors=detectors, lazy=False)
             out = out if isinstance(out, list) else [out]
-            arr = np.stack([np.asarray(m.array, np.float64).reshape(len(n_slices), -1)
+            arr = np.stack([np.asarray(_to_host(m.array), np.float64).reshape(len(n_slices), -1)
                             for m in out])
             arr = arr.reshape(len(detectors), len(n_slices), len(scanned), len(weights))
             results[disordered].append(arr @ weights)
-            if disordered:
-                antisite_counts.append(_antisite_fraction(atoms, antisite, col, scanned,
-                                                          n_slices))
-            if progress is not None:
-                progress(f"{kv:g} kV {convergence_mrad:g} mrad config {ic + 1}/"
-                         f"{settings.n_configs} {'disordered' if disordered else 'ordered'}: "
-                         f"{time.time() - t0:.0f} s")
-    ordered = np.concatenate(results[False], axis=2)  # (det, planes, configs*sites)
-    disorder = np.concatenate(results[True], axis=2)
-    f_site = np.concatenate(antisite_counts, axis=1)  # (planes, configs*sites)
+        antisite_counts.append(_antisite_fraction(structures[1], structures[2], col, scanned,
+                                                  n_slices))
+        if progress is not None:
+            progress(f"{kv:g} kV {convergence_mrad:g} mrad config {ic + 1}/"
+                     f"{settings.n_configs} (ordered and disordered): {time.time() - t0:.0f} s")
+    ordered = np.stack(results[False], axis=2)  # (det, planes, configs, sites)
+    disorder = np.stack(results[True], axis=2)
+    f_site = np.stack(antisite_counts, axis=1)  # (planes, configs, sites)
     n_tm = len(sites.tm)
-    is_tm = np.tile(np.arange(len(scanned)) < n_tm, settings.n_configs)
     rows = []
     for idet, (inner, outer_d) in enumerate(detectors_mrad):
         for ip, ns in enumerate(n_slices):
-            est = _estimate(ordered[idet, ip], disorder[idet, ip], f_site[ip], is_tm)
+            est = _estimate(ordered[idet, ip], disorder[idet, ip], f_site[ip], n_tm)
             rows.append({"kv": float(kv), "convergence_mrad": float(convergence_mrad),
                          "detector_inner_mrad": float(inner),
                          "detector_outer_mrad": float(outer_d),
@@ -329,35 +360,50 @@ def _antisite_fraction(atoms, antisite, col, scanned, n_slices) -> np.ndarray:
     return out
 
 
-def _estimate(ordered, disordered, f_site, is_tm) -> dict[str, float]:
-    """R0, k, k_tm and their standard errors from per-site intensities."""
-    tm0, li0 = ordered[is_tm], ordered[~is_tm]
-    m_tm0, m_li0 = tm0.mean(), li0.mean()
-    r0 = m_li0 / m_tm0
-    n = len(tm0)
-    var_tm0 = tm0.var(ddof=1) / n if n > 1 else math.nan
-    var_li0 = li0.var(ddof=1) / len(li0) if len(li0) > 1 else math.nan
-    r0_se = math.sqrt(var_li0 + r0 * r0 * var_tm0) / m_tm0
-    # Li sites of the disordered crystal: I / I_TM0 - R0 = k f (1 - R0), through the origin
-    y_li = disordered[~is_tm] / m_tm0 - r0
-    x_li = f_site[~is_tm] * (1.0 - r0)
-    k, k_se = _through_origin(x_li, y_li, extra_var=var_li0 / m_tm0 ** 2)
-    y_tm = 1.0 - disordered[is_tm] / m_tm0
-    x_tm = f_site[is_tm] * (1.0 - r0)
-    k_tm, k_tm_se = _through_origin(x_tm, y_tm, extra_var=var_tm0 / m_tm0 ** 2)
-    # the ordered crystal's own uncertainty (R0, I_TM0) enters both slopes
-    return {"R0": float(r0), "R0_se": float(r0_se), "k": k, "k_se": k_se, "k_tm": k_tm,
-            "k_tm_se": k_tm_se, "n_sites": int(n)}
+def _to_host(array):
+    return array.get() if hasattr(array, "get") else array
 
 
-def _through_origin(x, y, *, extra_var: float) -> tuple[float, float]:
-    sxx = float(np.sum(x * x))
-    if not sxx > 0:
-        return math.nan, math.nan
-    slope = float(np.sum(x * y)) / sxx
-    resid = y - slope * x
-    dof = max(len(x) - 1, 1)
-    var_slope = float(np.sum(resid * resid)) / dof / sxx
-    mean_x = float(np.mean(x))
-    var_slope += (extra_var / mean_x ** 2) if mean_x > 0 else 0.0
-    return slope, math.sqrt(var_slope)
+def _estimate(ordered, disordered, f_site, n_tm) -> dict[str, float]:
+    """R0, k, k_tm and jackknife standard errors from per-site intensities.
+
+    Arrays are (configs, sites) with the TM sites first. With m_TM0 the mean ordered TM
+    intensity: R0 = mean ordered Li / m_TM0; k = sum over Li sites of the paired
+    difference (disordered - ordered, same phonons) / (m_TM0 (1 - R0) sum f); k_tm the
+    same for TM sites (ordered - disordered). Standard errors: delete-one jackknife over
+    configurations (three or more; the sites of one configuration share its draw), over
+    sites otherwise.
+    """
+    tm0, li0 = ordered[:, :n_tm], ordered[:, n_tm:]
+    d_li = disordered[:, n_tm:] - li0
+    d_tm = tm0 - disordered[:, :n_tm]
+    f_li, f_tm = f_site[:, n_tm:], f_site[:, :n_tm]
+    if tm0.shape[0] >= 3:
+        groups = [np.arange(tm0.shape[0]) == g for g in range(tm0.shape[0])]
+        parts = [(tm0[g], li0[g], d_li[g], d_tm[g], f_li[g], f_tm[g]) for g in groups]
+        sums = [np.array([p.sum() for p in part]) for part in parts]
+        counts = [np.array([p.size for p in part]) for part in parts]
+    else:
+        n = min(tm0.size, li0.size)
+        cols = [a.reshape(-1)[:n] for a in (tm0, li0, d_li, d_tm, f_li, f_tm)]
+        sums = [np.array([c[i] for c in cols]) for i in range(n)]
+        counts = [np.ones(6) for _ in range(n)]
+
+    def values(total, count):
+        m_tm0, m_li0 = total[0] / count[0], total[1] / count[1]
+        r0 = m_li0 / m_tm0
+        k = total[2] / (m_tm0 * (1.0 - r0) * total[4])
+        k_tm = total[3] / (m_tm0 * (1.0 - r0) * total[5])
+        return np.array([r0, k, k_tm])
+
+    total, count = np.sum(sums, axis=0), np.sum(counts, axis=0)
+    full = values(total, count)
+    g = len(sums)
+    if g > 1:
+        loo = np.array([values(total - s, count - c) for s, c in zip(sums, counts)])
+        se = np.sqrt((g - 1) / g * np.sum((loo - loo.mean(axis=0)) ** 2, axis=0))
+    else:
+        se = np.full(3, math.nan)
+    return {"R0": float(full[0]), "R0_se": float(se[0]), "k": float(full[1]),
+            "k_se": float(se[1]), "k_tm": float(full[2]), "k_tm_se": float(se[2]),
+            "n_sites": int(tm0.size)}

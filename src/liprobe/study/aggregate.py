@@ -7,8 +7,8 @@ For each sample and depth, and each element X, from the specimens' ion counts:
   between-specimen spread, which the paper plots as error bars);
 - ``X_counting_se = sqrt(Σ σ_i²) / n``: the part of the SE that counting statistics alone
   explain (σ_i the Poisson error of specimen i);
-- ``X_pooled`` and ``X_pooled_sigma``: the ratio of the summed counts and its Poisson
-  error (the "pooled counting error").
+- ``X_pooled`` and ``X_pooled_sigma``: the ratio of the summed counts and its counting
+  error (the "pooled counting error"), propagated from the specimens' own σ (below).
 
 A ``X_se`` much larger than ``X_counting_se`` means real specimen-to-specimen variation.
 
@@ -16,8 +16,14 @@ Every ratio and σ comes from :func:`liprobe.counting.ratios_with_sigma` (one ze
 rule, Ni + Co + Mn by default). A specimen's ``X_sigma`` is taken from its row when the
 pipeline wrote one (the composition's full covariance: molecular ions, overlap shares);
 only a table without it is filled from the atom counts, treated as independent Poisson
-counts (exact for monatomic ions, too small for O carried by O2 ions). The pooled σ uses
-the same atom-count rule.
+counts (exact for monatomic ions, too small for O carried by O2 ions).
+
+The pooled σ propagates the specimens' σ (so the same multinomial-over-ions statistics,
+molecular ions and overlap shares included): specimens are independent, so the summed atom
+counts have covariance Σ_i C_i, and with the gradient of ``Σ a_X / Σ D`` at specimen i
+equal to ``D_i / D`` times that of its own ratio (to first order, the specimens sharing
+one composition), ``σ_pooled² = Σ_i (D_i / D)² σ_i²`` (D_i the specimen's denominator
+atoms, D their sum): :func:`pooled_ratio_sigma`.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import numpy as np
 from liprobe.errors import ParameterError
 
 __all__ = ["ratio_from_counts", "specimen_ratios", "aggregate_specimens", "table2_layout",
-           "depth_profile_points"]
+           "depth_profile_points", "pooled_ratio_sigma"]
 
 _GROUP = ["sample", "cycles", "depth_label", "depth_nm"]
 
@@ -54,6 +60,25 @@ def ratio_from_counts(counts: Mapping[str, float | np.ndarray], element: str, *,
                                              for el in names)), axis=-1)
     r, s = ratios_with_sigma(stacked, names, tuple(normalize_to))
     return r[..., 0], s[..., 0]
+
+
+def pooled_ratio_sigma(denominator_atoms: np.ndarray, sigmas: np.ndarray) -> float:
+    """Counting σ of the pooled ratio ``Σ a_X / Σ D`` from the specimens' own ratio σ.
+
+    ``sqrt(Σ (D_i / D)² σ_i²)``: independent specimens, first-order delta method with the
+    specimens' full covariances (module docstring). NaN when any σ or count is NaN.
+
+    Examples
+    --------
+    >>> round(pooled_ratio_sigma(np.array([100.0, 300.0]), np.array([0.04, 0.02])), 4)
+    0.018
+    """
+    d = np.asarray(denominator_atoms, np.float64)
+    s = np.asarray(sigmas, np.float64)
+    total = d.sum()
+    if not total > 0:
+        return math.nan
+    return float(np.sqrt(np.sum((d / total) ** 2 * s ** 2)))
 
 
 def specimen_ratios(counts_table: Any, *, elements: Sequence[str],
@@ -106,6 +131,8 @@ def aggregate_specimens(specimens: Any, *, elements: Sequence[str] = ("Li", "Ni"
         n = len(group)
         row["n"] = n
         pooled = {el: group[f"{el}_count"].sum() for el in {*elements, *normalize_to}}
+        denominator = np.sum([group[f"{el}_count"].to_numpy(np.float64)
+                              for el in normalize_to], axis=0)
         for el in elements:
             values = group[el].to_numpy(np.float64)
             sigmas = group[f"{el}_sigma"].to_numpy(np.float64)
@@ -114,9 +141,9 @@ def aggregate_specimens(specimens: Any, *, elements: Sequence[str] = ("Li", "Ni"
             row[f"{el}_sd"] = sd
             row[f"{el}_se"] = sd / math.sqrt(n) if n > 1 else math.nan
             row[f"{el}_counting_se"] = float(np.sqrt(np.sum(sigmas**2)) / n)
-            r, s = ratio_from_counts(pooled, el, normalize_to=normalize_to)
+            r, _ = ratio_from_counts(pooled, el, normalize_to=normalize_to)
             row[f"{el}_pooled"] = float(r)
-            row[f"{el}_pooled_sigma"] = float(s)
+            row[f"{el}_pooled_sigma"] = pooled_ratio_sigma(denominator, sigmas)
         rows.append(row)
     out = pd.DataFrame(rows)
     return out.sort_values(["cycles", "depth_nm", "sample"], na_position="first",
