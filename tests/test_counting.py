@@ -163,3 +163,50 @@ def test_sigma_covers_the_generator_truth_fast():
     """A quick version: 40 seeds, pooled over elements (SE 0.023)."""
     covered = _coverage({}, True, False, range(1000, 1040), n_ions=15_000)
     assert 0.6 <= covered.mean() <= 0.77, covered.round(3)
+
+
+def test_wilson_ends_of_a_zero_and_a_full_count_are_exact():
+    from scipy.stats import norm
+
+    # 0 or 100 of 100 (σ = 1/100 by the zero rule): Wilson's ends are 0 (or 1) exactly and
+    # z² / (n + z²) from the other side
+    z2 = norm.ppf(0.975) ** 2
+    edge = z2 / (100 + z2)
+    lo, hi = interval(0.0, 0.01)
+    assert float(lo) == 0.0 and float(hi) == pytest.approx(edge, rel=1e-9)
+    lo, hi = interval(1.0, 0.01)
+    assert float(hi) == 1.0 and float(lo) == pytest.approx(1 - edge, rel=1e-9)
+
+
+def test_a_single_atom_still_has_a_fraction_and_a_ratio():
+    # one atom in all: f = (1, 0); one atom in the denominator: r = (1, 1, 0)
+    f, s = fractions_with_sigma(np.array([1, 0]))
+    assert f.tolist() == [1.0, 0.0] and np.all(np.isfinite(s))
+    r, rs = ratios_with_sigma(np.array([1, 1, 0]), ("Li", "Ni", "Co"))
+    assert r.tolist() == [1.0, 1.0, 0.0] and np.all(np.isfinite(rs))
+
+
+def test_ratio_interval_is_the_wilson_interval_of_a_over_a_plus_d():
+    from scipy.stats import norm
+
+    # r = a / D = 50 / 100 with σ = r sqrt(1/a + 1/D): the interval of q = a / (a + D),
+    # Wilson for 50 of 150, mapped back by q / (1 - q)
+    z, k, n = norm.ppf(0.975), 50, 150
+    q = k / n
+    centre = (q + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(q * (1 - q) / n + z * z / (4 * n * n))
+    lo_q, hi_q = centre - half, centre + half
+    lo, hi = interval(0.5, 0.5 * math.sqrt(1 / 50 + 1 / 100), proportion=False)
+    assert (float(lo), float(hi)) == pytest.approx((lo_q / (1 - lo_q), hi_q / (1 - hi_q)),
+                                                   rel=1e-9)
+
+
+@pytest.mark.parametrize("confidence", [0.0, 1.0])
+def test_interval_confidence_is_an_open_interval(confidence):
+    with pytest.raises(ParameterError, match="confidence"):
+        interval(0.5, 0.1, confidence=confidence)
+
+
+def test_an_empty_denominator_gives_nan_ratios():
+    r, s = ratios_with_sigma(np.array([5, 3]), ("Li", "O"), denominator=())
+    assert np.isnan(r).all() and np.isnan(s).all()
