@@ -210,3 +210,32 @@ def test_interval_confidence_is_an_open_interval(confidence):
 def test_an_empty_denominator_gives_nan_ratios():
     r, s = ratios_with_sigma(np.array([5, 3]), ("Li", "O"), denominator=())
     assert np.isnan(r).all() and np.isnan(s).all()
+
+
+def test_stacked_bins_are_each_their_own_binomial():
+    # two bins of monatomic counts (Li, O, Ni, Co, Mn): each row is its own composition,
+    # f = a / N and σ = sqrt(f (1 - f) / N) per row; the ratio to Ni + Co + Mn is
+    # r = a / D with σ = r sqrt(1/a + 1/D) outside the set (Li, O)
+    a = np.array([[300, 500, 160, 20, 20], [10, 40, 30, 10, 10]])
+    f, s = fractions_with_sigma(a)
+    n = a.sum(axis=1, keepdims=True).astype(float)
+    assert f == pytest.approx(a / n, rel=1e-12)
+    assert s == pytest.approx(np.sqrt(a / n * (1 - a / n) / n), rel=1e-9)
+    r, rs = ratios_with_sigma(a, ELEMENTS)
+    d = a[:, 2:].sum(axis=1, keepdims=True).astype(float)
+    assert r == pytest.approx(a / d, rel=1e-12)
+    assert rs[:, :2] == pytest.approx((a / d * np.sqrt(1 / a + 1 / d))[:, :2], rel=1e-9)
+
+
+def test_an_empty_bin_is_nan_without_a_warning():
+    # a bin with no atoms at all (pytest turns a RuntimeWarning into an error): NaN fraction
+    # and σ there, the other bin unaffected; its interval is NaN too
+    a = np.array([[0, 0, 0, 0, 0], [10, 40, 30, 10, 10]])
+    f, s = fractions_with_sigma(a)
+    assert np.isnan(f[0]).all() and np.isnan(s[0]).all()
+    assert f[1] == pytest.approx(a[1] / 100, rel=1e-12)
+    r, rs = ratios_with_sigma(a, ELEMENTS)
+    assert np.isnan(r[0]).all() and np.isnan(rs[0]).all()
+    for proportion in (True, False):
+        lo, hi = interval(f[0], s[0], proportion=proportion)
+        assert np.isnan(lo).all() and np.isnan(hi).all()
