@@ -239,3 +239,15 @@ def test_an_empty_bin_is_nan_without_a_warning():
     for proportion in (True, False):
         lo, hi = interval(f[0], s[0], proportion=proportion)
         assert np.isnan(lo).all() and np.isnan(hi).all()
+
+
+def test_a_named_denominator_and_the_hint_for_a_misspelt_one():
+    # one element named as a string is that element, not its letters
+    assert denominator_for(ELEMENTS, "Ni") == ("Ni",)
+    a = np.array([300, 500, 160, 20, 20])
+    r, rs = ratios_with_sigma(a, ELEMENTS, "O")
+    assert r == pytest.approx(a / 500, rel=1e-12)
+    assert rs[0] == pytest.approx(300 / 500 * math.sqrt(1 / 300 + 1 / 500), rel=1e-9)
+    for wrong, meant in (("Nix", "Ni"), ("co", "Co")):
+        with pytest.raises(ParameterError, match=f"did you mean '{meant}'"):
+            denominator_for(ELEMENTS, (wrong,))
