@@ -55,5 +55,7 @@ def test_complete_segregation_chi2_by_hand():
     # 100 blocks of 2 ions, p = 0.5: half the blocks all solute, half none -> O = (50, 0, 50)
     # against E = 100 (1/4, 1/2, 1/4): χ² = 25²/25 + 50²/50 + 25²/25 = 100
     assert fda.chi2_max(100, 2, 0.5, "expected>=5", 0) == pytest.approx(100.0, rel=1e-12)
+    # the same with observed >= 5 pooling: the empty middle bin is dropped, 25 + 25 = 50
+    assert fda.chi2_max(100, 2, 0.5, "observed>=5", 0) == pytest.approx(50.0, rel=1e-12)
     # p = 0.3 of 10 blocks of 1 ion: O = (7, 3) is the binomial expectation itself
     assert fda.chi2_max(10, 1, 0.3, "observed>=5", 0) == pytest.approx(0.0, abs=1e-12)
