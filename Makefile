@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TESTDATA := $(VENV)/.testdata
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench mutation clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; set PYTHON=/path/to/python3.11" >&2; exit 2; }
@@ -30,6 +30,16 @@ test: $(STAMP) $(TESTDATA)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
+
+# mutmut over the counting statistics, one module at a time with its own tests
+# (docs/mutation.md; a few minutes per module)
+MUTATION := docs/mutation_results
+mutation: $(STAMP)
+	$(PY) -m pip install --quiet "mutmut>=3.3" "libcst>=1.1"
+	$(PY) benchmarks/run_mutmut.py src/liprobe/counting.py tests/test_counting.py --out $(MUTATION)/counting_mutmut.txt
+	$(PY) benchmarks/mutation_check.py src/liprobe/isotopes.py tests/test_isotopes.py --doctest --module-constants --json $(MUTATION)/isotopes.json
+	$(PY) benchmarks/mutation_check.py src/liprobe/apt/_fda_stats.py tests/apt/test_fda_stats.py tests/apt/test_frequency.py --pytest-args "-m 'not slow'" --json $(MUTATION)/fda_stats.json
+	$(PY) benchmarks/mutation_check.py src/liprobe/stem/mixing.py tests/stem/test_mixing.py --doctest --json $(MUTATION)/mixing.json
 
 clean:
 	rm -rf $(VENV) demo_output report .pytest_cache

@@ -165,3 +165,91 @@ def test_sigma_covers_the_generator_truth_fast():
     """A quick version: 40 seeds, pooled over elements (SE 0.023)."""
     covered = _coverage({}, True, False, range(1000, 1040), n_ions=15_000)
     assert 0.6 <= covered.mean() <= 0.77, covered.round(3)
+
+
+def test_wilson_ends_of_a_zero_and_a_full_count_are_exact():
+    from scipy.stats import norm
+
+    # 0 or 100 of 100 (σ = 1/100 by the zero rule): Wilson's ends are 0 (or 1) exactly and
+    # z² / (n + z²) from the other side
+    z2 = norm.ppf(0.975) ** 2
+    edge = z2 / (100 + z2)
+    lo, hi = interval(0.0, 0.01)
+    assert float(lo) == 0.0 and float(hi) == pytest.approx(edge, rel=1e-9)
+    lo, hi = interval(1.0, 0.01)
+    assert float(hi) == 1.0 and float(lo) == pytest.approx(1 - edge, rel=1e-9)
+
+
+def test_a_single_atom_still_has_a_fraction_and_a_ratio():
+    # one atom in all: f = (1, 0); one atom in the denominator: r = (1, 1, 0)
+    f, s = fractions_with_sigma(np.array([1, 0]))
+    assert f.tolist() == [1.0, 0.0] and np.all(np.isfinite(s))
+    r, rs = ratios_with_sigma(np.array([1, 1, 0]), ("Li", "Ni", "Co"))
+    assert r.tolist() == [1.0, 1.0, 0.0] and np.all(np.isfinite(rs))
+
+
+def test_ratio_interval_is_the_wilson_interval_of_a_over_a_plus_d():
+    from scipy.stats import norm
+
+    # r = a / D = 50 / 100 with σ = r sqrt(1/a + 1/D): the interval of q = a / (a + D),
+    # Wilson for 50 of 150, mapped back by q / (1 - q)
+    z, k, n = norm.ppf(0.975), 50, 150
+    q = k / n
+    centre = (q + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(q * (1 - q) / n + z * z / (4 * n * n))
+    lo_q, hi_q = centre - half, centre + half
+    lo, hi = interval(0.5, 0.5 * math.sqrt(1 / 50 + 1 / 100), proportion=False)
+    assert (float(lo), float(hi)) == pytest.approx((lo_q / (1 - lo_q), hi_q / (1 - hi_q)),
+                                                   rel=1e-9)
+
+
+@pytest.mark.parametrize("confidence", [0.0, 1.0])
+def test_interval_confidence_is_an_open_interval(confidence):
+    with pytest.raises(ParameterError, match="confidence"):
+        interval(0.5, 0.1, confidence=confidence)
+
+
+def test_an_empty_denominator_gives_nan_ratios():
+    r, s = ratios_with_sigma(np.array([5, 3]), ("Li", "O"), denominator=())
+    assert np.isnan(r).all() and np.isnan(s).all()
+
+
+def test_stacked_bins_are_each_their_own_binomial():
+    # two bins of monatomic counts (Li, O, Ni, Co, Mn): each row is its own composition,
+    # f = a / N and σ = sqrt(f (1 - f) / N) per row; the ratio to Ni + Co + Mn is
+    # r = a / D with σ = r sqrt(1/a + 1/D) outside the set (Li, O)
+    a = np.array([[300, 500, 160, 20, 20], [10, 40, 30, 10, 10]])
+    f, s = fractions_with_sigma(a)
+    n = a.sum(axis=1, keepdims=True).astype(float)
+    assert f == pytest.approx(a / n, rel=1e-12)
+    assert s == pytest.approx(np.sqrt(a / n * (1 - a / n) / n), rel=1e-9)
+    r, rs = ratios_with_sigma(a, ELEMENTS)
+    d = a[:, 2:].sum(axis=1, keepdims=True).astype(float)
+    assert r == pytest.approx(a / d, rel=1e-12)
+    assert rs[:, :2] == pytest.approx((a / d * np.sqrt(1 / a + 1 / d))[:, :2], rel=1e-9)
+
+
+def test_an_empty_bin_is_nan_without_a_warning():
+    # a bin with no atoms at all (pytest turns a RuntimeWarning into an error): NaN fraction
+    # and σ there, the other bin unaffected; its interval is NaN too
+    a = np.array([[0, 0, 0, 0, 0], [10, 40, 30, 10, 10]])
+    f, s = fractions_with_sigma(a)
+    assert np.isnan(f[0]).all() and np.isnan(s[0]).all()
+    assert f[1] == pytest.approx(a[1] / 100, rel=1e-12)
+    r, rs = ratios_with_sigma(a, ELEMENTS)
+    assert np.isnan(r[0]).all() and np.isnan(rs[0]).all()
+    for proportion in (True, False):
+        lo, hi = interval(f[0], s[0], proportion=proportion)
+        assert np.isnan(lo).all() and np.isnan(hi).all()
+
+
+def test_a_named_denominator_and_the_hint_for_a_misspelt_one():
+    # one element named as a string is that element, not its letters
+    assert denominator_for(ELEMENTS, "Ni") == ("Ni",)
+    a = np.array([300, 500, 160, 20, 20])
+    r, rs = ratios_with_sigma(a, ELEMENTS, "O")
+    assert r == pytest.approx(a / 500, rel=1e-12)
+    assert rs[0] == pytest.approx(300 / 500 * math.sqrt(1 / 300 + 1 / 500), rel=1e-9)
+    for wrong, meant in (("Nix", "Ni"), ("co", "Co")):
+        with pytest.raises(ParameterError, match=f"did you mean '{meant}'"):
+            denominator_for(ELEMENTS, (wrong,))

@@ -289,5 +289,6 @@ def interval(value: float | np.ndarray, sigma: float | np.ndarray, *,
     lo, hi = _wilson(q, n_eff, z)
     if not proportion:
         with np.errstate(invalid="ignore", divide="ignore"):
-            lo, hi = lo / (1 - lo), np.where(hi < 1, hi / (1 - hi), np.inf)
+            # an upper end of q = 1 is an unbounded ratio; an undefined one stays NaN
+            lo, hi = lo / (1 - lo), np.where(hi >= 1, np.inf, hi / (1 - hi))
     return lo, hi

@@ -189,3 +189,29 @@ def test_a_background_passed_in_gives_the_composition_of_the_estimated_one(speci
         assert got.n_ions == comp.n_ions and got.n_ranged == comp.n_ranged
         np.testing.assert_array_equal(got_corr.atom_counts, corr.atom_counts)
         np.testing.assert_array_equal(got_corr.share_covariance, corr.share_covariance)
+
+
+def test_counting_variance_of_a_mixed_range_is_compound_poisson(rng):
+    # one range at 16 Da, O+ and O2 2+ (share φ of O2 2+): each of its n16 Poisson ions
+    # carries 1 + φ O atoms, so Var(O atoms) = n16 (1 + φ)²; nothing else is counted
+    def draw(name, n):
+        mz, p = np.array(species_pattern(name)).T
+        return rng.choice(mz, n, p=p / p.sum()) + rng.normal(0, 0.004, n)
+
+    mass = np.concatenate([draw("O+", 300_000), draw("O2 2+", 100_000)]).astype(np.float32)
+    ranges = RangeTable((Ion("O", (("O", 1),)),), [15.95], [16.05], [0])
+    comp = compose(mass, ranges)
+    fixed, corr = correct_composition(mass, ranges, comp, species=("O+", "O2 2+"),
+                                      background=None)
+    n16 = float(((mass >= 15.95) & (mass <= 16.05)).sum())
+    assert comp.ion_counts[0] == n16
+    phi = corr.shares[0, corr.species.index("O2 2+")]
+    o = corr.elements.index("O")
+    assert corr.counting_variance[o] == pytest.approx(n16 * (1 + phi) ** 2, rel=1e-9)
+    # the total: counting plus the (non-negative) share term
+    assert corr.atoms("O")[1] ** 2 >= corr.counting_variance[o]
+    assert fixed.atom_covariance[o, o] >= corr.counting_variance[o]
+    assert corr.naive_atom_counts[o] == n16  # uncorrected: every ion of the range one O
+    assert np.all(np.linalg.eigvalsh(corr.realised_covariance) >= -1e-9)
+    # the share is known from 400 000 ions: a σ of 0.1 or more would be no information
+    assert 0 < corr.share_sigmas[0, corr.species.index("O2 2+")] < 0.1

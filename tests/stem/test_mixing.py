@@ -95,3 +95,42 @@ def test_calibrated_inversion_inverts_the_forward_model():
         r_ex = (r0 + k * f * (1 - r0)) / (1 - ktm * f * (1 - r0))
         assert exchange_fraction(r_ex, r0, k=k, k_tm=ktm) == pytest.approx(f, abs=1e-12)
         assert substitution_fraction(r0 + k * f * (1 - r0), r0, k=k) == pytest.approx(f, abs=1e-12)
+
+
+def test_intensity_ratio_by_hand_and_its_two_site_minimum():
+    # li = (1, 3), tm = (10, 14): R = 2 / 12; var of the means (ddof 1): 2 / 2 and 8 / 2;
+    # delta method: se = sqrt(1 + R² 4) / 12
+    est = intensity_ratio(np.array([1.0, 3.0]), np.array([10.0, 14.0]))
+    assert est.R == pytest.approx(1 / 6, rel=1e-12)
+    assert est.se == pytest.approx(np.sqrt(1 + 4 / 36) / 12, rel=1e-12)
+    assert (est.n_li, est.n_tm) == (2, 2)
+    # with a background: the same numbers shifted by it
+    shifted = intensity_ratio(np.array([6.0, 8.0]), np.array([15.0, 19.0]), background=5.0)
+    assert shifted.R == pytest.approx(1 / 6, rel=1e-12)
+    # fewer than two sites on either side: no scatter, no estimate
+    for li, tm in (([1.0], [10.0, 14.0, 12.0]), ([1.0, 3.0, 2.0], [10.0])):
+        one = intensity_ratio(np.array(li), np.array(tm))
+        assert np.isnan(one.R) and np.isnan(one.se)
+
+
+def test_intensity_ratio_needs_tm_above_background():
+    with pytest.raises(ParameterError, match="background"):
+        intensity_ratio(np.array([1.0, 2.0]), np.array([3.0, 5.0]), background=4.0)  # mean 0
+    # a small positive TM mean is fine
+    est = intensity_ratio(np.array([0.1, 0.3]), np.array([0.4, 0.6]))
+    assert est.R == pytest.approx(0.2 / 0.5)
+
+
+def test_parameter_limits_are_open():
+    ref = RatioEstimate(0.1, 0.0, 9, 9)
+    r = RatioEstimate(0.3, 0.0, 9, 9)
+    for bad in (0.0, 1.0):
+        with pytest.raises(ParameterError, match="confidence"):
+            antisite_fraction(r, ref, confidence=bad)
+    with pytest.raises(ParameterError, match="R0"):
+        antisite_fraction(r, RatioEstimate(1.0, 0.0, 9, 9))
+    with pytest.raises(ParameterError, match="sensitivity"):
+        antisite_fraction(r, ref, k=0.0)
+    # just inside the limits: (0.3 - 0.1) / ((1 - 0.1)(1 + 0.3)) for the exchange model
+    est = antisite_fraction(r, ref, confidence=0.999)
+    assert est.f == pytest.approx(0.2 / (0.9 * 1.3), rel=1e-12)
