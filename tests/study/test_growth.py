@@ -103,3 +103,18 @@ def test_depth_uncertainty_widens_the_interval():
     assert with_x.depth_sigma_used and not plain.depth_sigma_used
     width = lambda law: law.alpha.ci_high - law.alpha.ci_low  # noqa: E731
     assert width(with_x) > width(plain)
+
+
+def test_model_slope_is_the_derivative_of_the_scaled_profile():
+    # the slope that carries a depth uncertainty into the fit (errors in x): against the
+    # analytic derivative of c_b - (c_b - c_s) exp(-d / L_N), L_N = L_ref (N / N_ref)^alpha
+    from liprobe.study.growth import _Joint, _model_slope
+
+    cycles = np.repeat([100.0, 300.0], 6)
+    depth = np.tile([0.0, 0.5, 10.0, 40.0, 120.0, 400.0], 2)
+    joint = _Joint("exponential", cycles, depth, np.zeros(12), np.ones(12), True)
+    c_s, c_b, l_ref, alpha = 0.1, 1.0, 30.0, 0.7
+    slope = _model_slope(joint, np.array([c_s, c_b, l_ref, alpha]))
+    length = l_ref * (cycles / np.sqrt(100.0 * 300.0)) ** alpha
+    expected = (c_b - c_s) / length * np.exp(-depth / length)
+    np.testing.assert_allclose(slope, expected, rtol=2e-3)
