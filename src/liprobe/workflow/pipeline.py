@@ -16,46 +16,16 @@ Output folder layout written by :func:`run_study` (every table as CSV *and* Parq
       results-schema.json          every table, column (unit, type) and summary key below:
                                    the contract the report reads (liprobe.workflow.
                                    results_schema; reference: docs/results.md)
-      tables/specimens.{csv,parquet}        one row per specimen: counts, ratios, sigmas
-      tables/table2.{csv,parquet}           per sample and depth: X_mean, X_sd (ddof=1), n,
-                                            X_se, X_counting_se, X_pooled, X_pooled_sigma
-      tables/table2_layout.{csv,parquet}    the paper's Table 2 layout ("mean ± SD")
-      tables/icp.{csv,parquet}              ICP-AES weight % and metal-normalised ratios
-      tables/cycling.{csv,parquet}          per cell and cycle: capacity, specific, retention
-      tables/gradient_fits.{csv,parquet}    per cycle count and shape (weights: SE over replicates
-                                            floored at the counting SE): params, SEs, AICc,
-                                            gradient depths (3 definitions) with SEs
-      tables/growth_law.{csv,parquet}       per shape and growth model (α=1, α=0.5, free),
-                                            goodness of fit, self-similarity test
-      tables/growth_levels.{csv,parquet}    depth at fixed Li levels per cycle count, α per
-                                            level (bootstrap intervals)
-      tables/particle_integral.{csv,parquet} predicted bulk Li vs ICP, inventory vs capacity
-      tables/haadf_windows.{csv,parquet}    HAADF windows: sample, specimen, depth_nm, f,
-                                            f_ci_low, f_ci_high, phase
-      tables/li_vs_disorder.{csv,parquet}   Li = Li0 (1 - k f) and the site-loss model, errors
-                                            in both variables, AICc (one row)
-      tables/li_vs_disorder_points.{csv,parquet} (f, Li) at the same location: sample,
-                                            specimen, depth_nm, f, f_sigma, li, li_sigma, join
-      tables/qc.{csv,parquet}               per specimen and check: verdict, value, message
-      tables/fda.{csv,parquet}              per specimen and element: chi2, dof, p, mu
-      tables/profiles.{csv,parquet}         per specimen and bin: position, ratios, sigmas
-      tables/clusters.{csv,parquet}         per specimen asked ([analysis.clusters]): clusters
-                                            found, random-labelling baseline, mean R_g
-      tables/nearest_neighbours.{csv,parquet} per specimen asked ([analysis.nn]): mean k-th
-                                            NN distance vs random labelling
-      (specimens also holds the surface layer: surface_layer_nm, surface_layer_sigma_nm,
-      surface_layer_1d_nm ...; see liprobe.workflow.spatial)
-      figures/<name>.{png,svg}              capacity_fade, li_vs_depth, gradient_fits,
-                                            growth_law, li_vs_disorder (when data allow)
+      tables/<name>.{csv,parquet}  every table of the results schema: specimens, table2,
+                                   profiles, fits, growth law, HAADF windows, QC, FDA,
+                                   clusters ... (name, section, columns with units:
+                                   docs/results.md, generated from
+                                   liprobe.workflow.results_tables)
+      figures/<name>.{png,svg}     capacity_fade, li_vs_depth, gradient_fits, growth_law,
+                                   li_vs_disorder (when data allow)
 
-``summary.json`` keys: ``study`` (name, description), ``alpha`` (per shape: value,
-ci_low, ci_high, verdict, comparisons), ``best_growth_model``, ``growth_headline``,
-``two_step_alpha``,
-``particle_integral`` (rows), ``li_site_model`` (k with interval), ``qc_warnings``
-(list of "specimen: message"), ``acquisition`` ({specimen: run conditions from the
-file and the manifest's ``acquisition`` table}), ``notes``, ``provenance``
-(``inputs``: {path: sha256},
-``versions``: liprobe, numpy, scipy, pandas, python; ``settings``; ``manifest``).
+``summary.json`` holds the headline numbers and the provenance (inputs with their SHA-256,
+versions, settings, manifest); its keys are declared in the same schema.
 Empty tables are still written (with their declared columns) so the layout is fixed; a
 table, column or key not declared in :data:`liprobe.workflow.results_tables.RESULTS_SCHEMA`
 is an error when it is written.
