@@ -20,15 +20,20 @@ HEAVY = ("numba", "scipy", "matplotlib", "dask", "distributed", "rsciio", "panda
          "skimage")
 
 
-def test_composition_command_imports_no_heavy_library(tmp_path):
-    rng = np.random.default_rng(3)
+def _write_run(folder, *, seed: int) -> None:
+    """A 20 000-ion POS of Li, O and Ni and its range file (run.pos, run.rrng) in ``folder``."""
+    rng = np.random.default_rng(seed)
     n = 20_000
     mass = rng.choice(np.array([7.0, 16.0, 29.0], np.float32), n)
     ions = IonTable(rng.normal(0, 10, (n, 3)).astype(np.float32), mass)
     ranges = RangeTable((Ion("Li", (("Li", 1),)), Ion("O", (("O", 1),)), Ion("Ni", (("Ni", 1),))),
                         [6.8, 15.8, 28.8], [7.2, 16.2, 29.2], [0, 1, 2])
-    write_ions(tmp_path / "run.pos", ions)
-    write_ranges(tmp_path / "run.rrng", ranges)
+    write_ions(folder / "run.pos", ions)
+    write_ranges(folder / "run.rrng", ranges)
+
+
+def test_composition_command_imports_no_heavy_library(tmp_path):
+    _write_run(tmp_path, seed=3)
     code = (
         "import sys\n"
         "from liprobe.cli import main\n"
@@ -67,14 +72,7 @@ def _command_modules() -> set[str]:
 
 
 def test_composition_process_imports_only_its_own_command(tmp_path):
-    rng = np.random.default_rng(5)
-    n = 20_000
-    mass = rng.choice(np.array([7.0, 16.0, 29.0], np.float32), n)
-    ions = IonTable(rng.normal(0, 10, (n, 3)).astype(np.float32), mass)
-    ranges = RangeTable((Ion("Li", (("Li", 1),)), Ion("O", (("O", 1),)), Ion("Ni", (("Ni", 1),))),
-                        [6.8, 15.8, 28.8], [7.2, 16.2, 29.2], [0, 1, 2])
-    write_ions(tmp_path / "run.pos", ions)
-    write_ranges(tmp_path / "run.rrng", ranges)
+    _write_run(tmp_path, seed=5)
     names, stdout = _imported(["composition", "run.pos", "-r", "run.rrng", "--json"], tmp_path)
     assert '"Li"' in stdout
     top = {name.split(".")[0] for name in names}
