@@ -217,7 +217,8 @@ def fit_growth_law(cycles: np.ndarray, depth_nm: np.ndarray, ratio: np.ndarray, 
         Confidence level of the α interval.
     alpha_grid : array, keyword-only
         α values at which to tabulate the likelihood profile (default: the points the
-        interval search visits, steps of 0.1 outward from the optimum to ±4). α is not
+        interval search visits: steps outward from the optimum of 0.1, each 1.5 times the
+        last and at most 0.5, up to the first α past the threshold or ±4). α is not
         constrained to be positive; an interval end that reaches ±4 is reported as
         unbounded (``-inf``/``inf``), i.e. a one-sided bound.
     depth_sigma : (n,) array, keyword-only
