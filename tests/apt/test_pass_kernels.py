@@ -108,6 +108,30 @@ def test_position_bounds_and_non_finite_positions(mapped, which):
         require_finite_masses(masses, what="m")
 
 
+def test_position_bounds_of_a_read_only_file_are_computed_once(mapped, monkeypatch):
+    # a table over a read-only memory map cannot change: its bounds are remembered; a
+    # table over an array the caller can still write is measured on every call
+    from liprobe.apt import _guards
+
+    big_endian, native = mapped
+    calls = []
+    real = _guards._position_bounds
+    monkeypatch.setattr(_guards, "_position_bounds", lambda t: calls.append(1) or real(t))
+    mapped_view = big_endian.take(slice(0, 3000))  # basic slicing: still the read-only map
+    for _ in range(3):
+        finite_position_bounds(mapped_view, what="test")
+    assert len(calls) == 1
+    xyz = np.array(native.xyz_nm[:3000])
+    table = IonTable(xyz, np.ones(3000, np.float32))
+    low, _ = finite_position_bounds(table, what="test")
+    xyz[0, 0] = low[0] - 5.0  # the caller's array is writeable: new bounds are seen
+    assert finite_position_bounds(table, what="test")[0][0] == np.float32(low[0] - 5.0)
+    xyz[1, 1] = np.nan
+    with pytest.raises(ParameterError, match="first at ion index 1"):
+        finite_position_bounds(table, what="test")
+    assert len(calls) == 1 + 3
+
+
 def test_equal_count_profile_of_a_memory_map_matches_a_full_sort(mapped):
     big_endian, native = mapped
     ranges = _ranges()

@@ -9,6 +9,10 @@ index and what to do, instead of a traceback or a huge allocation.
 
 from __future__ import annotations
 
+import mmap
+import threading
+import weakref
+
 import numpy as np
 
 from liprobe.apt._range_kernels import COMPILED_MIN_IONS
@@ -34,7 +38,46 @@ def _kernel_column(column: np.ndarray) -> bool:
 def finite_position_bounds(ions: IonTable, *, what: str) -> tuple[np.ndarray, np.ndarray]:
     """Per-axis minimum and maximum of the positions (float64, shape (3,)); raise when any
     position is NaN or infinite (counted, first index named). One pass, no N-sized mask;
-    a big-endian memory map is read in place."""
+    a big-endian memory map is read in place. When no array under the positions can be
+    written (a file mapped read-only, as the readers return it), the bounds are computed
+    once per table and remembered while it lives, so that the profile, FDA and quality
+    checks of one specimen pay for one pass over the positions."""
+    if _immutable(ions.xyz_nm):
+        with _BOUNDS_LOCK:  # FDA and profile ask from two threads: one computes
+            known = _BOUNDS.get(ions)
+            if known is None:
+                known = _BOUNDS[ions] = _position_bounds(ions)
+    else:
+        known = _position_bounds(ions)
+    low, high, n_bad, first = known
+    n = ions.xyz_nm.shape[0]
+    if n_bad:
+        raise ParameterError(
+            f"{what}: {n_bad} of {n} ions have a non-finite position (NaN "
+            f"or inf; first at ion index {first}); remove them from the reconstruction, e.g. "
+            "ions.take(numpy.isfinite(ions.xyz_nm).all(axis=1))")
+    return low.copy(), high.copy()
+
+
+#: Position bounds per ion table (low, high, number of non-finite, first of them).
+_BOUNDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_BOUNDS_LOCK = threading.Lock()
+
+
+def _immutable(array: np.ndarray) -> bool:
+    """Whether nothing can change ``array``'s values: no array it views is writeable and
+    the memory under them is bytes or a read-only map."""
+    base = array
+    while isinstance(base, np.ndarray):
+        if base.flags.writeable:
+            return False
+        base = base.base
+    if isinstance(base, mmap.mmap):
+        return memoryview(base).readonly
+    return base is None or isinstance(base, bytes)
+
+
+def _position_bounds(ions: IonTable) -> tuple[np.ndarray, np.ndarray, int, int]:
     xyz = ions.xyz_nm
     n = xyz.shape[0]
     if n >= COMPILED_MIN_IONS and _kernel_column(xyz[:, 0]):
@@ -55,12 +98,7 @@ def finite_position_bounds(ions: IonTable, *, what: str) -> tuple[np.ndarray, np
             if block.shape[0]:
                 low = np.minimum(low, block.min(axis=0))
                 high = np.maximum(high, block.max(axis=0))
-    if n_bad:
-        raise ParameterError(
-            f"{what}: {n_bad} of {n} ions have a non-finite position (NaN "
-            f"or inf; first at ion index {first}); remove them from the reconstruction, e.g. "
-            "ions.take(numpy.isfinite(ions.xyz_nm).all(axis=1))")
-    return low.astype(np.float64), high.astype(np.float64)
+    return low.astype(np.float64), high.astype(np.float64), int(n_bad), int(first)
 
 
 def require_finite_positions(ions: IonTable, *, what: str) -> None:

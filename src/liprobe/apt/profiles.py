@@ -123,10 +123,14 @@ class Profile(FrameView):
         return {"axis": self.axis, "denominator": list(self.denominator), "bins": bins}
 
     def to_frame(self):
-        """A pandas DataFrame: one row per bin, columns ``start_nm, end_nm, n_atoms`` and
-        per element ``X``, ``sigma_X``, ``X_ratio``, ``sigma_X_ratio``."""
+        """A pandas DataFrame: one row per bin, the columns of :meth:`columns`."""
         import pandas as pd
 
+        return pd.DataFrame(self.columns())
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """One array per column, one entry per bin: ``start_nm, end_nm, n_atoms, n_ions``
+        and per element ``X``, ``sigma_X``, ``X_ratio``, ``sigma_X_ratio``."""
         frac, sig = fractions_with_sigma(self.atom_counts, self.atom_covariance)
         rat, rsig = ratios_with_sigma(self.atom_counts, self.elements, self.denominator,
                                  self.atom_covariance)
@@ -139,7 +143,7 @@ class Profile(FrameView):
             data[f"sigma_{e}"] = sig[:, i]
             data[f"{e}_ratio"] = rat[:, i]
             data[f"sigma_{e}_ratio"] = rsig[:, i]
-        return pd.DataFrame(data)
+        return data
 
     def _summary(self) -> str:
         return (f"{self.n_bins} bins along {self.axis}; ratios to "

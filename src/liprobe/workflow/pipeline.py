@@ -274,8 +274,8 @@ def _analyze(spec: SpecimenSpec, settings: StudySettings, pool: Any,
     profile = (loaded.profile if loaded.profile is not None else _step(
         spec, "concentration profile", lambda: concentration_profile(
             ions, ranges, axis=settings.profile_axis, bin_nm=settings.profile_bin_nm,
-            normalize_to=tuple(settings.normalize_to), species=species))).to_frame()
-    profile_cols = {c: profile[c].to_numpy(np.float64).tolist() for c in profile.columns
+            normalize_to=tuple(settings.normalize_to), species=species))).columns()
+    profile_cols = {c: np.asarray(v, np.float64).tolist() for c, v in profile.items()
                     if c in ("start_nm", "end_nm", "n_atoms") or c.endswith("_ratio")}
     quality = _step(spec, "quality checks", lambda: check_quality(
         ions, ranges, composition=comp if correction is not None else None, species=species))
