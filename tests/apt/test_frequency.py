@@ -205,3 +205,119 @@ def test_closure_flags_ni_and_o_next_to_li_lines():
         assert r.p_value < 1e-6 and r.closure_with == "Li"
         assert any("only through closure with Li" in w for w in r.warnings), element
     assert not any("closure" in w for w in res.species["Li"].warnings)
+
+
+# ---- _analyse on block counts chosen by hand (every number below worked out on paper) ----
+
+def _blocks(*counts_per_k):
+    """Block solute counts: ``counts_per_k[k]`` blocks hold k solute ions."""
+    return np.repeat(np.arange(len(counts_per_k)), counts_per_k).astype(np.int64)
+
+
+@pytest.mark.parametrize("mu_n", ["solute", "blocks"])
+def test_analyse_chi2_mu_and_mu_max_by_hand(mu_n):
+    from scipy import stats
+
+    from liprobe.apt.frequency import _analyse
+
+    # 200 blocks of 2 ions, O = (120, 60, 20): 100 solute ions, p = 100 / 400 = 1/4;
+    # E = 200 (9/16, 6/16, 1/16) = (112.5, 75, 12.5), every bin >= 5 (no pooling);
+    # χ² = 7.5²/112.5 + 15²/75 + 7.5²/12.5 = 0.5 + 3 + 4.5 = 8
+    k = _blocks(120, 60, 20)
+    r = _analyse("Li", k, 2, "expected>=5", "bins-2", mu_n)
+    np.testing.assert_array_equal(r.k, [0, 1, 2])
+    np.testing.assert_array_equal(r.observed, [120.0, 60.0, 20.0])
+    np.testing.assert_allclose(r.expected, [112.5, 75.0, 12.5], rtol=1e-12)
+    assert r.n_blocks == 200 and r.block_ions == 2
+    assert r.mean_fraction == pytest.approx(0.25, rel=1e-12)
+    assert r.groups == ((0, 0), (1, 1), (2, 2))
+    assert r.chi2 == pytest.approx(8.0, rel=1e-12)
+    assert r.dof == 1  # 3 bins - 1 - the fitted p
+    assert r.p_value == pytest.approx(stats.chi2.sf(8.0, 1), rel=1e-9)
+    assert r.mu_solute == pytest.approx(np.sqrt(8 / 108), rel=1e-12)  # N = 100 solute ions
+    assert r.mu_blocks == pytest.approx(np.sqrt(8 / 208), rel=1e-12)  # N = 200 blocks
+    assert r.mu == (r.mu_solute if mu_n == "solute" else r.mu_blocks)
+    # complete segregation: 50 blocks full, 150 empty, O = (150, 0, 50):
+    # χ²_max = 37.5²/112.5 + 75²/75 + 37.5²/12.5 = 12.5 + 75 + 112.5 = 200
+    assert r.mu_max_solute == pytest.approx(np.sqrt(200 / 300), rel=1e-12)
+    assert r.mu_max_blocks == pytest.approx(np.sqrt(200 / 400), rel=1e-12)
+    # bins - 1: the fitted p is not subtracted
+    r1 = _analyse("Li", k, 2, "expected>=5", "bins-1", mu_n)
+    assert r1.chi2 == r.chi2 and r1.dof == 2
+    assert r1.p_value == pytest.approx(stats.chi2.sf(8.0, 2), rel=1e-9)
+
+
+def test_analyse_gradient_and_detrended_chi2_by_hand():
+    from scipy import stats
+
+    from liprobe.apt.frequency import _analyse
+
+    # two depth slabs of 100 blocks of 2 ions: O = (60, 30, 10) then (30, 50, 20)
+    k = np.concatenate([_blocks(60, 30, 10), _blocks(30, 50, 20)])
+    slab = np.repeat([0, 1], 100)
+    # solute 50 and 90 of 200 each: p = 140 / 400 = 0.35, p_slab = 0.25 and 0.45
+    # gradient: E = 70 per slab, var = 200 p (1 - p) = 45.5, χ² = (20² + 20²) / 45.5, 1 dof
+    grad_chi2 = 2 * 20.0**2 / (200 * 0.35 * 0.65)
+    # detrended: E = 100 Binom(2, 0.25) + 100 Binom(2, 0.45) = (86.5, 87, 26.5),
+    # O = (90, 80, 30): χ² = 3.5²/86.5 + 7²/87 + 3.5²/26.5, 3 bins - 1 - 1 = 1 dof
+    d_chi2 = 3.5**2 / 86.5 + 7.0**2 / 87.0 + 3.5**2 / 26.5
+    for mu_n, n_norm in (("solute", 140), ("blocks", 200)):
+        r = _analyse("Li", k, 2, "expected>=5", "bins-2", mu_n, slab)
+        # the plain test: E = 200 Binom(2, 0.35) = (84.5, 91, 24.5)
+        assert r.chi2 == pytest.approx(5.5**2 / 84.5 + 11.0**2 / 91 + 5.5**2 / 24.5, rel=1e-12)
+        assert r.gradient_p_value == pytest.approx(stats.chi2.sf(grad_chi2, 1), rel=1e-9)
+        assert r.detrended_chi2 == pytest.approx(d_chi2, rel=1e-12)
+        assert r.detrended_dof == 1
+        assert r.detrended_p_value == pytest.approx(stats.chi2.sf(d_chi2, 1), rel=1e-9)
+        assert r.detrended_mu == pytest.approx(np.sqrt(d_chi2 / (n_norm + d_chi2)), rel=1e-12)
+
+
+def test_analyse_gradient_counts_a_slab_with_variance_below_one():
+    from scipy import stats
+
+    from liprobe.apt.frequency import _analyse
+
+    # slab 0: one block of 2 ions, both solute; slab 1: 19 blocks with 1, 20 with 0
+    k = np.concatenate([[2], _blocks(20, 19)])
+    slab = np.repeat([0, 1], [1, 39])
+    p = 21 / 80
+    # var of slab 0 = 1 * 2 p (1 - p) = 0.387: below one, still a term of the sum
+    chi2 = (2 - 2 * p) ** 2 / (2 * p * (1 - p)) + (19 - 78 * p) ** 2 / (78 * p * (1 - p))
+    r = _analyse("Li", k, 2, "expected>=5", "bins-2", "solute", slab)
+    assert r.gradient_p_value == pytest.approx(stats.chi2.sf(chi2, 1), rel=1e-9)
+    # three slabs: two degrees of freedom
+    slab3 = np.repeat([0, 1, 2], [1, 20, 19])
+    k3 = np.concatenate([[2], np.ones(20, np.int64), np.zeros(19, np.int64)])
+    p3 = 22 / 80
+    chi2_3 = ((2 - 2 * p3) ** 2 / 2 + (20 - 40 * p3) ** 2 / 40 + (38 * p3) ** 2 / 38) / (
+        p3 * (1 - p3))
+    r3 = _analyse("Li", k3, 2, "expected>=5", "bins-2", "solute", slab3)
+    assert r3.gradient_p_value == pytest.approx(stats.chi2.sf(chi2_3, 2), rel=1e-9)
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_analyse_of_an_absent_or_pure_element(full):
+    from liprobe.apt.frequency import _analyse
+
+    # 40 blocks of 3 ions, none (p = 0) or all (p = 1) solute, in two slabs
+    k = np.full(40, 3 if full else 0, np.int64)
+    r = _analyse("Li", k, 3, "expected>=5", "bins-2", "blocks", np.repeat([0, 1], 20))
+    top = 3 if full else 0
+    assert r.mean_fraction == float(full)
+    np.testing.assert_array_equal(r.observed, np.eye(4)[top] * 40)
+    np.testing.assert_allclose(r.expected, np.eye(4)[top] * 40, atol=1e-12)
+    # no segregation is possible: μ_max undefined under either normalisation
+    assert np.isnan(r.mu_max_blocks) and np.isnan(r.mu_max_solute)
+    # the slabs do not differ (zero variance contributes nothing): gradient p = 1
+    assert r.gradient_p_value == 1.0
+
+
+def test_one_slab_means_no_gradient_test():
+    # 30 blocks (< 40): a single depth slab, so neither the gradient nor the detrended test
+    mass = np.tile([7.0, 29.0, 29.0, 29.0, 29.0], 60).astype(np.float32)
+    ions = IonTable(np.zeros((mass.size, 3), np.float32), mass)
+    li = frequency_distribution(ions, LI_NI, block_ions=10, method="evaporation").species["Li"]
+    assert li.n_blocks == 30 and li.mean_fraction == pytest.approx(0.2)
+    for value in (li.gradient_p_value, li.detrended_chi2, li.detrended_p_value,
+                  li.detrended_mu):
+        assert np.isnan(value)
