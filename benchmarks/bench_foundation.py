@@ -13,7 +13,12 @@ Targets: read+range+compose <= 2x the fromfile+byteswap baseline, ranging <= 1.5
 lookup histogram, first in-process compose <= 3x the steady one, the fresh process <= 0.4 s
 on a quiet machine.
 
-Run: ``.venv/bin/python benchmarks/bench_foundation.py [n_ions]``.
+The best installed peer, APAV (``--peer-python`` or ``$LIPROBE_PEER_PYTHON``: a Python with
+``apav``, which needs ``numpy < 2``, so usually its own venv), is timed on the same files:
+steady read+range+compose, a fresh process on 1 M ions, and its atoms per element are
+compared with liprobe's.
+
+Run: ``.venv/bin/python benchmarks/bench_foundation.py [n_ions] [--peer-python PATH]``.
 """
 
 from __future__ import annotations
@@ -143,13 +148,70 @@ def _first_call(path: Path, ranges_path: Path) -> float:
     return float(out.stdout.strip())
 
 
+#: The best peer that installs (APAV 1.4; it needs numpy < 2): read a POS, range it with
+#: an RRNG, atoms per element. Prints import s, first call s, median steady s, then the
+#: atom counts as JSON.
+PEER_CHILD = """
+import json, statistics, sys, time
+t0 = time.perf_counter()
+import apav as ap
+from apav.analysis import RangedMassSpectrum
+t_import = time.perf_counter() - t0
+def run():
+    ranges = ap.RangeCollection.from_rrng(sys.argv[2])
+    return RangedMassSpectrum(ap.Roi.from_pos(sys.argv[1]), ranges, decompose=True).quant_dict
+t = time.perf_counter(); quant = run(); first = time.perf_counter() - t
+times = []
+for _ in range(int(sys.argv[3])):
+    t = time.perf_counter(); run(); times.append(time.perf_counter() - t)
+print(t_import, first, statistics.median(times) if times else float("nan"))
+print(json.dumps({el: int(n) for el, (_, n) in quant.items()}))
+"""
+
+
+def _peer_python(args: list[str]) -> str | None:
+    """A Python that imports APAV: ``--peer-python PATH``, ``$LIPROBE_PEER_PYTHON``, or
+    this interpreter if APAV is installed here; None when there is none."""
+    import os
+
+    if "--peer-python" in args:
+        k = args.index("--peer-python")
+        path = args[k + 1]
+        del args[k:k + 2]
+        return path
+    for python in (os.environ.get("LIPROBE_PEER_PYTHON"), sys.executable):
+        if python and subprocess.run([python, "-c", "import apav"],
+                                     capture_output=True).returncode == 0:
+            return python
+    return None
+
+
+def _peer(python: str, path: Path, small: Path, rrng: Path) -> tuple[float, float, dict]:
+    """APAV's steady read+range+compose of ``path`` (median of REPEATS in one process), the
+    median wall of a fresh process composing ``small`` and APAV's atoms per element."""
+    import json
+
+    out = subprocess.run([python, "-c", PEER_CHILD, str(path), str(rrng), str(REPEATS)],
+                         check=True, capture_output=True, text=True).stdout.split("\n")
+    steady = float(out[0].split()[2])
+    atoms = json.loads(out[1])
+    walls = []
+    for _ in range(REPEATS + 1):
+        start = time.perf_counter()
+        subprocess.run([python, "-c", PEER_CHILD, str(small), str(rrng), "0"], check=True,
+                       capture_output=True)
+        walls.append(time.perf_counter() - start)
+    return steady, float(np.median(walls[1:])), atoms
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print a table of measured figures."""
     from liprobe.apt.composition import compose
     from liprobe.apt.ranging import _segments, assign_ranges, count_ions
     from liprobe.io import read_ions, write_ranges
 
-    args = sys.argv[1:] if argv is None else argv
+    args = list(sys.argv[1:] if argv is None else argv)
+    peer_python = _peer_python(args)
     n_ions = int(float(args[0])) if args else 10_000_000
     ranges = make_ranges()
     with tempfile.TemporaryDirectory(prefix="liprobe-bench-") as tmp:
@@ -196,6 +258,11 @@ def main(argv: list[str] | None = None) -> None:
         t_small, _, _ = _measure(lambda: compose(read_ions(small), ranges))
         t_first = _first_call(small, ranges_path)
         t_cli, t_numpy = _fresh_process(small, ranges_path)
+        peer = None
+        if peer_python:
+            peer_rrng = Path(tmp) / "peer.rrng"  # APAV requires Vol: and Color: per range
+            write_ranges(peer_rrng, ranges, fill_missing=True)
+            peer = _peer(peer_python, path, small, peer_rrng)
 
     print(f"liprobe foundation benchmark: {n_ions:,} ions, {ranges.n_ranges} ranges, "
           f"median of {REPEATS}")
@@ -214,6 +281,16 @@ def main(argv: list[str] | None = None) -> None:
     print(f"fresh process 'liprobe composition' on 1 M ions: {t_cli:.3f} s wall, median of "
           f"{REPEATS} (python -c 'import numpy' alone: {t_numpy:.3f} s; target <= 0.4 s on a "
           f"quiet machine: {verdict(t_cli <= 0.4)})")
+    if peer is None:
+        print("peer: APAV not installed (python -m venv P; P/bin/pip install apav 'numpy<2'; "
+              "then --peer-python P/bin/python)")
+    else:
+        steady, wall, atoms = peer
+        ours = {el: int(comp.atoms(el)) for el in comp.elements}
+        print(f"peer APAV, read+range+compose {n_ions:,} ions: {steady:.4f} s steady; "
+              f"liprobe {t_all / steady:.2f}x of it; fresh process on 1 M ions {wall:.3f} s "
+              f"wall (liprobe {t_cli / wall:.2f}x of it); atoms per element "
+              f"{'identical' if atoms == ours else f'DIFFER: APAV {atoms} vs {ours}'}")
     print(f"check: ranged fraction {comp.n_ranged / comp.n_ions:.4f} "
           f"(generated {1 - BACKGROUND:.2f} + background inside ranges)")
 
