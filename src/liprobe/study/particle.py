@@ -191,9 +191,10 @@ def combine_over_shapes(integrals: list[ParticleIntegral], aicc: list[float], *,
                                 if math.isfinite(p.predicted.ci_high)])
     first = ok[0][0]
     predicted = Estimate(mean, se, float(lo), float(hi), level)
-    pristine = (first.measured / (1.0 - first.measured_inventory_loss)
-                if math.isfinite(first.measured_inventory_loss)
-                and first.measured_inventory_loss != 1 else math.nan)
+    # the pristine ratio behind the rows' inventory loss, from the prediction (the measured
+    # ratio is NaN for a cycle count without ICP-AES, the inventory loss is not)
+    kept = 1.0 - first.inventory_loss.value
+    pristine = first.predicted.value / kept if math.isfinite(kept) and kept != 0 else math.nan
     if math.isfinite(pristine) and pristine > 0:
         inventory = Estimate(1 - mean / pristine, se / pristine, 1 - hi / pristine,
                              1 - lo / pristine, level)
