@@ -215,3 +215,30 @@ def test_counting_variance_of_a_mixed_range_is_compound_poisson(rng):
     assert np.all(np.linalg.eigvalsh(corr.realised_covariance) >= -1e-9)
     # the share is known from 400 000 ions: a σ of 0.1 or more would be no information
     assert 0 < corr.share_sigmas[0, corr.species.index("O2 2+")] < 0.1
+
+
+def test_realised_covariance_of_one_mixed_range_in_closed_form(rng):
+    # 16 Da holds 16O+ (abundance a = 0.99757, IUPAC) and 16O16O 2+ (a²): given the fitted
+    # totals N, the range's ions of each species scatter binomially, x_s = N_s A_s with
+    # Var = N_s A_s (1 - A_s); the O2 2+ share x2 / (x1 + x2) then varies by
+    # (x1² w2 + x2² w1) / D⁴, and its n16 ions carry one extra O each per unit share
+    def draw(name, n):
+        mz, p = np.array(species_pattern(name)).T
+        return rng.choice(mz, n, p=p / p.sum()) + rng.normal(0, 0.004, n)
+
+    mass = np.concatenate([draw("O+", 300_000), draw("O2 2+", 100_000)]).astype(np.float32)
+    ranges = RangeTable((Ion("O", (("O", 1),)),), [15.95], [16.05], [0])
+    comp = compose(mass, ranges)
+    # Ni 2+ is fitted too, though the range file has no Ni: its naive count is 0
+    _, corr = correct_composition(mass, ranges, comp, species=("O+", "O2 2+", "Ni 2+"),
+                                  background=None)
+    n16 = float(comp.ion_counts[0])
+    n1, n2, _ = corr.deconvolution.counts
+    a1, a2 = 0.99757, 0.99757**2
+    x1, x2 = n1 * a1, n2 * a2
+    w1, w2 = x1 * (1 - a1), x2 * (1 - a2)
+    expected = n16**2 * (x1**2 * w2 + x2**2 * w1) / (x1 + x2) ** 4
+    o, ni = corr.elements.index("O"), corr.elements.index("Ni")
+    assert corr.realised_covariance[o, o] == pytest.approx(expected, rel=2e-3)
+    assert corr.naive_atom_counts[ni] == 0 and corr.atom_counts[ni] == 0
+    assert corr.naive_atom_counts[o] == n16
