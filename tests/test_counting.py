@@ -180,6 +180,27 @@ def test_wilson_ends_of_a_zero_and_a_full_count_are_exact():
     assert float(hi) == 1.0 and float(lo) == pytest.approx(1 - edge, rel=1e-9)
 
 
+def test_binomial_interval_is_the_wilson_score_interval_of_k_of_n():
+    # the textbook score interval of 12 of 400 at 95 % and 90 %; exact ends at 0 and n
+    from scipy.stats import norm
+
+    from liprobe.counting import binomial_interval
+
+    for confidence in (0.95, 0.90):
+        k, n, z = 12, 400, norm.ppf(0.5 + confidence / 2)
+        p = k / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+        assert binomial_interval(k, n, confidence=confidence) == pytest.approx(
+            (centre - half, centre + half), rel=1e-12)
+    z2 = norm.ppf(0.975) ** 2
+    assert binomial_interval(0, 50) == (0.0, pytest.approx(z2 / (50 + z2), rel=1e-12))
+    assert binomial_interval(50, 50) == (pytest.approx(50 / (50 + z2), rel=1e-12), 1.0)
+    assert all(math.isnan(v) for v in binomial_interval(0, 0))
+    with pytest.raises(ParameterError):
+        binomial_interval(1, 10, confidence=1.0)
+
+
 def test_a_single_atom_still_has_a_fraction_and_a_ratio():
     # one atom in all: f = (1, 0); one atom in the denominator: r = (1, 1, 0)
     f, s = fractions_with_sigma(np.array([1, 0]))

@@ -52,7 +52,7 @@ from liprobe.errors import ParameterError
 
 __all__ = ["DEFAULT_DENOMINATOR", "denominator_for", "atom_covariance",
            "poisson_covariance", "fractions_with_sigma", "ratios_with_sigma", "interval",
-           "INTERVAL_METHODS"]
+           "binomial_interval", "INTERVAL_METHODS"]
 
 #: The ratio denominator when none is given: the NCM transition metals (present ones).
 DEFAULT_DENOMINATOR: tuple[str, ...] = ("Ni", "Co", "Mn")
@@ -275,9 +275,7 @@ def interval(value: float | np.ndarray, sigma: float | np.ndarray, *,
                              f"{', '.join(INTERVAL_METHODS)}")
     if not 0.0 < confidence < 1.0:
         raise ParameterError(f"confidence must lie in (0, 1), got {confidence}")
-    from scipy.stats import norm
-
-    z = float(norm.isf((1 - confidence) / 2))
+    z = _z(confidence)
     v = np.asarray(value, dtype=np.float64)
     s = np.asarray(sigma, dtype=np.float64)
     if method == "wald":
@@ -292,3 +290,30 @@ def interval(value: float | np.ndarray, sigma: float | np.ndarray, *,
             # an upper end of q = 1 is an unbounded ratio; an undefined one stays NaN
             lo, hi = lo / (1 - lo), np.where(hi >= 1, np.inf, hi / (1 - hi))
     return lo, hi
+
+
+def binomial_interval(k: float, n: float, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of the proportion ``k / n`` (``k`` of ``n`` counts; NaN, NaN
+    for ``n <= 0``), the interval :func:`interval` uses, with exact ends at 0 and ``n``.
+
+    Examples
+    --------
+    >>> lo, hi = binomial_interval(0, 100)
+    >>> float(lo), round(float(hi), 4)
+    (0.0, 0.037)
+    """
+    if not 0.0 < confidence < 1.0:
+        raise ParameterError(f"confidence must lie in (0, 1), got {confidence}")
+    if not n > 0:
+        return float("nan"), float("nan")
+    lo, hi = _wilson(np.float64(k) / n, np.float64(n), _z(confidence))
+    return float(lo), float(hi)
+
+
+def _z(confidence: float) -> float:
+    """Two-sided normal quantile: scipy.stats.norm.isf((1 - c) / 2) without importing
+    scipy.stats (the same function, ndtri)."""
+    from scipy.special import ndtri
+
+    return float(-ndtri((1 - confidence) / 2))
+

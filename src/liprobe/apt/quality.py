@@ -48,7 +48,7 @@ from liprobe.apt.multiplicity import CORRECTIONS, adjust_p_values
 from liprobe.apt.profiles import concentration_profile
 from liprobe.apt.species import METALS, atoms_per_species, ions_per_species, species_per_ion
 from liprobe.apt.spectrum import estimate_background, mass_spectrum
-from liprobe.counting import atom_covariance, ratios_with_sigma
+from liprobe.counting import atom_covariance, binomial_interval, ratios_with_sigma
 from liprobe.data import IonTable, RangeTable
 from liprobe.errors import ParameterError
 from liprobe.isotopes import element_isotopes
@@ -142,15 +142,6 @@ def natural_li_ratio() -> float:
     return a6 / a7
 
 
-def _wilson(k: float, n: float, z: float = _Z95) -> tuple[float, float]:
-    if n <= 0:
-        return (float("nan"), float("nan"))
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
 def _near_counts(mass, centres, half_width_da):
     """Ions within ``half_width_da`` of each centre, float32 as |m - c| < w: one pass for
     all centres without N-sized temporaries (a big-endian float32 column is read in place)."""
@@ -184,7 +175,7 @@ def _li_isotopes(mass, tolerance, half_width_da, expected=None):
     if k7 <= 0:
         raise ParameterError("no 7Li+ counts at 7.016 Da: is Li ranged in this data set?")
     ratio = k6 / k7
-    lo_f, hi_f = _wilson(k6, k6 + k7)
+    lo_f, hi_f = binomial_interval(k6, k6 + k7)
     interval = (lo_f / (1 - lo_f), hi_f / (1 - hi_f) if hi_f < 1 else float("inf"))
     deviation = ratio / r0 - 1.0
     # two-sided test of the 6Li share against r0 / (1 + r0); the background subtracted
@@ -233,7 +224,8 @@ def _multi_hits(ions, species, li_species, max_fraction, pair_tolerance, neighbo
     # one-sided: only too many multi-hits is a problem
     p_frac = float(binom.sf(n_multi - 1, n, max_fraction)) if n else float("nan")
     frac_check = QualityCheck(
-        "multi_hit_fraction", "pass", fraction, _wilson(n_multi, float(n)), (0.0, max_fraction),
+        "multi_hit_fraction", "pass", fraction, binomial_interval(n_multi, float(n)),
+        (0.0, max_fraction),
         f"{fraction:.1%} of ions arrive in multi-hit pulses (limit {max_fraction:.0%})",
         {"ions_in_multi_hits": n_multi, "ions": float(n)}, p_value=p_frac,
         exceeds_tolerance=fraction > max_fraction)
