@@ -88,3 +88,68 @@ def test_position_se_covers_over_200_seeds(noise):
         z += list((cols.y_px - truth[:, 1]) / cols.position_se_px)
     inside = np.mean(np.abs(np.array(z)) < 1.0)
     assert 0.62 <= inside <= 0.74, inside
+
+
+def _hc2_position_se(patch, a, x0, y0, s, b):
+    """The per-axis HC2 sandwich SE of the position, built here in NumPy from the model
+    a exp(-r²/2s²) + b: J analytic, leverage h = diag(J (JᵀJ)⁻¹ Jᵀ)."""
+    k = patch.shape[0]
+    half = (k - 1) / 2
+    dy, dx = np.mgrid[0:k, 0:k].astype(np.float64)
+    dx, dy = dx - half - x0, dy - half - y0
+    r2 = dx**2 + dy**2
+    g = np.exp(-0.5 * r2 / s**2)
+    jac = np.column_stack([g.ravel(), (a * g * dx / s**2).ravel(), (a * g * dy / s**2).ravel(),
+                           (a * g * r2 / s**3).ravel(), np.ones(k * k)])
+    res = (patch - (a * g + b)).ravel()
+    a_inv = np.linalg.inv(jac.T @ jac)
+    lev = np.einsum("iu,uv,iv->i", jac, a_inv, jac)
+    meat = (jac * (res**2 / (1 - lev))[:, None]).T @ jac
+    cov = a_inv @ meat @ a_inv
+    return np.sqrt(0.5 * (cov[1, 1] + cov[2, 2]))
+
+
+@pytest.mark.parametrize("offset", [(0.0, 0.0), (0.45, -0.3)])
+def test_position_se_is_the_hc2_sandwich_at_the_fit(offset):
+    # one Poisson column, centred or off the pixel grid: the reported SE equals the
+    # sandwich covariance computed independently at the fitted parameters
+    rng = np.random.default_rng(5)
+    yy, xx = np.mgrid[0:15, 0:15]
+    x_true, y_true = 7 + offset[0], 7 + offset[1]
+    mean = 400 * np.exp(-((xx - x_true) ** 2 + (yy - y_true) ** 2) / (2 * 1.4**2)) + 60
+    image = rng.poisson(mean).astype(np.float64)
+    cols = refine_columns(image, np.array([[7, 7]]), sigma_px=1.5)
+    assert cols.converged[0]
+    half = 3  # ceil(1.6 * 1.5)
+    patch = image[7 - half:7 + half + 1, 7 - half:7 + half + 1]
+    expected = _hc2_position_se(patch, cols.amplitude[0], cols.x_px[0] - 7,
+                                cols.y_px[0] - 7, cols.sigma_px[0], cols.background[0])
+    assert cols.position_se_px[0] == pytest.approx(expected, rel=1e-7)
+
+
+def test_small_solver_matches_numpy_and_refuses_singular_systems():
+    from liprobe.stem.columns import _solve_small
+
+    rng = np.random.default_rng(3)
+    b = rng.normal(size=5)
+    # a permutation (every pivot must be found by row exchange), a general matrix and a
+    # badly scaled symmetric positive-definite one
+    perm = np.eye(5)[[2, 4, 0, 1, 3]] * np.array([3.0, 1.0, 2.0, 5.0, 4.0])[:, None]
+    general = rng.normal(size=(5, 5))
+    scale = np.diag(np.geomspace(1e-2, 1e2, 5))
+    spd = scale @ (general @ general.T + np.eye(5)) @ scale
+    for a in (perm, general, spd):
+        np.testing.assert_allclose(_solve_small(a, b), np.linalg.solve(a, b), rtol=1e-9,
+                                   atol=1e-12)
+    singular = general.copy()
+    singular[4] = singular[0] + singular[1]
+    assert np.isnan(_solve_small(singular, b)).all()
+    # the threshold is relative: a well-conditioned system of tiny numbers is solved
+    np.testing.assert_allclose(_solve_small(1e-14 * general, b),
+                               np.linalg.solve(1e-14 * general, b), rtol=1e-9)
+    # a pivot 1e-13 of the largest diagonal entry is singular; 1e-11 is not
+    big = np.diag([1e6, 1.0, 1.0, 1.0, 1.0])
+    for tiny, refused in ((1e-7, True), (1e-5, False)):
+        a = big.copy()
+        a[1, 1] = tiny
+        assert np.isnan(_solve_small(a, b)).all() == refused
