@@ -78,9 +78,19 @@ def test_sigkill_at_random_points_leaves_the_old_result_or_a_refused_staging_fol
     out = tmp_path / "out"
     shutil.copytree(complete, out)
     old = verify_output_folder(out)
+    # the run's own length, from staging to the swap, sets the kill points (a fixed range
+    # of delays would land after the swap on a fast machine)
+    proc = _start(manifest, out, "--force")
+    _wait_for_staging(out, proc)
+    start = time.monotonic()
+    while _staging(out) and proc.poll() is None:
+        time.sleep(0.005)
+    staged_s = time.monotonic() - start
+    assert proc.wait(timeout=60) == 0
+    old = verify_output_folder(out)
     rng = np.random.default_rng(20211)
     outcomes = []
-    for delay in rng.uniform(0.0, 3.0, size=3):
+    for delay in staged_s * np.r_[0.3, rng.uniform(0.0, 0.9, size=2)]:
         proc = _start(manifest, out, "--force")
         # kill at a random point of the run proper: once it holds the lock and stages
         _wait_for_staging(out, proc)
