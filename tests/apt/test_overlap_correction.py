@@ -27,6 +27,16 @@ from liprobe.synth.species import DEFAULT_EVAPORATION
 NI2_RICH = tuple({**dict(DEFAULT_EVAPORATION), "Ni2+": 0.9, "Ni+": 0.05, "NiO+": 0.05}.items())
 
 
+def _oxygen_spectrum(rng, n_o, n_o2):
+    """m/q of ``n_o`` O+ and ``n_o2`` O2 2+ ions drawn from their isotope patterns (no
+    background; peaks 4 mDa wide)."""
+    def draw(name, n):
+        mz, p = np.array(species_pattern(name)).T
+        return rng.choice(mz, n, p=p / p.sum()) + rng.normal(0, 0.004, n)
+
+    return np.concatenate([draw("O+", n_o), draw("O2 2+", n_o2)]).astype(np.float32)
+
+
 @pytest.fixture(scope="module")
 def specimen():
     params = get_preset("ncm-homogeneous", n_ions=600_000, evaporation=NI2_RICH)
@@ -87,12 +97,8 @@ def test_sigmas_are_calibrated_over_replicate_specimens():
 
 def test_sixteen_da_range_carries_n16_times_one_plus_phi_oxygen(rng):
     # hand-made O spectrum, no background: 16 Da holds O+ and O2 2+ (φ = 1/4)
-    def draw(name, n):
-        mz, p = np.array(species_pattern(name)).T
-        return rng.choice(mz, n, p=p / p.sum()) + rng.normal(0, 0.004, n)
-
     n_o, n_o2 = 600_000, 200_000
-    mass = np.concatenate([draw("O+", n_o), draw("O2 2+", n_o2)]).astype(np.float32)
+    mass = _oxygen_spectrum(rng, n_o, n_o2)
     # only the 16 Da peak is ranged, as O: the other isotope peaks inform the fit only
     ranges = RangeTable((Ion("O", (("O", 1),)),), [15.95], [16.05], [0])
     comp = compose(mass, ranges)
@@ -194,11 +200,7 @@ def test_a_background_passed_in_gives_the_composition_of_the_estimated_one(speci
 def test_counting_variance_of_a_mixed_range_is_compound_poisson(rng):
     # one range at 16 Da, O+ and O2 2+ (share φ of O2 2+): each of its n16 Poisson ions
     # carries 1 + φ O atoms, so Var(O atoms) = n16 (1 + φ)²; nothing else is counted
-    def draw(name, n):
-        mz, p = np.array(species_pattern(name)).T
-        return rng.choice(mz, n, p=p / p.sum()) + rng.normal(0, 0.004, n)
-
-    mass = np.concatenate([draw("O+", 300_000), draw("O2 2+", 100_000)]).astype(np.float32)
+    mass = _oxygen_spectrum(rng, 300_000, 100_000)
     ranges = RangeTable((Ion("O", (("O", 1),)),), [15.95], [16.05], [0])
     comp = compose(mass, ranges)
     fixed, corr = correct_composition(mass, ranges, comp, species=("O+", "O2 2+"),
@@ -222,11 +224,7 @@ def test_realised_covariance_of_one_mixed_range_in_closed_form(rng):
     # totals N, the range's ions of each species scatter binomially, x_s = N_s A_s with
     # Var = N_s A_s (1 - A_s); the O2 2+ share x2 / (x1 + x2) then varies by
     # (x1² w2 + x2² w1) / D⁴, and its n16 ions carry one extra O each per unit share
-    def draw(name, n):
-        mz, p = np.array(species_pattern(name)).T
-        return rng.choice(mz, n, p=p / p.sum()) + rng.normal(0, 0.004, n)
-
-    mass = np.concatenate([draw("O+", 300_000), draw("O2 2+", 100_000)]).astype(np.float32)
+    mass = _oxygen_spectrum(rng, 300_000, 100_000)
     ranges = RangeTable((Ion("O", (("O", 1),)),), [15.95], [16.05], [0])
     comp = compose(mass, ranges)
     # Ni 2+ is fitted too, though the range file has no Ni: its naive count is 0
