@@ -149,22 +149,20 @@ def _first_call(path: Path, ranges_path: Path) -> float:
 
 
 #: The best peer that installs (APAV 1.4; it needs numpy < 2): read a POS, range it with
-#: an RRNG, atoms per element. Prints import s, first call s, median steady s, then the
-#: atom counts as JSON.
+#: an RRNG, atoms per element. Prints the median of argv[3] steady calls after a first one
+#: (NaN for none), then the atoms per element as JSON.
 PEER_CHILD = """
 import json, statistics, sys, time
-t0 = time.perf_counter()
 import apav as ap
 from apav.analysis import RangedMassSpectrum
-t_import = time.perf_counter() - t0
 def run():
     ranges = ap.RangeCollection.from_rrng(sys.argv[2])
     return RangedMassSpectrum(ap.Roi.from_pos(sys.argv[1]), ranges, decompose=True).quant_dict
-t = time.perf_counter(); quant = run(); first = time.perf_counter() - t
+quant = run()
 times = []
 for _ in range(int(sys.argv[3])):
     t = time.perf_counter(); run(); times.append(time.perf_counter() - t)
-print(t_import, first, statistics.median(times) if times else float("nan"))
+print(statistics.median(times) if times else float("nan"))
 print(json.dumps({el: int(n) for el, (_, n) in quant.items()}))
 """
 
@@ -193,7 +191,7 @@ def _peer(python: str, path: Path, small: Path, rrng: Path) -> tuple[float, floa
 
     out = subprocess.run([python, "-c", PEER_CHILD, str(path), str(rrng), str(REPEATS)],
                          check=True, capture_output=True, text=True).stdout.split("\n")
-    steady = float(out[0].split()[2])
+    steady = float(out[0])
     atoms = json.loads(out[1])
     walls = []
     for _ in range(REPEATS + 1):

@@ -316,4 +316,3 @@ def _z(confidence: float) -> float:
     from scipy.special import ndtri
 
     return float(-ndtri((1 - confidence) / 2))
-

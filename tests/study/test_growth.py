@@ -40,14 +40,24 @@ def test_two_step_alpha_from_exact_depths():
     assert est.se == pytest.approx(np.sqrt(2) * 0.1 / np.log(3))
 
 
-def _simulated_law(seed, alpha=0.7, sigma=0.03, **kwargs):
+def _simulated_data(seed, alpha=0.7, sigma=0.03):
+    """Cycles, depth, Li ratio and σ of two exponential profiles with L ∝ N^alpha."""
     depths = np.array([0.0, 50, 150, 400, 1000, 2500])
     cycles = np.repeat([100, 300], depths.size).astype(float)
     d = np.tile(depths, 2)
     truth = 1.0 - 0.8 * np.exp(-d / (150 * (cycles / 200) ** alpha))
     c = truth + np.random.default_rng(seed).normal(0, sigma, d.size)
-    return fit_growth_law(cycles, d, c, sigma=np.full(d.size, sigma), shared_surface=True,
-                          **kwargs)
+    return cycles, d, c, np.full(d.size, sigma)
+
+
+def _simulated_law(seed, alpha=0.7, sigma=0.03, **kwargs):
+    cycles, d, c, s = _simulated_data(seed, alpha, sigma)
+    return fit_growth_law(cycles, d, c, sigma=s, shared_surface=True, **kwargs)
+
+
+#: Offsets from the optimum that the interval search visits, as documented: steps of 0.1,
+#: each 1.5 times the last, at most 0.5.
+SEARCH_OFFSETS = np.cumsum([min(0.1 * 1.5**i, 0.5) for i in range(40)])
 
 
 @pytest.mark.slow
@@ -132,12 +142,11 @@ def _independent_rss(cycles, depth, ratio, sigma, alpha, start):
         scaled = length * (cycles / n_ref) ** (p[3] if alpha is None else alpha)
         return (c_b - (c_b - c_s) * np.exp(-depth / scaled) - ratio) / sigma
 
+    free = alpha is None
+    bounds = ([-1, -1, 1e-3] + [-4] * free, [3, 3, 1e5] + [4] * free)
     best = None
-    extra = [] if alpha is None else None
-    for x0 in (start, np.array([0.2, 1.0, 150.0])):
-        x0 = np.r_[x0[:3], 0.75 if len(x0) < 4 else x0[3]] if extra is not None else x0[:3]
-        bounds = ([-1, -1, 1e-3] + ([] if extra is None else [-4]),
-                  [3, 3, 1e5] + ([] if extra is None else [4]))
+    for x0 in (start, np.array([0.2, 1.0, 150.0, 0.75])):
+        x0 = np.r_[x0[:3], x0[3] if len(x0) > 3 else 0.75] if free else x0[:3]
         fit = least_squares(resid, x0, bounds=bounds, x_scale="jac", xtol=1e-12,
                             ftol=1e-12, gtol=1e-12)
         if best is None or fit.cost < best.cost:
@@ -151,12 +160,7 @@ def test_profile_likelihood_ends_match_an_independent_rss_scan():
     from scipy import stats
 
     law = _simulated_law(11)
-    depths = np.array([0.0, 50, 150, 400, 1000, 2500])
-    cycles = np.repeat([100.0, 300.0], depths.size)
-    d = np.tile(depths, 2)
-    truth = 1.0 - 0.8 * np.exp(-d / (150 * (cycles / 200) ** 0.7))
-    c = truth + np.random.default_rng(11).normal(0, 0.03, d.size)
-    sigma = np.full(d.size, 0.03)
+    cycles, d, c, sigma = _simulated_data(11)
     grid = np.arange(-0.5, 2.5 + 1e-9, 0.005)
     rss, start = np.empty(grid.size), np.array([0.2, 1.0, 150.0])
     for i, a in enumerate(grid):
@@ -186,14 +190,8 @@ def test_profile_search_steps_outward_as_documented():
     a_hat = law.alpha.value
     up = np.sort(law.profile_alpha[law.profile_alpha > a_hat]) - a_hat
     down = a_hat - np.sort(law.profile_alpha[law.profile_alpha < a_hat])[::-1]
-    steps, total, expected = 0.1, 0.0, []
-    while total < 4.0:
-        total += steps
-        expected.append(total)
-        steps = min(steps * 1.5, 0.5)
     for side, end in ((up, law.alpha.ci_high - a_hat), (down, a_hat - law.alpha.ci_low)):
-        n = side.size
-        np.testing.assert_allclose(side, expected[:n], atol=1e-12)
+        np.testing.assert_allclose(side, SEARCH_OFFSETS[:side.size], atol=1e-12)
         assert side[-2] < end <= side[-1]  # the last visited point is the first outside
     assert a_hat in law.profile_alpha
 
@@ -210,9 +208,8 @@ def test_profile_reaching_the_edge_is_unbounded_on_that_side():
     # the steps grow from 0.1 by 1.5 to at most 0.5; the last one is cut at the edge
     a_hat = law.alpha.value
     up = np.sort(law.profile_alpha[law.profile_alpha > a_hat]) - a_hat
-    expected = np.cumsum([min(0.1 * 1.5**i, 0.5) for i in range(40)])
-    np.testing.assert_allclose(up[:-1], expected[:up.size - 1], atol=1e-9)
-    assert up[-1] == pytest.approx(4.0 - a_hat) and up[-1] <= expected[up.size - 1]
+    np.testing.assert_allclose(up[:-1], SEARCH_OFFSETS[:up.size - 1], atol=1e-9)
+    assert up[-1] == pytest.approx(4.0 - a_hat) and up[-1] <= SEARCH_OFFSETS[up.size - 1]
 
 
 def test_no_residual_degree_of_freedom_bounds_nothing():
